@@ -1,0 +1,344 @@
+"""Reading and writing pages: plain text, labeled lines (``.lines.txt`` and JSONL) and pages JSONL.
+
+The formats are those of ``FORMATS.md``. Readers never raise on a bad record inside a batch: they
+yield a :class:`Failure` that names the input and record, so a caller can report it, count it and
+go on. A whole input that cannot be opened raises :class:`~boiler.errors.InputError`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import logging
+import os
+import re
+import sys
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from .errors import InputError
+
+__all__ = [
+    "Label",
+    "Page",
+    "Failure",
+    "split_lines",
+    "label_for_line",
+    "read_inputs",
+    "read_lines_txt",
+    "format_lines_txt",
+    "page_from_record",
+    "record_from_page",
+    "write_jsonl",
+    "open_output",
+]
+
+log = logging.getLogger(__name__)
+
+#: Share of control characters (other than tab, CR, LF, FF) above which text is taken for binary.
+BINARY_CONTROL_SHARE = 0.05
+#: How many leading characters are inspected for the binary check.
+BINARY_SNIFF_CHARS = 4096
+#: Suffixes read as HTML pages.
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+
+_WORD = re.compile(r"\w")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+class Label(str, Enum):
+    """A line's label, as written in the labeled-lines format."""
+
+    BODY = "+"
+    CHROME = "-"
+    NONE = " "
+
+
+@dataclass(slots=True)
+class Page:
+    """One page: its lines and, where known, their labels and the page's metadata."""
+
+    lines: list[str]
+    labels: list[str] | None = None
+    id: str | None = None
+    url: str | None = None
+    site: str | None = None
+    html: str | None = None
+    gold: str | None = None
+    source: str = "<memory>"
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Failure:
+    """A record that could not be read; the batch goes on without it."""
+
+    source: str
+    record: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}: record {self.record}" if self.record is not None else self.source
+        return f"{where}: {self.message}"
+
+
+def split_lines(text: str) -> list[str]:
+    """Split page text into lines on ``\\n`` (``\\r\\n`` and ``\\r`` too); a final newline ends the last line."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def label_for_line(line: str) -> Label | None:
+    """``Label.NONE`` for a line with nothing to judge (no word character), else None."""
+    return None if _WORD.search(line) else Label.NONE
+
+
+def _check_text(text: str, source: str, record: int | None = None) -> None:
+    sample = text[:BINARY_SNIFF_CHARS]
+    if "\x00" in sample or (sample and len(_CONTROL.findall(sample)) > BINARY_CONTROL_SHARE * len(sample)):
+        raise InputError(source, "looks like binary data, not text", record)
+
+
+def _decode(data: bytes, source: str) -> str:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(source, f"invalid UTF-8 at byte {exc.start}") from None
+    _check_text(text, source)
+    return text
+
+
+def _stdin() -> io.BufferedIOBase:
+    """Standard input as a binary stream that can ``peek`` (some wrappers, such as test runners', cannot)."""
+    buf = getattr(sys.stdin, "buffer", sys.stdin)
+    return buf if hasattr(buf, "peek") else io.BufferedReader(buf)
+
+
+def _read_bytes(path: str, stdin: io.BufferedIOBase | None = None) -> bytes:
+    """The bytes of a file (``-`` is stdin), gunzipped where the name ends in ``.gz``."""
+    try:
+        if path == "-":
+            data = (stdin or _stdin()).read()
+        else:
+            data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a directory") from None
+    except OSError as exc:
+        raise InputError(path, exc.strerror or str(exc)) from None
+    if path.endswith(".gz") or data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise InputError(path, f"damaged or truncated gzip ({exc})") from None
+    return data
+
+
+def read_lines_txt(text: str, source: str = "<memory>") -> Page:
+    """Parse one page in the ``.lines.txt`` format (metadata lines, then ``L line`` rows)."""
+    page = Page(lines=[], labels=[], source=source)
+    rows = split_lines(text)
+    i = 0
+    while i < len(rows) and rows[i].startswith("# ") and ":" in rows[i]:
+        key, _, value = rows[i][2:].partition(":")
+        page.meta[key.strip()] = value.strip()
+        i += 1
+    for n, row in enumerate(rows[i:], start=i + 1):
+        if row == "":
+            row = "  "
+        label, sep = row[0], row[1:2]
+        if label not in "+- " or sep not in (" ", ""):
+            raise InputError(source, f"line {n}: expected '+', '-' or ' ' then a space, got {row[:20]!r}")
+        page.lines.append(row[2:])
+        page.labels.append(label)
+    page.site = page.meta.pop("site", None) or None
+    page.url = page.meta.pop("url", None) or None
+    page.id = page.meta.pop("id", None) or Path(source).name.removesuffix(".lines.txt")
+    return page
+
+
+def format_lines_txt(page: Page) -> str:
+    """The page in the ``.lines.txt`` format (labels must be set)."""
+    if page.labels is None or len(page.labels) != len(page.lines):
+        raise ValueError("format_lines_txt needs one label per line")
+    out = []
+    for key, value in (("site", page.site), ("url", page.url), *page.meta.items()):
+        if value:
+            out.append(f"# {key}: {value}")
+    for label, line in zip(page.labels, page.lines):
+        out.append(f"{label or ' '} {line}")
+    return "\n".join(out) + "\n"
+
+
+def _str_or_none(rec: dict, key: str) -> str | None:
+    value = rec.get(key)
+    return None if value is None else str(value)
+
+
+def page_from_record(rec: object, source: str = "<memory>", record: int | None = None) -> Page:
+    """A :class:`Page` from one JSON record of either format (or ``{"text": ...}``).
+
+    Raises :class:`InputError` naming the source and record when the record is not one.
+    """
+    if not isinstance(rec, dict):
+        raise InputError(source, f"expected a JSON object, got {type(rec).__name__}", record)
+    common = dict(id=_str_or_none(rec, "id"), url=_str_or_none(rec, "url"),
+                  site=_str_or_none(rec, "site"), source=source)
+    if "lines" in rec:
+        lines, labels = rec["lines"], rec.get("labels")
+        if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
+            raise InputError(source, "'lines' must be a list of strings", record)
+        if labels is not None:
+            if not isinstance(labels, list) or len(labels) != len(lines):
+                raise InputError(source, f"'labels' must be a list as long as 'lines' ({len(lines)})", record)
+            bad = [x for x in labels if x not in ("+", "-", " ")]
+            if bad:
+                raise InputError(source, f"label {bad[0]!r} is not '+', '-' or ' '", record)
+        return Page(lines=list(lines), labels=labels, **common)
+    for key in ("html", "text"):
+        if key in rec:
+            value = rec[key]
+            if not isinstance(value, str):
+                raise InputError(source, f"'{key}' must be a string", record)
+            _check_text(value, source, record)
+            if key == "html":
+                gold = rec.get("gold")
+                return Page(lines=[], html=value, gold=gold if isinstance(gold, str) else None, **common)
+            return Page(lines=split_lines(value), **common)
+    raise InputError(source, "record has none of 'lines', 'html' or 'text'", record)
+
+
+def record_from_page(page: Page) -> dict:
+    """The page as a record of the labeled-lines JSONL format (or pages format when it has HTML)."""
+    rec: dict = {"id": page.id, "url": page.url, "site": page.site}
+    if page.html is not None and not page.lines:
+        rec["html"] = page.html
+        if page.gold is not None:
+            rec["gold"] = page.gold
+        return rec
+    rec["lines"] = page.lines
+    if page.labels is not None:
+        rec["labels"] = page.labels
+    return rec
+
+
+def _iter_jsonl(path: str, stdin: io.BufferedIOBase | None = None) -> Iterator[Page | Failure]:
+    """Records of a JSONL file, streamed. A bad record is a Failure; a damaged file ends the stream with one."""
+    try:
+        if path == "-":
+            raw: io.BufferedIOBase = stdin or _stdin()
+        else:
+            raw = open(path, "rb")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        yield Failure(path, None, "no such file")
+        return
+    except OSError as exc:
+        yield Failure(path, None, exc.strerror or str(exc))
+        return
+    n = 0
+    try:
+        stream = gzip.open(raw) if (path.endswith(".gz") or raw.peek(2)[:2] == b"\x1f\x8b") else raw
+        for n, raw_line in enumerate(stream, start=1):
+            if not raw_line.strip():
+                continue
+            try:
+                text = raw_line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield Failure(path, n, f"invalid UTF-8 at byte {exc.start}")
+                continue
+            try:
+                rec = json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield Failure(path, n, f"invalid JSON ({exc.msg} at column {exc.colno})")
+                continue
+            try:
+                yield page_from_record(rec, path, n)
+            except InputError as exc:
+                yield Failure(path, n, exc.message)
+    except (EOFError, OSError, zlib.error) as exc:
+        yield Failure(path, n + 1, f"damaged or truncated gzip ({exc}); the rest of the file is unread")
+    finally:
+        if path != "-":
+            raw.close()
+
+
+def _is_jsonl(name: str) -> bool:
+    return name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"))
+
+
+def _read_one_file(path: str, html: bool | None, stdin: io.BufferedIOBase | None = None) -> Iterator[Page | Failure]:
+    name = path.lower()
+    if _is_jsonl(name):
+        yield from _iter_jsonl(path, stdin)
+        return
+    try:
+        text = _decode(_read_bytes(path, stdin), path)
+        if name.endswith((".lines.txt", ".lines.txt.gz")):
+            yield read_lines_txt(text, path)
+        elif html or (html is None and name.removesuffix(".gz").endswith(HTML_SUFFIXES)):
+            yield Page(lines=[], html=text, source=path, id=Path(path).name)
+        else:
+            yield Page(lines=split_lines(text), source=path, id=None if path == "-" else Path(path).name)
+    except InputError as exc:
+        yield Failure(path, exc.record, exc.message)
+
+
+def _expand(paths: Iterable[str | os.PathLike]) -> Iterator[str]:
+    for p in paths:
+        p = os.fspath(p)
+        if p != "-" and os.path.isdir(p):
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for f in sorted(files):
+                    if not f.startswith("."):
+                        yield os.path.join(root, f)
+        else:
+            yield p
+
+
+def read_inputs(paths: Iterable[str | os.PathLike], html: bool | None = None) -> Iterator[Page | Failure]:
+    """Stream pages from files, folders (recursively, in name order) and ``-`` (stdin).
+
+    The kind of each file follows its name: ``*.jsonl[.gz]`` holds records of either shared format
+    (or ``{"text": ...}``), ``*.lines.txt`` one labeled page, ``*.html`` one HTML page, anything else
+    one plain-text page. ``html=True`` reads plain files as HTML. Stdin is read as JSONL when its
+    first character is ``{``, else as one page.
+    """
+    stdin = None
+    for path in _expand(paths):
+        if path == "-":
+            stdin = stdin or _stdin()
+            head = stdin.peek(1)[:1]
+            if not head:  # nothing on stdin: no page
+                continue
+            if head == b"{" and html is None:
+                yield from _iter_jsonl(path, stdin)
+                continue
+        yield from _read_one_file(path, html, stdin)
+
+
+def open_output(path: str | None):
+    """A text stream for ``path`` (``None`` or ``-``: stdout), gzip-compressed where the name ends in ``.gz``."""
+    if path in (None, "-"):
+        return sys.stdout
+    if path.endswith(".gz"):
+        return gzip.open(path, "wt", encoding="utf-8")
+    return open(path, "w", encoding="utf-8")
+
+
+def write_jsonl(records: Iterable[dict], stream) -> int:
+    """Write records one per line; returns how many were written."""
+    n = 0
+    for rec in records:
+        stream.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        n += 1
+    return n
