@@ -1,0 +1,224 @@
+"""The labeling API: a :class:`Labeler` wraps a model and labels pages line by line.
+
+>>> import boiler
+>>> labeler = boiler.load()                              # the shipped default model
+>>> results = labeler.label(text)                        # one LineResult per input line
+>>> body = labeler.clean(text)                           # the body text
+
+``label_pages`` and ``clean_pages`` take many pages and make one model call per batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from . import features as F
+from .formats import split_lines
+from .html import html_to_lines
+from .model import LineClassifier, Scores, stage1_feature_names, stage2_matrix
+from .modelio import load_model
+
+__all__ = ["LineResult", "Labeler", "load", "default_model_path"]
+
+log = logging.getLogger(__name__)
+
+#: A feature group must move a line's stage-1 log-odds by this much to be named in its reason.
+REASON_MIN_EFFECT = 0.25
+#: How many feature groups a reason names at most.
+REASON_GROUPS = 2
+#: Pages per model call in batch methods.
+BATCH_PAGES = 256
+NOTHING_TO_JUDGE = "nothing to judge (no word characters)"
+
+
+@dataclass(slots=True)
+class LineResult:
+    """The verdict on one line: ``is_body`` is None for a line with nothing to judge (p_body 0)."""
+
+    text: str
+    is_body: bool | None
+    p_body: float
+    reason: str = ""
+
+    @property
+    def label(self) -> str:
+        return " " if self.is_body is None else ("+" if self.is_body else "-")
+
+
+def default_model_path() -> Path:
+    """The shipped default model: inside the installed package, or ``models/default`` of a checkout."""
+    try:
+        installed = Path(str(resources.files("boiler.models"))) / "default"
+        if (installed / "model.json").is_file():
+            return installed
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parent.parent / "models" / "default"
+
+
+def load(path: str | os.PathLike | None = None) -> Labeler:
+    """A :class:`Labeler` with the model in ``path`` (a model folder), or the shipped default model."""
+    folder = Path(path) if path is not None else default_model_path()
+    model, meta = load_model(folder)
+    return Labeler(model, meta, source=str(folder))
+
+
+def _as_lines(text_or_lines: str | Sequence[str]) -> list[str]:
+    return split_lines(text_or_lines) if isinstance(text_or_lines, str) else list(text_or_lines)
+
+
+class Labeler:
+    """Labels lines body or chrome with a fitted :class:`~boiler.model.LineClassifier`.
+
+    Picklable, with no hidden state: safe to ship to joblib, multiprocessing or Dask workers.
+    """
+
+    def __init__(self, model: LineClassifier, meta: dict | None = None, source: str = "<memory>"):
+        self.model = model
+        self.meta = meta or {}
+        self.source = source
+
+    @property
+    def threshold(self) -> float:
+        return float(self.model.threshold)
+
+    # -- labeling -----------------------------------------------------------------------
+    def label(self, text_or_lines: str | Sequence[str], site: str | None = None, url: str | None = None,
+              reasons: bool = True) -> list[LineResult]:
+        """One :class:`LineResult` per input line, in order.
+
+        ``site`` and ``url`` name the page's outlet; they are accepted by every labeling call so a
+        pipeline can pass them through, and select the outlet's site template where one is known.
+        """
+        return self.label_pages([_as_lines(text_or_lines)], reasons=reasons)[0]
+
+    def label_pages(self, pages: Sequence[str | Sequence[str]], reasons: bool = False) -> list[list[LineResult]]:
+        """Label many pages (texts or line lists), one model call per batch of pages."""
+        out: list[list[LineResult]] = []
+        for lo in range(0, len(pages), BATCH_PAGES):
+            chunk = [_as_lines(p) for p in pages[lo:lo + BATCH_PAGES]]
+            scores = self.model.score_batch(F.extract(chunk))
+            why = self._reasons(scores) if reasons else None
+            out.extend(self._results(chunk, scores, why))
+        return out
+
+    def label_html(self, html: str | bytes, url: str | None = None, reasons: bool = True) -> list[LineResult]:
+        """Label the lines of an HTML page (converted as the shared corpora's text track was)."""
+        return self.label(html_to_lines(html), url=url, reasons=reasons)
+
+    def clean(self, text_or_lines: str | Sequence[str], site: str | None = None, url: str | None = None) -> str:
+        """The body lines of a page, joined by newlines."""
+        return self.clean_pages([text_or_lines])[0]
+
+    def clean_pages(self, pages: Sequence[str | Sequence[str]]) -> list[str]:
+        return ["\n".join(r.text for r in res if r.is_body) for res in self.label_pages(pages)]
+
+    def clean_html(self, html: str | bytes, url: str | None = None) -> str:
+        return self.clean(html_to_lines(html), url=url)
+
+    # -- internals ----------------------------------------------------------------------
+    def _results(self, pages: list[list[str]], scores: Scores, why: list[str] | None) -> list[list[LineResult]]:
+        t = self.threshold
+        out = [[LineResult(line, None, 0.0, NOTHING_TO_JUDGE if why is not None else "") for line in lines]
+               for lines in pages]
+        p2 = scores.p2.tolist()
+        for k, (p, i) in enumerate(zip(scores.batch.page_index.tolist(), scores.batch.line_index.tolist())):
+            r = out[p][i]
+            r.p_body = p2[k]
+            r.is_body = p2[k] >= t
+            if why is not None:
+                r.reason = why[k]
+        return out
+
+    def _reasons(self, s: Scores) -> list[str]:
+        """Why each line got its label: the feature groups that moved its own score most, and context."""
+        n, d = s.X1.shape
+        if n == 0:
+            return []
+        names = stage1_feature_names()
+        groups: dict[str, list[int]] = {}
+        for j, f in enumerate(names):
+            groups.setdefault(f.group, []).append(j)
+        ref = self.model.reference_
+        keys = list(groups)
+        X = np.repeat(s.X1, len(keys), axis=0)
+        for g, key in enumerate(keys):
+            cols = groups[key]
+            X[g::len(keys)][:, cols] = ref[cols]
+        p_without = self.model.stage1_.predict_proba(X)[:, 1].reshape(n, len(keys))
+        effect = _logit(s.p1)[:, None] - _logit(p_without)  # > 0: the group pushed towards body
+        t = self.threshold
+        out = []
+        for k in range(n):
+            body = s.p2[k] >= t
+            sign = 1 if body else -1
+            order = np.argsort(-sign * effect[k])
+            parts = [f"{_describe(keys[g], s.X1[k], names)} → {'body' if effect[k, g] > 0 else 'chrome'}"
+                     for g in order[:REASON_GROUPS] if sign * effect[k, g] >= REASON_MIN_EFFECT]
+            own_body = s.p1[k] >= t
+            if own_body != body:
+                parts.append(f"neighbours overrode its own score ({s.p1[k]:.2f} → {s.p2[k]:.2f})")
+            if not parts:
+                parts.append(f"no single feature decided; overall {'body' if body else 'chrome'}-like")
+            out.append("; ".join(parts))
+        return out
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def _describe(group: str, x: np.ndarray, names: list[F.Feature]) -> str:
+    """A group's evidence for one line, in words."""
+    v = {f.name: float(x[j]) for j, f in enumerate(names)}
+    words = int(round(np.expm1(v["words"])))
+    if group == "length":
+        return f"{'long' if v['long_line'] else 'short'} line ({words} word{'s' if words != 1 else ''})"
+    if group == "punctuation":
+        if v["ends_ellipsis"]:
+            return "ends in an ellipsis, like a teaser"
+        if v["ends_sentence"]:
+            return "ends a sentence"
+        if v["separators"] > 0:
+            return "has menu separators"
+        if v["paren_count"]:
+            return "ends in a count like (29)"
+        return "no sentence punctuation"
+    if group == "date":
+        if v["date_only"]:
+            return "is a date or time"
+        if v["has_date"] or v["has_time"]:
+            return "contains a date or time"
+        if v["number_word"]:
+            return "is a number and a word"
+        return "no date"
+    if group == "repetition":
+        rep = int(round(np.expm1(v["repeats"])))
+        return f"repeated {rep + 1}× on the page" + (" nearby" if v["repeat_near"] else "") if rep else "not repeated"
+    if group == "learned words":
+        return "its words, as learned from training pages"
+    if group == "letter case":
+        return f"{v['title_share']:.0%} of words capitalised"
+    if group == "characters":
+        return f"{v['alpha_share']:.0%} letters, {v['digit_share']:.0%} digits"
+    if group == "block":
+        if v["in_main"]:
+            return "inside the main run of text"
+        return "outside the main run of text"
+    if group == "position":
+        return f"at {v['pos_rel']:.0%} of the page"
+    if group == "page":
+        return "the page's overall shape"
+    if group == "previous lines":
+        return "the lines before it"
+    if group == "next lines":
+        return "the lines after it"
+    return group

@@ -1,0 +1,191 @@
+"""Training data: the corpora a model learns from, read into labeled pages."""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+from .evaluate import PageCounts, Scores, group_of, page_counts, score_pages, site_folds
+from .formats import Failure, Page, read_inputs
+from .model import LineClassifier, stage1_feature_names, stage2_feature_names
+from .modelio import save_model
+
+__all__ = ["Corpus", "Evaluation", "load_corpus", "corpus_list", "fit_model", "cross_validate",
+           "evaluate_pages", "train_and_save", "DEFAULT_CORPUS_LIST"]
+
+log = logging.getLogger(__name__)
+
+#: The list of corpora the default model is trained on, relative to the project root.
+DEFAULT_CORPUS_LIST = "training_data/corpora.txt"
+
+
+@dataclass(slots=True)
+class Corpus:
+    """Labeled pages, with the name of the set each came from, and the failures met reading them."""
+
+    pages: list[Page]
+    sets: list[str]
+    failures: list[Failure]
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for s in self.sets:
+            out[s] = out.get(s, 0) + 1
+        return out
+
+
+def set_name(path: str) -> str:
+    """The dataset name of a corpus path: a folder's own name; for a file, the name of its folder."""
+    p = Path(path)
+    return p.name if p.is_dir() else (p.parent.name or p.stem)
+
+
+def corpus_list(path: str | os.PathLike) -> list[str]:
+    """Corpus paths (globs expanded, relative to the list's folder's parent) from a corpus list file."""
+    path = Path(path)
+    try:
+        rows = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(str(path), exc.strerror or str(exc)) from None
+    root = path.parent.parent
+    out: list[str] = []
+    for row in rows:
+        row = row.split("#", 1)[0].strip()
+        if not row:
+            continue
+        matches = sorted(glob.glob(str(root / row))) or sorted(glob.glob(row))
+        if not matches:
+            raise InputError(str(path), f"no file matches {row!r}")
+        out.extend(matches)
+    return out
+
+
+def load_corpus(paths: Iterable[str], exclude_sites: Iterable[str] = ()) -> Corpus:
+    """Labeled pages from the given files and folders; unlabeled pages are skipped with a warning."""
+    exclude = set(exclude_sites)
+    pages: list[Page] = []
+    sets: list[str] = []
+    failures: list[Failure] = []
+    for path in paths:
+        name = set_name(path)
+        for item in read_inputs([path]):
+            if isinstance(item, Failure):
+                failures.append(item)
+                log.warning("%s", item)
+                continue
+            if item.labels is None:
+                failures.append(Failure(item.source, None, "page has no labels, not used for training"))
+                continue
+            if item.site in exclude:
+                continue
+            pages.append(item)
+            sets.append(name)
+    return Corpus(pages, sets, failures)
+
+
+# -- fitting, cross-validation, evaluation ---------------------------------------------------
+
+@dataclass(slots=True)
+class Evaluation:
+    """Text-track scores of labeled pages, per dataset and per site, with the page counts behind them."""
+
+    per_set: dict[str, Scores]
+    per_site: dict[str, Scores]
+    overall: Scores
+
+    def as_dict(self) -> dict:
+        return {"overall": self.overall.as_dict(),
+                "per_set": {k: v.as_dict() for k, v in sorted(self.per_set.items())},
+                "per_site": {k: v.as_dict() for k, v in sorted(self.per_site.items())}}
+
+
+def page_groups(pages: Sequence[Page]) -> list[str]:
+    return [group_of(p.site, p.id) for p in pages]
+
+
+def fit_model(pages: Sequence[Page], **params) -> LineClassifier:
+    """A :class:`LineClassifier` fitted on labeled pages, grouped by site."""
+    return LineClassifier(**params).fit([p.lines for p in pages], [p.labels for p in pages], page_groups(pages))
+
+
+def _evaluation(pages: Sequence[Page], sets: Sequence[str], predicted: Sequence[Sequence[bool | None]]) -> Evaluation:
+    by_set: dict[str, list[PageCounts]] = defaultdict(list)
+    by_site: dict[str, list[PageCounts]] = defaultdict(list)
+    every: list[PageCounts] = []
+    for page, name, pred in zip(pages, sets, predicted):
+        c = page_counts(page.lines, page.labels, pred)
+        by_set[name].append(c)
+        by_site[page.site or "(unknown)"].append(c)
+        every.append(c)
+    return Evaluation({k: score_pages(v) for k, v in by_set.items()},
+                      {k: score_pages(v) for k, v in by_site.items()}, score_pages(every))
+
+
+def evaluate_pages(labeler, pages: Sequence[Page], sets: Sequence[str]) -> Evaluation:
+    """Score ``labeler`` on labeled pages."""
+    results = labeler.label_pages([p.lines for p in pages])
+    return _evaluation(pages, sets, [[r.is_body for r in res] for res in results])
+
+
+def cross_validate(corpus: Corpus, n_folds: int = 5, seed: int = 0, params: dict | None = None,
+                   on_fold: Callable[[int, int], None] | None = None) -> Evaluation:
+    """Scores of models trained with whole sites held out: ``n_folds`` folds grouped by site."""
+    params = params or {}
+    groups = page_groups(corpus.pages)
+    predicted: list[list[bool | None]] = [[] for _ in corpus.pages]
+    for k, (tr, te) in enumerate(site_folds(groups, n_folds, seed)):
+        model = fit_model([corpus.pages[i] for i in tr], **params)
+        probs = model.predict_proba_pages([corpus.pages[i].lines for i in te])
+        for i, pr in zip(te, probs):
+            predicted[i] = [None if np.isnan(x) else bool(x >= model.threshold) for x in pr]
+        if on_fold:
+            on_fold(k + 1, n_folds)
+    return _evaluation(corpus.pages, corpus.sets, predicted)
+
+
+def train_and_save(paths: Sequence[str], out: str | os.PathLike, cv_folds: int = 0,
+                   params: dict | None = None, exclude_sites: Iterable[str] = ()) -> dict:
+    """Train on the corpora in ``paths``, optionally cross-validate, and save model and metadata to ``out``."""
+    corpus = load_corpus(paths, exclude_sites)
+    if not corpus.pages:
+        raise InputError(", ".join(paths) or "(no input)", "no labeled pages to train on")
+    params = params or {}
+    started = time.time()
+    model = fit_model(corpus.pages, **params)
+    meta = {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "training_sets": {name: n for name, n in sorted(corpus.counts().items())},
+        "training_files": [_display_path(p) for p in paths],
+        "excluded_sites": sorted(set(exclude_sites)),
+        "pages": len(corpus.pages),
+        "params": model.get_params(),
+        "threshold": model.threshold,
+        "stage1_features": [f.name for f in stage1_feature_names()],
+        "stage2_features": [f.name for f in stage2_feature_names()],
+        "fit_seconds": round(time.time() - started, 1),
+    }
+    if cv_folds:
+        ev = cross_validate(corpus, cv_folds, params=params)
+        meta["cross_validation"] = {"folds": cv_folds, "grouped_by": "site",
+                                    "per_set": {k: v.as_dict() for k, v in sorted(ev.per_set.items())},
+                                    "overall": ev.overall.as_dict()}
+    save_model(model, out, meta)
+    return meta
+
+
+def _display_path(path: str) -> str:
+    """A training file as recorded in metadata: relative to the project's parent when below it."""
+    try:
+        return os.path.relpath(path, Path(__file__).resolve().parent.parent)
+    except ValueError:
+        return path
