@@ -1,0 +1,309 @@
+"""The ``boiler`` command: a thin layer over the library. Data goes to stdout, diagnostics to stderr.
+
+Exit codes: 0 all went well; 1 some records failed (the rest were processed); 2 bad usage or an
+input that cannot be read at all; 3 the model cannot be loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from . import __version__
+from .errors import BoilerError, InputError, ModelFileError
+from .formats import Failure, Page, format_lines_txt, open_output, read_inputs, record_from_page
+from .html import html_to_lines
+from .labeler import BATCH_PAGES, Labeler, LineResult, default_model_path, load
+from .modelio import atomic_write
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Label each line of scraped pages as article body or site chrome.")
+
+EXIT_OK, EXIT_FAILED_RECORDS, EXIT_INPUT, EXIT_MODEL = 0, 1, 2, 3
+
+
+class LabelFormat(str, Enum):
+    pretty = "pretty"
+    jsonl = "jsonl"
+    lines = "lines"
+
+
+class CleanFormat(str, Enum):
+    text = "text"
+    jsonl = "jsonl"
+
+
+def _err() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    _err().print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"boiler {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details to stderr."),
+) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+def _load(model: Path | None) -> Labeler:
+    try:
+        return load(model)
+    except ModelFileError as exc:
+        raise _fail(str(exc), EXIT_MODEL) from None
+
+
+class _Batch:
+    """Reads pages, turns HTML into lines, and counts what failed; yields chunks of pages."""
+
+    def __init__(self, inputs: list[str], html: bool | None, site: str | None, url: str | None):
+        self.inputs = inputs or ["-"]
+        self.html = html
+        self.site, self.url = site, url
+        self.read = 0
+        self.failed = 0
+
+    def _pages(self) -> Iterator[Page]:
+        console = _err()
+        for item in read_inputs(self.inputs, html=self.html):
+            if isinstance(item, Failure):
+                self.failed += 1
+                console.print(f"[yellow]skipped:[/] {item}", markup=True, soft_wrap=True, highlight=False)
+                continue
+            if item.html is not None and not item.lines:
+                try:
+                    item.lines = html_to_lines(item.html, item.source)
+                except InputError as exc:
+                    self.failed += 1
+                    console.print(f"[yellow]skipped:[/] {exc}", markup=True, soft_wrap=True, highlight=False)
+                    continue
+            item.site = self.site or item.site
+            item.url = self.url or item.url
+            self.read += 1
+            yield item
+
+    def chunks(self) -> Iterator[list[Page]]:
+        chunk: list[Page] = []
+        for page in self._pages():
+            chunk.append(page)
+            if len(chunk) >= BATCH_PAGES:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def finish(self, what: str) -> None:
+        console = _err()
+        if self.failed or self.read != 1:
+            console.print(f"{self.read} page(s) {what}, {self.failed} failed", highlight=False)
+        if self.failed:
+            raise typer.Exit(EXIT_FAILED_RECORDS)
+        if self.read == 0:
+            raise _fail("no pages in the input", EXIT_INPUT)
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=_err(), transient=True, disable=not enabled)
+
+
+def _pretty(console: Console, page: Page, results: list[LineResult]) -> None:
+    title = page.id or page.source
+    console.rule(f"{title}" + (f"  ({page.site})" if page.site else ""))
+    for r in results:
+        if r.is_body is None:
+            console.print(Text("      ", style="dim") + Text(r.text, style="dim"))
+            continue
+        style = "green" if r.is_body else "red"
+        line = Text(f"{r.label} {r.p_body:4.2f} ", style=f"bold {style}")
+        line.append(r.text, style=style if r.is_body else "dim red")
+        console.print(line, soft_wrap=True)
+        if r.reason:
+            console.print(Text(f"         {r.reason}", style="italic cyan"), soft_wrap=True)
+
+
+@app.command()
+def label(
+    inputs: list[str] = typer.Argument(None, help="Text, .lines.txt, .html or JSONL files, folders, or - for stdin."),
+    site: str = typer.Option(None, help="The outlet (registered domain) of the pages."),
+    url: str = typer.Option(None, help="The address of the page."),
+    fmt: LabelFormat = typer.Option(LabelFormat.pretty, "--format", "-f",
+                                    help="pretty: coloured per-line view; jsonl: one record per page; "
+                                         "lines: the .lines.txt format, to correct and train on."),
+    output: str = typer.Option(None, "--output", "-o",
+                               help="Output file (default stdout); with --format lines, a folder gets one file per page."),
+    model: Path = typer.Option(None, help="Model folder (default: the shipped model)."),
+    html: bool = typer.Option(None, "--html/--text", help="Read plain files as HTML (or as text); default by name."),
+    reasons: bool = typer.Option(True, "--reasons/--no-reasons", help="Say why each line got its label."),
+) -> None:
+    """Label every line of each page body (+) or chrome (-), with a probability and a reason."""
+    labeler = _load(model)
+    batch = _Batch(inputs, html, site, url)
+    to_folder = fmt is LabelFormat.lines and output and (output.endswith(os.sep) or Path(output).is_dir())
+    stream = None if to_folder else open_output(output)
+    console = Console(file=stream, highlight=False, force_terminal=None) if fmt is LabelFormat.pretty else None
+    try:
+        for chunk in batch.chunks():
+            results = labeler.label_pages([p.lines for p in chunk], reasons=reasons)
+            for page, res in zip(chunk, results):
+                page.labels = [r.label for r in res]
+                if fmt is LabelFormat.pretty:
+                    _pretty(console, page, res)
+                elif fmt is LabelFormat.jsonl:
+                    rec = record_from_page(page)
+                    rec["p_body"] = [round(r.p_body, 4) for r in res]
+                    if reasons:
+                        rec["reasons"] = [r.reason for r in res]
+                    stream.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                elif to_folder:
+                    name = _safe_name(page.id or Path(page.source).name or "page") + ".lines.txt"
+                    text = format_lines_txt(page)
+                    atomic_write(Path(output) / name, lambda tmp, t=text: Path(tmp).write_text(t, encoding="utf-8"))
+                else:
+                    stream.write(format_lines_txt(page))
+    finally:
+        if stream not in (None, sys.stdout):
+            stream.close()
+    batch.finish("labeled")
+
+
+def _safe_name(name: str) -> str:
+    name = name.removesuffix(".lines.txt").removesuffix(".txt")
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("._") or "page"
+
+
+@app.command()
+def clean(
+    inputs: list[str] = typer.Argument(None, help="Text, .html or JSONL files, folders, or - for stdin."),
+    fmt: CleanFormat = typer.Option(CleanFormat.text, "--format", "-f",
+                                    help="text: the body text, pages separated by a blank line; "
+                                         "jsonl: one record per page with counts."),
+    output: str = typer.Option(None, "--output", "-o", help="Output file (default stdout; .gz compresses)."),
+    model: Path = typer.Option(None, help="Model folder (default: the shipped model)."),
+    html: bool = typer.Option(None, "--html/--text", help="Read plain files as HTML (or as text); default by name."),
+    site: str = typer.Option(None, help="The outlet (registered domain) of the pages."),
+    url: str = typer.Option(None, help="The address of the page."),
+) -> None:
+    """Keep only the body lines of each page."""
+    labeler = _load(model)
+    batch = _Batch(inputs, html, site, url)
+    stream = open_output(output)
+    first = True
+    try:
+        for chunk in batch.chunks():
+            for page, res in zip(chunk, labeler.label_pages([p.lines for p in chunk])):
+                body = [r.text for r in res if r.is_body]
+                if fmt is CleanFormat.text:
+                    stream.write(("" if first else "\n") + "".join(line + "\n" for line in body))
+                else:
+                    kept = sum(len(r.text.split()) for r in res if r.is_body)
+                    total = sum(len(r.text.split()) for r in res)
+                    rec = {"id": page.id, "url": page.url, "site": page.site, "text": "\n".join(body),
+                           "lines_kept": len(body), "lines_dropped": sum(1 for r in res if r.is_body is False),
+                           "tokens_kept": kept, "tokens_dropped": total - kept}
+                    stream.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                first = False
+    finally:
+        if stream is not sys.stdout:
+            stream.close()
+    batch.finish("cleaned")
+
+
+def _corpus_paths(corpora: list[str] | None, corpus_list: Path | None) -> list[str]:
+    from .training import DEFAULT_CORPUS_LIST
+    from .training import corpus_list as read_list
+
+    if corpora:
+        return list(corpora)
+    listing = corpus_list or Path(__file__).resolve().parent.parent / DEFAULT_CORPUS_LIST
+    return read_list(listing)
+
+
+@app.command()
+def train(
+    corpora: list[str] = typer.Argument(None, help="Labeled pages: lines JSONL, .lines.txt files or folders "
+                                                   "(default: the list in training_data/corpora.txt)."),
+    corpus_list: Path = typer.Option(None, "--corpus-list", help="A file listing corpora, one path or glob a line."),
+    output: Path = typer.Option(None, "--output", "-o", help="Model folder to write (default: the shipped model's)."),
+    cv: int = typer.Option(0, help="Also cross-validate with this many folds grouped by site, into the metadata."),
+    exclude_site: list[str] = typer.Option(None, "--exclude-site", help="Leave this site's pages out (repeatable)."),
+) -> None:
+    """Train a model on labeled pages and save it with its metadata."""
+    from .training import train_and_save
+
+    try:
+        paths = _corpus_paths(corpora, corpus_list)
+        out = output or default_model_path()
+        with _progress(sys.stderr.isatty()) as progress:
+            progress.add_task("training", total=None)
+            meta = train_and_save(paths, out, cv_folds=cv, exclude_sites=exclude_site or ())
+    except BoilerError as exc:
+        raise _fail(str(exc), EXIT_INPUT) from None
+    _err().print(f"model written to {out}: {meta['pages']} pages, {meta['fit_seconds']} s", highlight=False)
+    if "cross_validation" in meta:
+        _scores_table({k: v for k, v in meta["cross_validation"]["per_set"].items()}, "cross-validated, sites held out")
+
+
+def _scores_table(rows: dict[str, dict], title: str) -> None:
+    table = Table(title=title)
+    for col in ("", "pages", "precision", "recall", "F1", "pooled F1"):
+        table.add_column(col, justify="left" if not col else "right")
+    for name, s in rows.items():
+        table.add_row(name, str(s["pages"]), f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}",
+                      f"{s['pooled_f1']:.3f}")
+    Console().print(table)
+
+
+@app.command(name="eval")
+def eval_(
+    data: list[str] = typer.Argument(..., help="Labeled pages: lines JSONL, .lines.txt files or folders."),
+    model: Path = typer.Option(None, help="Model folder (default: the shipped model)."),
+    by: str = typer.Option("set", help="Group the scores by 'set' (dataset) or 'site'."),
+    as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
+) -> None:
+    """Score a model on labeled pages: token-weighted precision, recall and F1 of the body lines."""
+    from .training import evaluate_pages, load_corpus
+
+    if by not in ("set", "site"):
+        raise _fail("--by takes 'set' or 'site'", EXIT_INPUT)
+    labeler = _load(model)
+    corpus = load_corpus(data)
+    for f in corpus.failures:
+        _err().print(f"skipped: {f}", highlight=False, soft_wrap=True)
+    if not corpus.pages:
+        raise _fail("no labeled pages in " + ", ".join(data), EXIT_INPUT)
+    ev = evaluate_pages(labeler, corpus.pages, corpus.sets)
+    if as_json:
+        typer.echo(json.dumps(ev.as_dict(), indent=2))
+    else:
+        rows = {k: v.as_dict() for k, v in sorted((ev.per_set if by == "set" else ev.per_site).items())}
+        rows["(all)"] = ev.overall.as_dict()
+        _scores_table(rows, f"{labeler.source}, by {by}")
+    if corpus.failures:
+        raise typer.Exit(EXIT_FAILED_RECORDS)
+
+
+def run() -> None:  # pragma: no cover - console entry for python -m
+    app()

@@ -1,0 +1,1 @@
+"""Data only: the shipped default model (``default/``) and site templates. Installed as ``boiler.models``."""
