@@ -1,0 +1,135 @@
+import gzip
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from boiler import __version__
+from boiler.cli import EXIT_FAILED_RECORDS, EXIT_INPUT, EXIT_MODEL, app
+from boiler.formats import read_lines_txt
+
+from conftest import DATA
+
+runner = CliRunner()
+NEWS = DATA / "handmade_news.lines.txt"
+
+
+@pytest.fixture()
+def text_page(tmp_path):
+    page = read_lines_txt(NEWS.read_text(encoding="utf-8"))
+    path = tmp_path / "news.txt"
+    path.write_text("\n".join(page.lines) + "\n", encoding="utf-8")
+    return path
+
+
+def run(*args, input=None):
+    return runner.invoke(app, [str(a) for a in args], input=input)
+
+
+def test_version_and_help():
+    r = run("--version")
+    assert r.exit_code == 0 and __version__ in r.stdout
+    r = run("--help")
+    assert r.exit_code == 0 and all(cmd in r.stdout for cmd in ("label", "clean", "train", "eval"))
+
+
+def test_label_lines_format_is_ready_to_correct(text_page, small_model_dir):
+    r = run("label", text_page, "--format", "lines", "--model", small_model_dir, "--site", "rivertown-herald.example")
+    assert r.exit_code == 0, r.output
+    page = read_lines_txt(r.stdout)
+    assert page.site == "rivertown-herald.example"
+    assert page.lines == read_lines_txt(NEWS.read_text(encoding="utf-8")).lines
+    assert set(page.labels) <= {"+", "-", " "}
+
+
+def test_label_lines_to_a_folder(text_page, small_model_dir, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    r = run("label", text_page, "--format", "lines", "-o", out, "--model", small_model_dir)
+    assert r.exit_code == 0, r.output
+    assert [p.name for p in out.iterdir()] == ["news.lines.txt"]
+
+
+def test_label_jsonl_from_stdin(small_model_dir):
+    r = run("label", "-", "--format", "jsonl", "--model", small_model_dir,
+            input='{"id": "a", "text": "Home\\n\\nA sentence of an article that ends here."}\n')
+    assert r.exit_code == 0, r.output
+    rec = json.loads(r.stdout)
+    assert rec["id"] == "a" and rec["labels"][1] == " " and len(rec["p_body"]) == 3 and len(rec["reasons"]) == 3
+
+
+def test_label_pretty_shows_probabilities_and_reasons(text_page, small_model_dir):
+    r = run("label", text_page, "--model", small_model_dir)
+    assert r.exit_code == 0, r.output
+    assert "Footbridge reopens after flood repairs" in r.stdout
+    assert any(w in r.stdout for w in ("→ body", "→ chrome"))
+
+
+def test_clean_text_and_jsonl(text_page, small_model_dir, tmp_path):
+    r = run("clean", text_page, "--model", small_model_dir)
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "out.jsonl.gz"
+    r = run("clean", text_page, "--format", "jsonl", "-o", out, "--model", small_model_dir)
+    assert r.exit_code == 0, r.output
+    (rec,) = [json.loads(x) for x in gzip.open(out, "rt")]
+    assert rec["lines_kept"] + rec["lines_dropped"] == sum(1 for x in read_lines_txt(NEWS.read_text()).labels if x != " ")
+    assert rec["tokens_kept"] > 0 and rec["text"]
+
+
+def test_clean_html_pages_jsonl(tmp_path, small_model_dir):
+    path = tmp_path / "pages.jsonl"
+    path.write_text(json.dumps({"id": "h", "url": None, "site": None, "html": "<p>A sentence of text here.</p>",
+                                "gold": "x"}) + "\n")
+    r = run("clean", path, "--format", "jsonl", "--model", small_model_dir)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["id"] == "h"
+
+
+def test_bad_record_is_reported_counted_and_the_rest_goes_on(tmp_path, small_model_dir):
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": "1", "text": "First page text."}\n{oops\n{"id": "3", "text": "Third page."}\n')
+    r = run("clean", path, "--format", "jsonl", "--model", small_model_dir)
+    assert r.exit_code == EXIT_FAILED_RECORDS
+    assert [json.loads(x)["id"] for x in r.stdout.splitlines()] == ["1", "3"]
+    assert "record 2" in r.stderr and "2 page(s) cleaned, 1 failed" in r.stderr
+
+
+@pytest.mark.parametrize("content", [None, b"\x00\x01\x02\x03binary"])
+def test_unreadable_input_is_one_clear_line(tmp_path, small_model_dir, content):
+    path = tmp_path / "input.txt"
+    if content is not None:
+        path.write_bytes(content)
+    r = run("label", path, "--model", small_model_dir)
+    assert r.exit_code == EXIT_FAILED_RECORDS
+    assert "input.txt" in r.stderr and "Traceback" not in r.output
+
+
+def test_empty_input_is_an_error(small_model_dir):
+    r = run("clean", "-", "--model", small_model_dir, input="")
+    assert r.exit_code == EXIT_INPUT and "no pages" in r.stderr
+
+
+def test_bad_model_folder_exits_3(tmp_path, text_page):
+    r = run("label", text_page, "--model", tmp_path)
+    assert r.exit_code == EXIT_MODEL and "no model metadata" in r.stderr
+
+
+def test_train_and_eval(tmp_path):
+    model = tmp_path / "m"
+    r = run("train", DATA, "-o", model)
+    assert r.exit_code == 0, r.output
+    meta = json.loads((model / "model.json").read_text())
+    assert meta["pages"] == 2 and "stage1_features" in meta
+    r = run("eval", DATA, "--model", model, "--json")
+    assert r.exit_code == 0, r.output
+    scores = json.loads(r.stdout)
+    assert 0 <= scores["overall"]["f1"] <= 1 and "data" in scores["per_set"]
+    r = run("eval", DATA, "--model", model, "--by", "site")
+    assert r.exit_code == 0 and "rivertown-herald.example" in r.stdout
+
+
+def test_train_with_nothing_to_learn_is_an_error(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = run("train", empty, "-o", tmp_path / "m")
+    assert r.exit_code == EXIT_INPUT and "no labeled pages" in r.stderr

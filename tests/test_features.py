@@ -1,0 +1,102 @@
+import numpy as np
+import pytest
+
+from boiler import features as F
+
+
+def col(batch, name):
+    return batch.X[:, F.FEATURE_NAMES.index(name)]
+
+
+def test_features_are_declared_once_with_groups():
+    assert len(F.FEATURE_NAMES) == len(set(F.FEATURE_NAMES))
+    assert all(f.group and f.description for f in F.FEATURES)
+    assert set(F.CONTEXT_FEATURES) <= set(F.FEATURE_NAMES)
+
+
+def test_blank_and_punctuation_lines_get_no_row_but_count_as_gaps():
+    b = F.extract([["Menu", "", "  ", "***", "A paragraph of text.", ""]])
+    assert b.texts == ["Menu", "A paragraph of text."]
+    assert b.line_index.tolist() == [0, 4]
+    assert col(b, "gap_after").tolist() == [3, 1]
+    assert col(b, "gap_before").tolist() == [0, 3]
+
+
+@pytest.mark.parametrize("line", ["18 Nov, 2024", "Updated 17 Nov, 2024", "October 21, 2011", "2024-11-18",
+                                  "21.10.2011", "04/08/05", "14:05", "2011年10月21日", "21. Oktober 2011"])
+def test_date_only_lines(line):
+    b = F.extract([[line]])
+    assert col(b, "has_date")[0] or col(b, "has_time")[0]
+    assert col(b, "date_only")[0] == 1
+
+
+def test_date_inside_a_sentence_is_not_date_only():
+    b = F.extract([["The meeting on September 18, 2011 lasted three and a half hours in New York."]])
+    assert col(b, "has_date")[0] == 1 and col(b, "date_only")[0] == 0
+
+
+def test_number_word_and_counts():
+    b = F.extract([["3 hours ago", "12 comments", "March 2012 (29)", "Plain words here"]])
+    assert col(b, "number_word").tolist()[:2] == [1, 1]
+    assert col(b, "paren_count").tolist() == [0, 0, 1, 0]
+
+
+def test_punctuation_and_case():
+    b = F.extract([["When medicine fails", "WHO would have thought that the medicine would be overpowered by the very...",
+                    "It ended here.", "“A quoted sentence.”", "Sections: | News | Sport |"]])
+    assert col(b, "ends_ellipsis").tolist() == [0, 1, 0, 0, 0]
+    assert col(b, "ends_sentence").tolist() == [0, 0, 1, 1, 0]
+    assert col(b, "title_share")[0] == pytest.approx(1 / 3)
+    assert col(b, "separators")[4] > 0
+
+
+def test_repeated_headline_list():
+    lines = ["Editorial", "Nawaz on India", "18 Nov, 2024", "", "Nawaz on India", "", "Teaser text...",
+             "State of abuse", "18 Nov, 2024", "", "State of abuse"]
+    b = F.extract([lines])
+    rep = dict(zip(b.texts, col(b, "repeat_near")))
+    assert rep["Nawaz on India"] == 1 and rep["State of abuse"] == 1 and rep["Editorial"] == 0
+    assert col(b, "repeats")[b.texts.index("18 Nov, 2024")] == pytest.approx(np.log1p(1))
+
+
+def test_repeats_are_counted_within_a_page_only():
+    b = F.extract([["Same line", "Other"], ["Same line"]])
+    assert col(b, "repeats").tolist() == [0, 0, 0]
+
+
+def test_position_and_main_run():
+    long = "This is a long line of running text with many words in it, as a paragraph has."
+    lines = ["Home", "News", long, long + " Two.", long + " Three.", "Share", "Related"]
+    b = F.extract([lines])
+    assert col(b, "in_main").tolist() == [0, 0, 1, 1, 1, 0, 0]
+    assert col(b, "pos_rel")[0] == 0 and col(b, "pos_rel")[-1] == 1
+    assert col(b, "before_main")[0] == pytest.approx(np.log1p(2))
+    assert col(b, "after_main")[-1] == pytest.approx(np.log1p(2))
+
+
+def test_batch_equals_pages_one_by_one():
+    pages = [["Home", "A sentence that ends.", "18 Nov, 2024"], [], ["", "Only"], ["x y z", "x y z"]]
+    together = F.extract(pages)
+    for p, page in enumerate(pages):
+        alone = F.extract([page])
+        rows = together.page_index == p
+        np.testing.assert_allclose(together.X[rows], alone.X)
+
+
+def test_context_window_stops_at_page_edges():
+    b = F.extract([["a one", "b two"], ["c three"]])
+    w = F.context_window(np.arange(3, dtype=np.float32), b.page_index, (-1, 1), fill=-1)
+    assert w.tolist() == [[-1, 1], [0, -1], [-1, -1]]
+
+
+def test_unicode_and_astral_characters():
+    b = F.extract([["Привет, мир! 😀 Это строка.", "日本語のテキストです。"]])
+    assert col(b, "alpha_share")[0] > 0.5 and col(b, "ends_sentence").tolist() == [1, 1]
+
+
+def test_line_tokens():
+    assert F.line_tokens("All news") == ["f:all", "l:news", "w:all", "w:news", "L:all news"]
+    toks = F.line_tokens("Read the full story of 2024 here, in twelve words or maybe more", 13)
+    assert toks == ["f:read", "l:more"]
+    assert F.line_tokens("18 Nov, 2024")[-1] == "L:00 nov 0000"
+    assert F.normalise_line("  Updated 17  Nov, 2024 ") == "updated 00 nov, 0000"
