@@ -37,8 +37,12 @@ __all__ = [
 LONG_LINE_WORDS = 12
 #: A line with at most this many words is "short": its words feed the learned word evidence.
 SHORT_LINE_WORDS = 6
-#: Long lines separated by at most this many short lines belong to the same run of text.
+#: Paragraph lines separated by at most this many other lines belong to the same run of text.
 MAIN_RUN_GAP = 3
+#: More blank lines than this between two paragraph lines break the run of text.
+MAIN_RUN_BLANKS = 3
+#: This many blank lines or more start a new segment (a block of lines read together).
+SEGMENT_GAP = 2
 #: Neighbours (within ``REPEAT_NEAR`` lines) with the same text mark a repeated-headline list.
 REPEAT_NEAR = 3
 #: Blank-line gaps are capped at this many lines.
@@ -95,7 +99,11 @@ FEATURES: tuple[Feature, ...] = (
     _f("run_short", "block", "length of the run of short lines around it (log)"),
     _f("run_long", "block", "length of the run of long lines around it (log)"),
     _f("long_nearby", "block", "long lines within 5 lines"),
-    _f("in_main", "block", "inside the page's main run of long lines"),
+    _f("seg_lines", "block", "lines in its segment (lines between runs of blank lines; log)"),
+    _f("seg_sentence_share", "block", "share of its segment's lines that end a sentence"),
+    _f("seg_long_share", "block", "share of its segment's lines that are long"),
+    _f("seg_pos", "block", "relative position within its segment"),
+    _f("in_main", "block", "inside the page's main run of paragraphs"),
     _f("before_main", "block", "lines before the main run (log)"),
     _f("after_main", "block", "lines after the main run (log)"),
     _f("pos_rel", "position", "relative position on the page"),
@@ -262,18 +270,21 @@ def _runs(flag: np.ndarray, page: np.ndarray) -> np.ndarray:
     return np.bincount(run_id)[run_id].astype(np.float32)
 
 
-def _main_run(long_line: np.ndarray, chars: np.ndarray, rank: np.ndarray, page: np.ndarray,
-              page_start: np.ndarray, n_rows_page: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First and last row rank of each page's main run: long lines at most MAIN_RUN_GAP apart, most text."""
+def _main_run(para: np.ndarray, chars: np.ndarray, rank: np.ndarray, page: np.ndarray,
+              line_index: np.ndarray, n_rows_page: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last row rank of each page's main run: paragraph lines at most MAIN_RUN_GAP rows
+    and MAIN_RUN_BLANKS blank lines apart, with the most text."""
     n_pages = len(n_rows_page)
     first = np.full(n_pages, -1, dtype=np.int64)
     last = np.full(n_pages, -1, dtype=np.int64)
-    li = np.flatnonzero(long_line)
+    li = np.flatnonzero(para)
     if len(li) == 0:
         return first, last
-    lp, lr = page[li], rank[li]
+    lp, lr, ll = page[li], rank[li], line_index[li]
     new = np.ones(len(li), dtype=bool)
-    new[1:] = (lp[1:] != lp[:-1]) | (lr[1:] - lr[:-1] > MAIN_RUN_GAP + 1)
+    row_gap = lr[1:] - lr[:-1]
+    blanks = (ll[1:] - ll[:-1]) - row_gap
+    new[1:] = (lp[1:] != lp[:-1]) | (row_gap > MAIN_RUN_GAP + 1) | (blanks > MAIN_RUN_BLANKS)
     gid = np.cumsum(new) - 1
     gsum = np.bincount(gid, weights=chars[li])
     gpage = lp[new]
@@ -470,12 +481,24 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     hi = np.minimum(np.arange(n) + 6, starts_arr[page + 1])
     X[:, col["long_nearby"]] = csum_long[hi] - csum_long[lo] - long_line
 
-    first, last = _main_run(long_line, chars, rank, page, starts_arr, rows_per_page)
+    ends_sentence = X[:, col["ends_sentence"]] > 0
+    para = long_line & (X[:, col["sentences"]] > 0)
+    first, last = _main_run(para, chars, rank, page, lines_idx, rows_per_page)
     f, l_ = first[page], last[page]
     has_main = f >= 0
     X[:, col["in_main"]] = has_main & (rank >= f) & (rank <= l_)
     X[:, col["before_main"]] = np.where(has_main, np.log1p(np.maximum(f - rank, 0)), -1)
     X[:, col["after_main"]] = np.where(has_main, np.log1p(np.maximum(rank - l_, 0)), -1)
+
+    # Segments: runs of lines between SEGMENT_GAP or more blank lines.
+    new_seg = (X[:, col["gap_before"]] >= SEGMENT_GAP) | (rank == 0)
+    seg = np.cumsum(new_seg) - 1
+    seg_n = np.bincount(seg).astype(np.float32)
+    seg_first = np.flatnonzero(new_seg)
+    X[:, col["seg_lines"]] = np.log1p(seg_n[seg])
+    X[:, col["seg_sentence_share"]] = (np.bincount(seg, weights=ends_sentence) / seg_n)[seg]
+    X[:, col["seg_long_share"]] = (np.bincount(seg, weights=long_line) / seg_n)[seg]
+    X[:, col["seg_pos"]] = (np.arange(n) - seg_first[seg]) / np.maximum(seg_n[seg] - 1, 1)
 
     return LineBatch(X, page, lines_idx, starts_arr, texts, [len(p) for p in pages])
 

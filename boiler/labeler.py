@@ -125,14 +125,14 @@ class Labeler:
 
     # -- internals ----------------------------------------------------------------------
     def _results(self, pages: list[list[str]], scores: Scores, why: list[str] | None) -> list[list[LineResult]]:
-        t = self.threshold
         out = [[LineResult(line, None, 0.0, NOTHING_TO_JUDGE if why is not None else "") for line in lines]
                for lines in pages]
         p2 = scores.p2.tolist()
+        body = self.model.decide(scores).tolist()
         for k, (p, i) in enumerate(zip(scores.batch.page_index.tolist(), scores.batch.line_index.tolist())):
             r = out[p][i]
             r.p_body = p2[k]
-            r.is_body = p2[k] >= t
+            r.is_body = body[k]
             if why is not None:
                 r.reason = why[k]
         return out
@@ -155,12 +155,14 @@ class Labeler:
         p_without = self.model.stage1_.predict_proba(X)[:, 1].reshape(n, len(keys))
         effect = _logit(s.p1)[:, None] - _logit(p_without)  # > 0: the group pushed towards body
         t = self.threshold
+        decided = self.model.decide(s)
         out = []
         for k in range(n):
-            body = s.p2[k] >= t
+            body = bool(decided[k])
             sign = 1 if body else -1
             order = np.argsort(-sign * effect[k])
-            parts = [f"{_describe(keys[g], s.X1[k], names)} → {'body' if effect[k, g] > 0 else 'chrome'}"
+            parts = [f"{self._describe(keys[g], s.X1[k], names, s.batch.texts[k], effect[k, g] > 0)} → "
+                     f"{'body' if effect[k, g] > 0 else 'chrome'}"
                      for g in order[:REASON_GROUPS] if sign * effect[k, g] >= REASON_MIN_EFFECT]
             own_body = s.p1[k] >= t
             if own_body != body:
@@ -174,6 +176,17 @@ class Labeler:
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-6, 1 - 1e-6)
     return np.log(p / (1 - p))
+
+
+    def _describe(self, group: str, x: np.ndarray, names: list[F.Feature], text: str, to_body: bool) -> str:
+        if group == "learned words":
+            lookup = self.model.evidence_._lookup()
+            scored = [(lookup[t], t) for t in F.line_tokens(text) if t in lookup]
+            if scored:
+                value, token = max(scored) if to_body else min(scored)
+                kind = {"f": "first word", "l": "last word", "w": "word", "L": "line"}[token[0]]
+                return f"{kind} '{token[2:]}' (learned)"
+        return _describe(group, x, names)
 
 
 def _describe(group: str, x: np.ndarray, names: list[F.Feature]) -> str:
@@ -210,9 +223,8 @@ def _describe(group: str, x: np.ndarray, names: list[F.Feature]) -> str:
     if group == "characters":
         return f"{v['alpha_share']:.0%} letters, {v['digit_share']:.0%} digits"
     if group == "block":
-        if v["in_main"]:
-            return "inside the main run of text"
-        return "outside the main run of text"
+        where = "inside" if v["in_main"] else "outside"
+        return f"{where} the main run of text, in a block where {v['seg_sentence_share']:.0%} of lines end a sentence"
     if group == "position":
         return f"at {v['pos_rel']:.0%} of the page"
     if group == "page":

@@ -41,7 +41,16 @@ EVIDENCE_FEATURES: tuple[F.Feature, ...] = (
     F.Feature("first_word", "learned words", "evidence of the first word"),
     F.Feature("last_word", "learned words", "evidence of the last word"),
     F.Feature("whole_line", "learned words", "evidence of the whole (short) line"),
+    F.Feature("opener", "sections", "learned evidence that chrome follows this (short) line, like '45 comments'"),
+    F.Feature("opener_since_main", "sections", "strongest chrome-section opener between the main text's start and the line"),
+    F.Feature("opener_dist", "sections", "lines since a strong chrome-section opener after the main text began (log)"),
 )
+#: Non-blank lines after a line whose labels teach the section-opener evidence.
+OPENER_WINDOW = 8
+#: Opener evidence above this marks the start of a chrome section.
+OPENER_STRONG = 1.0
+#: Cap of distances, in lines.
+DISTANCE_CAP = 50
 #: Stage-1 probability offsets seen by stage 2.
 PROB_OFFSETS: tuple[int, ...] = (-6, -5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 6)
 #: Half-widths of the centred windows whose mean stage-1 probability stage 2 sees.
@@ -53,6 +62,9 @@ STAGE2_OWN: tuple[str, ...] = (
 )
 #: Probability above which a line counts as body.
 DEFAULT_THRESHOLD = 0.5
+#: On a page whose best line scores below the threshold, lines within this share of the page's best
+#: score count as body: the most body-like text of a page with a short article is usually the article.
+RELATIVE_THRESHOLD = 0.6
 
 
 def stage1_feature_names() -> list[F.Feature]:
@@ -91,12 +103,12 @@ class WordEvidence(BaseEstimator):
         self.prior = prior
         self.clip = clip
 
-    def fit(self, tokens: Sequence[Sequence[str]], y: np.ndarray, groups: Sequence[str]) -> WordEvidence:
+    def _log_odds(self, tokens, y, groups, select=None) -> tuple[np.ndarray, np.ndarray]:
         body: dict[str, float] = defaultdict(float)
         total: dict[str, float] = defaultdict(float)
         sites: dict[str, set] = defaultdict(set)
         for toks, label, g in zip(tokens, y, groups):
-            for t in set(toks):
+            for t in set(toks) if select is None else [t for t in toks if t.startswith(select)]:
                 total[t] += 1
                 body[t] += label
                 sites[t].add(g)
@@ -106,8 +118,18 @@ class WordEvidence(BaseEstimator):
         b = np.array([body[t] for t in keep], dtype=np.float64)
         c = np.array([total[t] for t in keep], dtype=np.float64)
         lo = np.log((b + a * base) / (c - b + a * (1 - base))) - np.log(base / (1 - base))
-        self.tokens_ = np.array(keep, dtype=str)
-        self.log_odds_ = np.clip(lo, -self.clip, self.clip).astype(np.float32)
+        return np.array(keep, dtype=str), np.clip(lo, -self.clip, self.clip).astype(np.float32)
+
+    def fit(self, tokens: Sequence[Sequence[str]], y: np.ndarray, groups: Sequence[str],
+            next_body: np.ndarray | None = None) -> WordEvidence:
+        """Learn token log-odds of body vs chrome; with ``next_body`` (the share of the following
+        lines that are body), also whole-line log-odds that a chrome section follows."""
+        self.tokens_, self.log_odds_ = self._log_odds(tokens, y, groups)
+        if next_body is not None:
+            toks, lo = self._log_odds(tokens, next_body, groups, select="L:")
+            self.opener_tokens_, self.opener_log_odds_ = toks, -lo  # > 0: chrome follows
+        else:
+            self.opener_tokens_, self.opener_log_odds_ = np.array([], dtype=str), np.zeros(0, dtype=np.float32)
         return self
 
     def _lookup(self) -> dict[str, float]:
@@ -118,13 +140,24 @@ class WordEvidence(BaseEstimator):
             self._lookup_cache = lookup
         return lookup
 
+    def _opener_lookup(self) -> dict[str, float]:
+        lookup = getattr(self, "_opener_cache", None)
+        if lookup is None:
+            lookup = dict(zip(self.opener_tokens_.tolist(), self.opener_log_odds_.tolist()))
+            self._opener_cache = lookup
+        return lookup
+
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_lookup_cache", None)
+        state.pop("_opener_cache", None)
         return state
 
     def transform(self, tokens: Sequence[Sequence[str]]) -> np.ndarray:
+        """Evidence columns of :data:`EVIDENCE_FEATURES` that depend on the line alone (the page-level
+        opener columns are filled by :func:`opener_features`)."""
         get = self._lookup().get
+        opener = self._opener_lookup().get
         out = np.zeros((len(tokens), len(EVIDENCE_FEATURES)), dtype=np.float32)
         for i, toks in enumerate(tokens):
             if not toks:
@@ -133,12 +166,55 @@ class WordEvidence(BaseEstimator):
             out[i, 4] = get(toks[1], 0.0)
             if len(toks) > 2:  # a short line: its words, then the whole line
                 out[i, 5] = get(toks[-1], 0.0)
+                out[i, 6] = opener(toks[-1], 0.0)
                 vals = [get(t, 0.0) for t in toks[2:-1]]
                 if vals:
                     out[i, 0] = sum(vals) / len(vals)
                     out[i, 1] = min(vals)
                     out[i, 2] = max(vals)
         return out
+
+
+def opener_features(batch: F.LineBatch, evidence: np.ndarray) -> None:
+    """Fill the page-level opener columns: the strongest opener since the main run began, and the
+    distance to the last strong one (in place)."""
+    n = batch.n_rows
+    if n == 0:
+        return
+    col = F.FEATURE_NAMES.index
+    page, starts = batch.page_index, batch.page_start
+    rank = np.arange(n) - starts[page]
+    in_main = batch.X[:, col("in_main")] > 0
+    before = batch.X[:, col("before_main")]
+    # main run has begun at or before this row: inside it, or after it (before_main == 0 and has a main run)
+    begun = in_main | ((before == 0) & (batch.X[:, col("after_main")] > 0))
+    score = np.where(begun, evidence[:, 6], -np.inf)
+    # prefix max of the score of earlier rows within the page (excluding the row itself)
+    shifted = np.full(n, -np.inf, dtype=np.float64)
+    shifted[1:] = score[:-1]
+    shifted[rank == 0] = -np.inf
+    page_offset = page.astype(np.float64) * 1e6  # keeps the running max within a page
+    running = np.maximum.accumulate(np.where(np.isfinite(shifted), shifted, -1e5) + page_offset) - page_offset
+    evidence[:, 7] = np.where(running > -1e4, running, 0.0)
+    strong = np.isfinite(score) & (score > OPENER_STRONG)
+    idx = np.arange(n)
+    last = np.maximum.accumulate(np.where(strong, idx, -1))
+    same = (last >= 0) & (page[np.maximum(last, 0)] == page)
+    evidence[:, 8] = np.log1p(np.where(same, np.minimum(idx - last, DISTANCE_CAP), DISTANCE_CAP))
+
+
+def next_body_share(y: np.ndarray, page: np.ndarray, window: int = OPENER_WINDOW) -> np.ndarray:
+    """For each row, the share of the next ``window`` rows of its page that are body (1.0 past the end)."""
+    n = len(y)
+    total = np.zeros(n, dtype=np.float64)
+    count = np.zeros(n, dtype=np.float64)
+    for k in range(1, window + 1):
+        if k >= n:
+            break
+        same = page[k:] == page[:-k]
+        total[:-k] += np.where(same, y[k:], 0)
+        count[:-k] += same
+    return np.where(count > 0, total / np.maximum(count, 1), 1.0)
 
 
 @dataclass(slots=True)
@@ -213,7 +289,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, n_folds: int = 4, stage1_iter: int = 250, stage2_iter: int = 120,
                  max_leaf_nodes: int = 31, learning_rate: float = 0.1, weight_power: float = 0.5,
-                 threshold: float = DEFAULT_THRESHOLD, random_state: int = 0):
+                 threshold: float = DEFAULT_THRESHOLD, relative_threshold: float = RELATIVE_THRESHOLD,
+                 random_state: int = 0):
         self.n_folds = n_folds
         self.stage1_iter = stage1_iter
         self.stage2_iter = stage2_iter
@@ -221,6 +298,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self.learning_rate = learning_rate
         self.weight_power = weight_power
         self.threshold = threshold
+        self.relative_threshold = relative_threshold
         self.random_state = random_state
 
     # -- matrices -----------------------------------------------------------------------
@@ -255,13 +333,15 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         log.info("training on %d lines of %d pages (%d sites), %d folds", len(y), len(pages), n_groups, len(folds))
 
         # Word evidence, out of fold for the stage-1 training matrix.
+        nxt = next_body_share(y, batch.page_index)
         evidence = np.zeros((len(y), len(EVIDENCE_FEATURES)), dtype=np.float32)
         for tr, te in folds:
-            we = WordEvidence().fit([tokens[i] for i in tr], y[tr], row_groups[tr])
+            we = WordEvidence().fit([tokens[i] for i in tr], y[tr], row_groups[tr], nxt[tr])
             evidence[te] = we.transform([tokens[i] for i in te])
-        self.evidence_ = WordEvidence().fit(tokens, y, row_groups)
+        self.evidence_ = WordEvidence().fit(tokens, y, row_groups, nxt)
         if not folds:
             evidence = self.evidence_.transform(tokens)
+        opener_features(batch, evidence)
         X1 = self.stage1_matrix(batch, evidence)
 
         # Stage 1, out of fold for stage 2.
@@ -290,10 +370,28 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
             z = np.zeros(0, dtype=np.float32)
             return Scores(batch, np.zeros((0, self.n_features_in_), dtype=np.float32), z, z)
         evidence = self.evidence_.transform(self.tokens(batch))
+        opener_features(batch, evidence)
         X1 = self.stage1_matrix(batch, evidence)
         p1 = self.stage1_.predict_proba(X1)[:, 1].astype(np.float32)
         p2 = self.stage2_.predict_proba(stage2_matrix(batch, p1))[:, 1].astype(np.float32)
         return Scores(batch, X1, p1, p2)
+
+    def decide(self, scores: Scores) -> np.ndarray:
+        """Body (True) or chrome for each scored row: ``p >= min(threshold, relative_threshold * page max)``."""
+        p, page = scores.p2, scores.batch.page_index
+        n_pages = len(scores.batch.page_start) - 1
+        best = np.zeros(n_pages, dtype=np.float32)
+        np.maximum.at(best, page, p)
+        return p >= np.minimum(self.threshold, self.relative_threshold * best)[page]
+
+    def predict_pages(self, pages: Sequence[Sequence[str]]) -> list[list[bool | None]]:
+        """Body (True), chrome (False) or nothing to judge (None) for every line of every page."""
+        s = self.score_batch(F.extract(pages))
+        body = self.decide(s).tolist()
+        out: list[list[bool | None]] = [[None] * len(p) for p in pages]
+        for k, (p, i) in enumerate(zip(s.batch.page_index.tolist(), s.batch.line_index.tolist())):
+            out[p][i] = body[k]
+        return out
 
     def predict_proba_pages(self, pages: Sequence[Sequence[str]]) -> list[np.ndarray]:
         """P(body) for every line of every page; NaN for lines with nothing to judge."""

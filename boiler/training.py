@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
 from .errors import InputError
 from .evaluate import PageCounts, Scores, group_of, page_counts, score_pages, site_folds
 from .formats import Failure, Page, read_inputs
@@ -145,9 +143,8 @@ def cross_validate(corpus: Corpus, n_folds: int = 5, seed: int = 0, params: dict
     predicted: list[list[bool | None]] = [[] for _ in corpus.pages]
     for k, (tr, te) in enumerate(site_folds(groups, n_folds, seed)):
         model = fit_model([corpus.pages[i] for i in tr], **params)
-        probs = model.predict_proba_pages([corpus.pages[i].lines for i in te])
-        for i, pr in zip(te, probs):
-            predicted[i] = [None if np.isnan(x) else bool(x >= model.threshold) for x in pr]
+        for i, pred in zip(te, model.predict_pages([corpus.pages[i].lines for i in te])):
+            predicted[i] = pred
         if on_fold:
             on_fold(k + 1, n_folds)
     return _evaluation(corpus.pages, corpus.sets, predicted)
