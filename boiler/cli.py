@@ -249,16 +249,19 @@ def train(
     output: Path = typer.Option(None, "--output", "-o", help="Model folder to write (default: the shipped model's)."),
     cv: int = typer.Option(0, help="Also cross-validate with this many folds grouped by site, into the metadata."),
     exclude_site: list[str] = typer.Option(None, "--exclude-site", help="Leave this site's pages out (repeatable)."),
+    own_weight: float = typer.Option(None, "--own-weight",
+                                     help="Weight of each page from training_data/ against a corpus page (default 10)."),
 ) -> None:
     """Train a model on labeled pages and save it with its metadata."""
-    from .training import train_and_save
+    from .training import OWN_PAGE_WEIGHT, train_and_save
 
     try:
         paths = _corpus_paths(corpora, corpus_list)
         out = output or default_model_path()
         with _progress(sys.stderr.isatty()) as progress:
             progress.add_task("training", total=None)
-            meta = train_and_save(paths, out, cv_folds=cv, exclude_sites=exclude_site or ())
+            meta = train_and_save(paths, out, cv_folds=cv, exclude_sites=exclude_site or (),
+                                  own_weight=OWN_PAGE_WEIGHT if own_weight is None else own_weight)
     except BoilerError as exc:
         raise _fail(str(exc), EXIT_INPUT) from None
     _err().print(f"model written to {out}: {meta['pages']} pages, {meta['fit_seconds']} s", highlight=False)

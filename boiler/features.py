@@ -148,6 +148,7 @@ _SEPARATORS = re.compile(r"\s[|·•»›/]\s|\s-\s")
 _WORD_RE = re.compile(r"\w+")
 _DIGITS = re.compile(r"\d")
 _DIGIT_FOLD = str.maketrans("123456789", "000000000")
+_DIGIT_RUN = re.compile(r"\d+")
 
 # Character classes for the numpy classifier.
 _C_OTHER, _C_LETTER, _C_UPPER, _C_DIGIT, _C_PUNCT, _C_SPACE = range(6)
@@ -178,6 +179,14 @@ def normalise_line(line: str) -> str:
     return " ".join(line.lower().translate(_DIGIT_FOLD).split())
 
 
+def _token_words(text: str) -> list[str]:
+    """Lower-case words, each run of digits folded to one ``0`` (so '45 comments' and '167 comments' agree)."""
+    text = text.lower()
+    if _DIGITS.search(text):
+        text = _DIGIT_RUN.sub("0", text)
+    return _WORD_RE.findall(text)
+
+
 def line_tokens(line: str, n_words: int | None = None) -> list[str]:
     """Tokens for the learned word evidence: first and last word; all words and the whole line if short.
 
@@ -185,13 +194,11 @@ def line_tokens(line: str, n_words: int | None = None) -> list[str]:
     """
     if n_words is not None and n_words > SHORT_LINE_WORDS + 2:
         parts = line.split()
-        head = _WORD_RE.findall(parts[0].lower().translate(_DIGIT_FOLD)) or \
-            _WORD_RE.findall(" ".join(parts[:3]).lower().translate(_DIGIT_FOLD))
-        tail = _WORD_RE.findall(parts[-1].lower().translate(_DIGIT_FOLD)) or \
-            _WORD_RE.findall(" ".join(parts[-3:]).lower().translate(_DIGIT_FOLD))
+        head = _token_words(parts[0]) or _token_words(" ".join(parts[:3]))
+        tail = _token_words(parts[-1]) or _token_words(" ".join(parts[-3:]))
         if head and tail:
             return ["f:" + head[0], "l:" + tail[-1]]
-    words = _WORD_RE.findall(line.lower().translate(_DIGIT_FOLD))
+    words = _token_words(line)
     if not words:
         return []
     toks = ["f:" + words[0], "l:" + words[-1]]

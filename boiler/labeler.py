@@ -172,12 +172,6 @@ class Labeler:
             out.append("; ".join(parts))
         return out
 
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
-
-
     def _describe(self, group: str, x: np.ndarray, names: list[F.Feature], text: str, to_body: bool) -> str:
         if group == "learned words":
             lookup = self.model.evidence_._lookup()
@@ -187,6 +181,11 @@ def _logit(p: np.ndarray) -> np.ndarray:
                 kind = {"f": "first word", "l": "last word", "w": "word", "L": "line"}[token[0]]
                 return f"{kind} '{token[2:]}' (learned)"
         return _describe(group, x, names)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
 
 
 def _describe(group: str, x: np.ndarray, names: list[F.Feature]) -> str:

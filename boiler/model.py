@@ -287,7 +287,7 @@ def stage2_matrix(batch: F.LineBatch, p1: np.ndarray) -> np.ndarray:
 class LineClassifier(ClassifierMixin, BaseEstimator):
     """Labels the lines of pages body (1) or chrome (0); see the module docstring."""
 
-    def __init__(self, n_folds: int = 4, stage1_iter: int = 250, stage2_iter: int = 120,
+    def __init__(self, n_folds: int = 3, stage1_iter: int = 150, stage2_iter: int = 120,
                  max_leaf_nodes: int = 31, learning_rate: float = 0.1, weight_power: float = 0.5,
                  threshold: float = DEFAULT_THRESHOLD, relative_threshold: float = RELATIVE_THRESHOLD,
                  random_state: int = 0):
@@ -320,13 +320,18 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         return np.power(np.maximum(words, 1.0), self.weight_power)
 
     def fit(self, pages: Sequence[Sequence[str]], labels: Sequence[Sequence[str]],
-            groups: Sequence[str]) -> LineClassifier:
-        """Fit on pages of lines with their ``+``/``-``/`` `` labels; ``groups`` (one per page) are sites."""
+            groups: Sequence[str], page_weight: Sequence[float] | None = None) -> LineClassifier:
+        """Fit on pages of lines with their ``+``/``-``/`` `` labels; ``groups`` (one per page) are sites.
+
+        ``page_weight`` multiplies the sample weight of every line of a page (default 1).
+        """
         batch = F.extract(pages)
         y = np.array([labels[p][i] == "+" for p, i in zip(batch.page_index, batch.line_index)], dtype=np.int8)
         row_groups = np.asarray(groups, dtype=object)[batch.page_index]
         tokens = self.tokens(batch)
         w = self._weights(batch)
+        if page_weight is not None:
+            w = w * np.asarray(page_weight, dtype=np.float64)[batch.page_index]
         n_groups = len(set(groups))
         folds = list(GroupKFold(n_splits=min(self.n_folds, n_groups)).split(batch.X, y, row_groups)) \
             if n_groups >= 2 else []

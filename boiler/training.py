@@ -111,9 +111,21 @@ def page_groups(pages: Sequence[Page]) -> list[str]:
     return [group_of(p.site, p.id) for p in pages]
 
 
-def fit_model(pages: Sequence[Page], **params) -> LineClassifier:
+#: Page weight of our own curated pages (``training_data/``) beside the shared corpora: they are few,
+#: and hold the reference conventions (the seeds' layouts), so each counts as several corpus pages.
+OWN_PAGE_WEIGHT = 10.0
+
+
+def fit_model(pages: Sequence[Page], page_weight: Sequence[float] | None = None, **params) -> LineClassifier:
     """A :class:`LineClassifier` fitted on labeled pages, grouped by site."""
-    return LineClassifier(**params).fit([p.lines for p in pages], [p.labels for p in pages], page_groups(pages))
+    return LineClassifier(**params).fit([p.lines for p in pages], [p.labels for p in pages], page_groups(pages),
+                                        page_weight)
+
+
+def own_page_weights(pages: Sequence[Page], own_weight: float = OWN_PAGE_WEIGHT) -> list[float]:
+    """``own_weight`` for pages read from the project's ``training_data/``, 1 for the rest."""
+    own = str(Path(__file__).resolve().parent.parent / "training_data")
+    return [own_weight if str(Path(p.source).resolve()).startswith(own) else 1.0 for p in pages]
 
 
 def _evaluation(pages: Sequence[Page], sets: Sequence[str], predicted: Sequence[Sequence[bool | None]]) -> Evaluation:
@@ -136,13 +148,15 @@ def evaluate_pages(labeler, pages: Sequence[Page], sets: Sequence[str]) -> Evalu
 
 
 def cross_validate(corpus: Corpus, n_folds: int = 5, seed: int = 0, params: dict | None = None,
-                   on_fold: Callable[[int, int], None] | None = None) -> Evaluation:
+                   on_fold: Callable[[int, int], None] | None = None,
+                   page_weight: Sequence[float] | None = None) -> Evaluation:
     """Scores of models trained with whole sites held out: ``n_folds`` folds grouped by site."""
     params = params or {}
     groups = page_groups(corpus.pages)
+    weights = list(page_weight) if page_weight is not None else [1.0] * len(corpus.pages)
     predicted: list[list[bool | None]] = [[] for _ in corpus.pages]
     for k, (tr, te) in enumerate(site_folds(groups, n_folds, seed)):
-        model = fit_model([corpus.pages[i] for i in tr], **params)
+        model = fit_model([corpus.pages[i] for i in tr], [weights[i] for i in tr], **params)
         for i, pred in zip(te, model.predict_pages([corpus.pages[i].lines for i in te])):
             predicted[i] = pred
         if on_fold:
@@ -151,20 +165,23 @@ def cross_validate(corpus: Corpus, n_folds: int = 5, seed: int = 0, params: dict
 
 
 def train_and_save(paths: Sequence[str], out: str | os.PathLike, cv_folds: int = 0,
-                   params: dict | None = None, exclude_sites: Iterable[str] = ()) -> dict:
+                   params: dict | None = None, exclude_sites: Iterable[str] = (),
+                   own_weight: float = OWN_PAGE_WEIGHT) -> dict:
     """Train on the corpora in ``paths``, optionally cross-validate, and save model and metadata to ``out``."""
     corpus = load_corpus(paths, exclude_sites)
     if not corpus.pages:
         raise InputError(", ".join(paths) or "(no input)", "no labeled pages to train on")
     params = params or {}
     started = time.time()
-    model = fit_model(corpus.pages, **params)
+    weights = own_page_weights(corpus.pages, own_weight)
+    model = fit_model(corpus.pages, weights, **params)
     meta = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "training_sets": {name: n for name, n in sorted(corpus.counts().items())},
         "training_files": [_display_path(p) for p in paths],
         "excluded_sites": sorted(set(exclude_sites)),
         "pages": len(corpus.pages),
+        "own_page_weight": own_weight,
         "params": model.get_params(),
         "threshold": model.threshold,
         "stage1_features": [f.name for f in stage1_feature_names()],
@@ -172,7 +189,7 @@ def train_and_save(paths: Sequence[str], out: str | os.PathLike, cv_folds: int =
         "fit_seconds": round(time.time() - started, 1),
     }
     if cv_folds:
-        ev = cross_validate(corpus, cv_folds, params=params)
+        ev = cross_validate(corpus, cv_folds, params=params, page_weight=weights)
         meta["cross_validation"] = {"folds": cv_folds, "grouped_by": "site",
                                     "per_set": {k: v.as_dict() for k, v in sorted(ev.per_set.items())},
                                     "overall": ev.overall.as_dict()}

@@ -98,5 +98,6 @@ def test_line_tokens():
     assert F.line_tokens("All news") == ["f:all", "l:news", "w:all", "w:news", "L:all news"]
     toks = F.line_tokens("Read the full story of 2024 here, in twelve words or maybe more", 13)
     assert toks == ["f:read", "l:more"]
-    assert F.line_tokens("18 Nov, 2024")[-1] == "L:00 nov 0000"
+    assert F.line_tokens("18 Nov, 2024")[-1] == "L:0 nov 0"
+    assert F.line_tokens("{ 167 comments }")[-1] == F.line_tokens("45 Comments")[-1] == "L:0 comments"
     assert F.normalise_line("  Updated 17  Nov, 2024 ") == "updated 00 nov, 0000"
