@@ -154,17 +154,16 @@ class Labeler:
             X[g::len(keys)][:, cols] = ref[cols]
         p_without = self.model.stage1_.predict_proba(X)[:, 1].reshape(n, len(keys))
         effect = _logit(s.p1)[:, None] - _logit(p_without)  # > 0: the group pushed towards body
-        t = self.threshold
-        decided = self.model.decide(s)
+        cuts = self.model.cuts(s)
         out = []
         for k in range(n):
-            body = bool(decided[k])
+            body = bool(s.p2[k] >= cuts[k])
             sign = 1 if body else -1
             order = np.argsort(-sign * effect[k])
             parts = [f"{self._describe(keys[g], s.X1[k], names, s.batch.texts[k], effect[k, g] > 0)} → "
                      f"{'body' if effect[k, g] > 0 else 'chrome'}"
                      for g in order[:REASON_GROUPS] if sign * effect[k, g] >= REASON_MIN_EFFECT]
-            own_body = s.p1[k] >= t
+            own_body = s.p1[k] >= cuts[k]
             if own_body != body:
                 parts.append(f"neighbours overrode its own score ({s.p1[k]:.2f} → {s.p2[k]:.2f})")
             if not parts:

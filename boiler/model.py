@@ -65,6 +65,8 @@ DEFAULT_THRESHOLD = 0.5
 #: On a page whose best line scores below the threshold, lines within this share of the page's best
 #: score count as body: the most body-like text of a page with a short article is usually the article.
 RELATIVE_THRESHOLD = 0.6
+#: ... unless the page's best score is below this: then nothing on the page looks like body.
+RELATIVE_MIN_BEST = 0.15
 
 
 def stage1_feature_names() -> list[F.Feature]:
@@ -381,13 +383,19 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         p2 = self.stage2_.predict_proba(stage2_matrix(batch, p1))[:, 1].astype(np.float32)
         return Scores(batch, X1, p1, p2)
 
+    def cuts(self, scores: Scores) -> np.ndarray:
+        """The probability each scored row must reach to be body: the threshold, lowered on a page whose
+        best line is below it to ``relative_threshold`` of that best (if the best reaches RELATIVE_MIN_BEST)."""
+        page = scores.batch.page_index
+        best = np.zeros(len(scores.batch.page_start) - 1, dtype=np.float32)
+        np.maximum.at(best, page, scores.p2)
+        cut = np.where(best >= RELATIVE_MIN_BEST, np.minimum(self.threshold, self.relative_threshold * best),
+                       self.threshold)
+        return cut[page]
+
     def decide(self, scores: Scores) -> np.ndarray:
-        """Body (True) or chrome for each scored row: ``p >= min(threshold, relative_threshold * page max)``."""
-        p, page = scores.p2, scores.batch.page_index
-        n_pages = len(scores.batch.page_start) - 1
-        best = np.zeros(n_pages, dtype=np.float32)
-        np.maximum.at(best, page, p)
-        return p >= np.minimum(self.threshold, self.relative_threshold * best)[page]
+        """Body (True) or chrome for each scored row (see :meth:`cuts`)."""
+        return scores.p2 >= self.cuts(scores)
 
     def predict_pages(self, pages: Sequence[Sequence[str]]) -> list[list[bool | None]]:
         """Body (True), chrome (False) or nothing to judge (None) for every line of every page."""
