@@ -306,7 +306,3 @@ def eval_(
         _scores_table(rows, f"{labeler.source}, by {by}")
     if corpus.failures:
         raise typer.Exit(EXIT_FAILED_RECORDS)
-
-
-def run() -> None:  # pragma: no cover - console entry for python -m
-    app()

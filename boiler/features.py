@@ -261,11 +261,6 @@ def _per_line_substrings(marks: Sequence[str], text: str, starts: np.ndarray, n:
     return np.bincount(idx, minlength=n).astype(np.float32)
 
 
-def _segment_sum(flags: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    csum = np.concatenate(([0], np.cumsum(flags, dtype=np.int64)))
-    return (csum[ends] - csum[starts]).astype(np.float32)
-
-
 def _runs(flag: np.ndarray, page: np.ndarray) -> np.ndarray:
     """Length of the run of equal ``flag`` values (within a page) that each row belongs to."""
     n = len(flag)
@@ -375,7 +370,6 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
     starts = np.zeros(n, dtype=np.int64)
     starts[1:] = np.cumsum(lengths[:-1] + 1)
-    ends = starts + lengths
 
     cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
     table = _class_table()

@@ -22,7 +22,7 @@ import numpy as np
 from . import features as F
 from .formats import split_lines
 from .html import html_to_lines
-from .model import LineClassifier, Scores, stage1_feature_names, stage2_matrix
+from .model import LineClassifier, Scores, stage1_feature_names
 from .modelio import load_model
 
 __all__ = ["LineResult", "Labeler", "load", "default_model_path"]

@@ -134,20 +134,18 @@ class WordEvidence(BaseEstimator):
             self.opener_tokens_, self.opener_log_odds_ = np.array([], dtype=str), np.zeros(0, dtype=np.float32)
         return self
 
-    def _lookup(self) -> dict[str, float]:
-        # Built on first use after fit or load; a cache of fitted state, not a parameter.
-        lookup = getattr(self, "_lookup_cache", None)
+    def _cached(self, cache: str, tokens: np.ndarray, values: np.ndarray) -> dict[str, float]:
+        """A token-to-value dict, built on first use after fit or load: a cache of fitted state."""
+        lookup = self.__dict__.get(cache)
         if lookup is None:
-            lookup = dict(zip(self.tokens_.tolist(), self.log_odds_.tolist()))
-            self._lookup_cache = lookup
+            lookup = self.__dict__[cache] = dict(zip(tokens.tolist(), values.tolist()))
         return lookup
 
+    def _lookup(self) -> dict[str, float]:
+        return self._cached("_lookup_cache", self.tokens_, self.log_odds_)
+
     def _opener_lookup(self) -> dict[str, float]:
-        lookup = getattr(self, "_opener_cache", None)
-        if lookup is None:
-            lookup = dict(zip(self.opener_tokens_.tolist(), self.opener_log_odds_.tolist()))
-            self._opener_cache = lookup
-        return lookup
+        return self._cached("_opener_cache", self.opener_tokens_, self.opener_log_odds_)
 
     def __getstate__(self):
         state = self.__dict__.copy()
