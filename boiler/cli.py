@@ -30,7 +30,7 @@ from .modelio import atomic_write
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Label each line of scraped pages as article body or site chrome.")
 
-EXIT_OK, EXIT_FAILED_RECORDS, EXIT_INPUT, EXIT_MODEL = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED_RECORDS, EXIT_INPUT, EXIT_MODEL, EXIT_REGRESSIONS = 0, 1, 2, 3, 4
 
 
 class LabelFormat(str, Enum):
@@ -41,6 +41,11 @@ class LabelFormat(str, Enum):
 
 class CleanFormat(str, Enum):
     text = "text"
+    jsonl = "jsonl"
+
+
+class DiffFormat(str, Enum):
+    pretty = "pretty"
     jsonl = "jsonl"
 
 
@@ -68,7 +73,9 @@ def main(
                         format="%(levelname)s %(name)s: %(message)s")
 
 
-def _load(model: Path | None) -> Labeler:
+def _load(model: Path | str | None) -> Labeler:
+    if model is not None and str(model) == "default":
+        model = None
     try:
         return load(model)
     except ModelFileError as exc:
@@ -306,3 +313,92 @@ def eval_(
         _scores_table(rows, f"{labeler.source}, by {by}")
     if corpus.failures:
         raise typer.Exit(EXIT_FAILED_RECORDS)
+
+
+_KIND_STYLE = {"regression": "bold red", "fix": "bold green", "change": "yellow"}
+
+
+@app.command()
+def diff(
+    model_a: str = typer.Argument(..., help="The old model folder ('default' for the shipped model)."),
+    model_b: str = typer.Argument(..., help="The new model folder ('default' for the shipped model)."),
+    data: list[str] = typer.Argument(..., help="Pages to compare on: labeled (lines JSONL, .lines.txt) or not."),
+    fmt: DiffFormat = typer.Option(DiffFormat.pretty, "--format", "-f",
+                                   help="pretty: summary and changed lines; jsonl: one record per changed line."),
+    limit: int = typer.Option(50, help="Changed lines to show in the pretty view (0: all)."),
+    html: bool = typer.Option(None, "--html/--text", help="Read plain files as HTML (or as text); default by name."),
+    fail_on_regression: bool = typer.Option(False, "--fail-on-regression",
+                                            help=f"Exit {EXIT_REGRESSIONS} when any labeled line got worse."),
+) -> None:
+    """List the lines whose label changed between two models: regressions first, then fixes."""
+    from .diff import ChangeKind, diff_models
+
+    a, b = _load(model_a), _load(model_b)
+    batch = _Batch(data, html, None, None)
+    result = diff_models(a, b, (page for chunk in batch.chunks() for page in chunk))
+    if fmt is DiffFormat.jsonl:
+        for change in result.changes:
+            typer.echo(json.dumps(change.as_dict(), ensure_ascii=False))
+    else:
+        _diff_pretty(result, a.source, b.source, limit)
+    if fmt is DiffFormat.jsonl:
+        _err().print(json.dumps(result.summary()), highlight=False, soft_wrap=True)
+    batch.finish("compared")
+    if fail_on_regression and result.count(ChangeKind.REGRESSION):
+        raise typer.Exit(EXIT_REGRESSIONS)
+
+
+def _diff_pretty(result, source_a: str, source_b: str, limit: int) -> None:
+    from .diff import ChangeKind
+
+    console = Console(highlight=False)
+    console.print(f"A = {source_a}\nB = {source_b}")
+    console.print(f"{result.pages} page(s), {result.lines} lines ({result.labeled_pages} page(s) labeled): "
+                  f"{len(result.changes)} line(s) changed: "
+                  + ", ".join(f"{result.count(k)} {k.value}(s) ({result.tokens(k)} tokens)" for k in ChangeKind))
+    if result.scores_a is not None and result.scores_b is not None:
+        table = Table(title="scores on the labeled pages")
+        for col in ("model", "precision", "recall", "F1", "pooled F1"):
+            table.add_column(col, justify="left" if col == "model" else "right")
+        for name, sc in (("A", result.scores_a), ("B", result.scores_b)):
+            table.add_row(name, f"{sc.precision:.4f}", f"{sc.recall:.4f}", f"{sc.f1:.4f}", f"{sc.pooled_f1:.4f}")
+        console.print(table)
+    shown = result.changes if limit <= 0 else result.changes[:limit]
+    for c in shown:
+        head = Text(f"{c.kind.value:<10} ", style=_KIND_STYLE[c.kind.value])
+        head.append(f"{c.page}:{c.line}  gold {c.gold or '?'}  A {c.label_a} {c.p_a:.2f} → B {c.label_b} {c.p_b:.2f}  ")
+        head.append(c.text if len(c.text) <= 160 else c.text[:157] + "...", style="dim")
+        console.print(head, soft_wrap=True)
+    if len(shown) < len(result.changes):
+        console.print(f"... and {len(result.changes) - len(shown)} more (--limit 0 shows all, --format jsonl lists all)")
+
+
+@app.command()
+def report(
+    inputs: list[str] = typer.Argument(None, help="Pages: text, .lines.txt, .html or JSONL files, folders, or -."),
+    output: Path = typer.Option(..., "--output", "-o", help="The HTML file to write."),
+    model: Path = typer.Option(None, help="Model folder (default: the shipped model)."),
+    html: bool = typer.Option(None, "--html/--text", help="Read plain files as HTML (or as text); default by name."),
+    site: str = typer.Option(None, help="The outlet (registered domain) of the pages."),
+    url: str = typer.Option(None, help="The address of the page."),
+    max_pages: int = typer.Option(50, "--max-pages", help="Pages in the report at most (the rest are counted)."),
+) -> None:
+    """Write a self-contained HTML report: each line coloured by label, its reason and evidence on hover."""
+    from .report import render_report
+
+    labeler = _load(model)
+    batch = _Batch(inputs, html, site, url)
+    pages: list = []
+    skipped = 0
+    for chunk in batch.chunks():
+        room = max(max_pages - len(pages), 0)
+        skipped += max(len(chunk) - room, 0)
+        chunk = chunk[:room]
+        if chunk:
+            pages.extend(zip(chunk, labeler.explain_pages([p.lines for p in chunk])))
+    if pages:
+        document = render_report(pages, model=labeler.source)
+        atomic_write(output, lambda tmp: Path(tmp).write_text(document, encoding="utf-8"))
+        _err().print(f"report written to {output}: {len(pages)} page(s)"
+                     + (f", {skipped} more not included (--max-pages)" if skipped else ""), highlight=False)
+    batch.finish("reported")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from .html import html_to_lines
 from .model import LineClassifier, Scores, stage1_feature_names
 from .modelio import load_model
 
-__all__ = ["LineResult", "Labeler", "load", "default_model_path"]
+__all__ = ["LineResult", "LineExplanation", "GroupEffect", "Labeler", "load", "default_model_path"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 REASON_MIN_EFFECT = 0.25
 #: How many feature groups a reason names at most.
 REASON_GROUPS = 2
+#: How many feature groups an explanation (the debug report) lists per line.
+EXPLAIN_GROUPS = 5
 #: Pages per model call in batch methods.
 BATCH_PAGES = 256
 NOTHING_TO_JUDGE = "nothing to judge (no word characters)"
@@ -50,6 +52,24 @@ class LineResult:
     @property
     def label(self) -> str:
         return " " if self.is_body is None else ("+" if self.is_body else "-")
+
+
+@dataclass(slots=True)
+class GroupEffect:
+    """How far one feature group moved a line's own log-odds (> 0: towards body), and its value in words."""
+
+    group: str
+    effect: float
+    evidence: str
+
+
+@dataclass(slots=True)
+class LineExplanation:
+    """A line's result with the evidence behind it: its own (stage-1) score and the strongest groups."""
+
+    result: LineResult
+    p_own: float | None = None
+    groups: list[GroupEffect] = field(default_factory=list)
 
 
 def default_model_path() -> Path:
@@ -123,6 +143,28 @@ class Labeler:
     def clean_html(self, html: str | bytes, url: str | None = None) -> str:
         return self.clean(html_to_lines(html), url=url)
 
+    def explain_pages(self, pages: Sequence[str | Sequence[str]]) -> list[list[LineExplanation]]:
+        """For each line of each page: its result with reason, and the evidence behind it (for reports)."""
+        out: list[list[LineExplanation]] = []
+        for lo in range(0, len(pages), BATCH_PAGES):
+            chunk = [_as_lines(p) for p in pages[lo:lo + BATCH_PAGES]]
+            scores = self.model.score_batch(F.extract(chunk))
+            keys, effect = self._group_effects(scores)
+            why = self._reasons(scores, keys, effect)
+            results = self._results(chunk, scores, why)
+            rows = [[LineExplanation(r) for r in res] for res in results]
+            names = stage1_feature_names()
+            for k, (p, i) in enumerate(zip(scores.batch.page_index.tolist(), scores.batch.line_index.tolist())):
+                e = rows[p][i]
+                e.p_own = float(scores.p1[k])
+                order = np.argsort(-np.abs(effect[k]))
+                e.groups = [GroupEffect(keys[g], float(effect[k, g]),
+                                        self._describe(keys[g], scores.X1[k], names, scores.batch.texts[k],
+                                                       effect[k, g] > 0))
+                            for g in order[:EXPLAIN_GROUPS]]
+            out.extend(rows)
+        return out
+
     # -- internals ----------------------------------------------------------------------
     def _results(self, pages: list[list[str]], scores: Scores, why: list[str] | None) -> list[list[LineResult]]:
         out = [[LineResult(line, None, 0.0, NOTHING_TO_JUDGE if why is not None else "") for line in lines]
@@ -137,23 +179,36 @@ class Labeler:
                 r.reason = why[k]
         return out
 
-    def _reasons(self, s: Scores) -> list[str]:
-        """Why each line got its label: the feature groups that moved its own score most, and context."""
-        n, d = s.X1.shape
-        if n == 0:
-            return []
+    def _group_effects(self, s: Scores) -> tuple[list[str], np.ndarray]:
+        """Feature groups, and how far each moved each line's stage-1 log-odds (> 0: towards body).
+
+        Each group is set to a typical value (the training median) in turn; the effect is the change of
+        the line's log-odds that undoing this causes. One model call for all groups and lines.
+        """
+        n = s.X1.shape[0]
         names = stage1_feature_names()
         groups: dict[str, list[int]] = {}
         for j, f in enumerate(names):
             groups.setdefault(f.group, []).append(j)
-        ref = self.model.reference_
         keys = list(groups)
+        if n == 0:
+            return keys, np.zeros((0, len(keys)))
+        ref = self.model.reference_
         X = np.repeat(s.X1, len(keys), axis=0)
         for g, key in enumerate(keys):
             cols = groups[key]
             X[g::len(keys)][:, cols] = ref[cols]
         p_without = self.model.stage1_.predict_proba(X)[:, 1].reshape(n, len(keys))
-        effect = _logit(s.p1)[:, None] - _logit(p_without)  # > 0: the group pushed towards body
+        return keys, _logit(s.p1)[:, None] - _logit(p_without)
+
+    def _reasons(self, s: Scores, keys: list[str] | None = None, effect: np.ndarray | None = None) -> list[str]:
+        """Why each line got its label: the feature groups that moved its own score most, and context."""
+        n = s.X1.shape[0]
+        if n == 0:
+            return []
+        if keys is None or effect is None:
+            keys, effect = self._group_effects(s)
+        names = stage1_feature_names()
         cuts = self.model.cuts(s)
         out = []
         for k in range(n):

@@ -5,10 +5,10 @@ import pytest
 from typer.testing import CliRunner
 
 from boiler import __version__
-from boiler.cli import EXIT_FAILED_RECORDS, EXIT_INPUT, EXIT_MODEL, app
+from boiler.cli import EXIT_FAILED_RECORDS, EXIT_INPUT, EXIT_MODEL, EXIT_REGRESSIONS, app
 from boiler.formats import read_lines_txt
 
-from conftest import DATA
+from conftest import DATA, TRAINING_PAGES
 
 runner = CliRunner()
 NEWS = DATA / "handmade_news.lines.txt"
@@ -133,3 +133,60 @@ def test_train_with_nothing_to_learn_is_an_error(tmp_path):
     empty.mkdir()
     r = run("train", empty, "-o", tmp_path / "m")
     assert r.exit_code == EXIT_INPUT and "no labeled pages" in r.stderr
+
+
+@pytest.fixture(scope="module")
+def weaker_model_dir(own_pages, tmp_path_factory):
+    from boiler.modelio import save_model
+    from boiler.training import fit_model
+
+    out = tmp_path_factory.mktemp("weaker")
+    save_model(fit_model(own_pages.pages[::3], n_folds=2, stage1_iter=8, stage2_iter=5), out, {})
+    return out
+
+
+def test_diff_of_a_model_with_itself(small_model_dir):
+    r = run("diff", small_model_dir, small_model_dir, DATA)
+    assert r.exit_code == 0, r.output
+    assert "0 line(s) changed" in r.stdout and "scores on the labeled pages" in r.stdout
+
+
+def test_diff_lists_regressions_first_and_can_fail_on_them(small_model_dir, weaker_model_dir):
+    r = run("diff", small_model_dir, weaker_model_dir, TRAINING_PAGES, "--format", "jsonl")
+    assert r.exit_code == 0, r.output
+    changes = [json.loads(line) for line in r.stdout.splitlines()]
+    kinds = [c["kind"] for c in changes]
+    assert kinds and kinds[0] == "regression"
+    assert kinds == sorted(kinds, key=["regression", "fix", "change"].index)
+    summary = json.loads(r.stderr.strip().splitlines()[0])
+    assert summary["changed_lines"] == len(changes) and summary["regressions"] == kinds.count("regression")
+    r = run("diff", small_model_dir, weaker_model_dir, TRAINING_PAGES, "--fail-on-regression", "--limit", "3")
+    assert r.exit_code == EXIT_REGRESSIONS
+    assert r.stdout.count("regression ") == 3 and "more (--limit 0 shows all" in r.stdout
+    r = run("diff", weaker_model_dir, small_model_dir, TRAINING_PAGES, "--format", "jsonl")
+    assert sorted(json.loads(x)["kind"] for x in r.stdout.splitlines()).count("fix") == kinds.count("regression")
+
+
+def test_diff_with_a_bad_model_exits_3(small_model_dir, tmp_path):
+    r = run("diff", small_model_dir, tmp_path, DATA)
+    assert r.exit_code == EXIT_MODEL and str(tmp_path) in r.stderr
+
+
+def test_report_writes_one_html_file(small_model_dir, text_page, tmp_path):
+    out = tmp_path / "report.html"
+    r = run("report", text_page, DATA / "handmade_news.lines.txt", "-o", out, "--model", small_model_dir)
+    assert r.exit_code == 0, r.output
+    doc = out.read_text(encoding="utf-8")
+    assert doc.startswith("<!DOCTYPE html>") and doc.count('<section class="page"') == 2
+    assert not any(ref in doc for ref in ("src=", "href=", "<link", "@import", "url("))  # self-contained
+
+
+def test_report_goes_on_past_a_bad_file_and_needs_an_output(small_model_dir, text_page, tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\xff\xfe\x00binary\x00")
+    out = tmp_path / "report.html"
+    r = run("report", bad, text_page, "-o", out, "--model", small_model_dir)
+    assert r.exit_code == EXIT_FAILED_RECORDS and "bad.txt" in r.stderr
+    assert out.read_text(encoding="utf-8").count('<section class="page"') == 1
+    r = run("report", text_page, "--model", small_model_dir)
+    assert r.exit_code == 2 and "--output" in r.output
