@@ -355,7 +355,7 @@ def _diff_pretty(result, source_a: str, source_b: str, limit: int) -> None:
     console.print(f"A = {source_a}\nB = {source_b}")
     console.print(f"{result.pages} page(s), {result.lines} lines ({result.labeled_pages} page(s) labeled): "
                   f"{len(result.changes)} line(s) changed: "
-                  + ", ".join(f"{result.count(k)} {k.value}(s) ({result.tokens(k)} tokens)" for k in ChangeKind))
+                  + ", ".join(f"{result.count(k)} {k.plural} ({result.tokens(k)} tokens)" for k in ChangeKind))
     if result.scores_a is not None and result.scores_b is not None:
         table = Table(title="scores on the labeled pages")
         for col in ("model", "precision", "recall", "F1", "pooled F1"):

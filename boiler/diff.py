@@ -30,6 +30,10 @@ class ChangeKind(str, Enum):
     FIX = "fix"
     CHANGE = "change"
 
+    @property
+    def plural(self) -> str:
+        return "fixes" if self is ChangeKind.FIX else f"{self.value}s"
+
 
 #: Order in which kinds are listed: the ones to look at first, first.
 KIND_ORDER = {ChangeKind.REGRESSION: 0, ChangeKind.FIX: 1, ChangeKind.CHANGE: 2}
@@ -78,7 +82,7 @@ class ModelDiff:
         out = {"pages": self.pages, "lines": self.lines, "labeled_pages": self.labeled_pages,
                "changed_lines": len(self.changes)}
         for kind in ChangeKind:
-            out[f"{kind.value}s"] = self.count(kind)
+            out[kind.plural] = self.count(kind)
             out[f"{kind.value}_tokens"] = self.tokens(kind)
         if self.scores_a is not None and self.scores_b is not None:
             out["scores_a"] = self.scores_a.as_dict()

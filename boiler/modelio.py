@@ -184,7 +184,12 @@ def load_model(folder: str | os.PathLike):
     try:
         model = sio.load(io.BytesIO(data), trusted=sorted(types))
     except Exception as exc:
-        raise ModelFileError(str(path), f"damaged model file ({type(exc).__name__}: {exc})") from None
+        made = meta.get("libraries", {})
+        here = library_versions()
+        differ = [f"{lib} {made[lib]} (this is {here[lib]})" for lib in ("scikit-learn", "skops", "numpy")
+                  if made.get(lib) and made[lib] != here[lib]]
+        hint = f"; it was made with {', '.join(differ)}: install those versions or retrain" if differ else ""
+        raise ModelFileError(str(path), f"damaged model file ({type(exc).__name__}: {exc}){hint}") from None
     from .model import LineClassifier
 
     if not isinstance(model, LineClassifier):

@@ -111,9 +111,12 @@ def page_groups(pages: Sequence[Page]) -> list[str]:
     return [group_of(p.site, p.id) for p in pages]
 
 
-#: Page weight of our own curated pages (``training_data/``) beside the shared corpora: they are few,
-#: and hold the reference conventions (the seeds' layouts), so each counts as several corpus pages.
+#: Page weight of hand-labeled pages (one ``.lines.txt`` file a page: ours in ``training_data/``, and
+#: an outlet's pages a person corrected) beside the shared corpora's bulk JSONL: they are few, and hold
+#: the conventions we want (the seeds' layouts, the new outlet's chrome), so each counts as several pages.
 OWN_PAGE_WEIGHT = 10.0
+#: Names of files holding one hand-labeled page.
+HAND_LABELED_SUFFIXES = (".lines.txt", ".lines.txt.gz")
 
 
 def fit_model(pages: Sequence[Page], page_weight: Sequence[float] | None = None, **params) -> LineClassifier:
@@ -123,9 +126,8 @@ def fit_model(pages: Sequence[Page], page_weight: Sequence[float] | None = None,
 
 
 def own_page_weights(pages: Sequence[Page], own_weight: float = OWN_PAGE_WEIGHT) -> list[float]:
-    """``own_weight`` for pages read from the project's ``training_data/``, 1 for the rest."""
-    own = str(Path(__file__).resolve().parent.parent / "training_data")
-    return [own_weight if str(Path(p.source).resolve()).startswith(own) else 1.0 for p in pages]
+    """``own_weight`` for hand-labeled pages (read from ``.lines.txt`` files), 1 for the rest."""
+    return [own_weight if p.source.lower().endswith(HAND_LABELED_SUFFIXES) else 1.0 for p in pages]
 
 
 def _evaluation(pages: Sequence[Page], sets: Sequence[str], predicted: Sequence[Sequence[bool | None]]) -> Evaluation:

@@ -1,3 +1,4 @@
+import io
 import json
 import os
 import pickle
@@ -103,3 +104,20 @@ def test_atomic_write_leaves_old_file_when_writing_fails(tmp_path):
 def test_save_writes_both_files(small_model, tmp_path):
     save_model(small_model, tmp_path / "new", {"note": "x"})
     assert sorted(p.name for p in (tmp_path / "new").iterdir()) == sorted([ESTIMATOR_NAME, META_NAME])
+
+
+def test_a_model_that_fails_to_load_names_the_library_versions_it_was_made_with(small_model_dir, tmp_path):
+    d = _copy(small_model_dir, tmp_path / "m")
+    meta = json.loads((d / "model.json").read_text())
+    meta["libraries"]["scikit-learn"] = "0.1.0"
+    (d / "model.json").write_text(json.dumps(meta))
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO((d / ESTIMATOR_NAME).read_bytes()))
+    with zipfile.ZipFile(d / ESTIMATOR_NAME, "w") as dst:  # a valid archive whose arrays are gone
+        for name in src.namelist():
+            if not name.endswith(".npy"):
+                dst.writestr(name, src.read(name))
+    with pytest.raises(ModelFileError, match=r"made with scikit-learn 0\.1\.0 \(this is") as exc:
+        load_model(d)
+    assert str(d / ESTIMATOR_NAME) in str(exc.value)
