@@ -371,7 +371,8 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     starts = np.zeros(n, dtype=np.int64)
     starts[1:] = np.cumsum(lengths[:-1] + 1)
 
-    cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    # A lone surrogate (possible in a str, not in text read from a file) is a code point of class "other".
+    cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     table = _class_table()
     cls = np.where(cps < 0x10000, table[np.minimum(cps, 0xFFFF)], _C_LETTER)
     is_upper = cls == _C_UPPER

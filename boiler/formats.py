@@ -176,12 +176,24 @@ def format_lines_txt(page: Page) -> str:
             out.append(f"# {key}: {value}")
     for label, line in zip(page.labels, page.lines):
         out.append(f"{label or ' '} {line}")
-    return "\n".join(out) + "\n"
+    return "".join(row + "\n" for row in out)  # a page with no lines and no metadata is empty
 
 
 def _str_or_none(rec: dict, key: str) -> str | None:
     value = rec.get(key)
     return None if value is None else str(value)
+
+
+def _check_unicode(strings: list[str], what: str, source: str, record: int | None) -> None:
+    """Refuse strings with a lone UTF-16 surrogate: JSON can spell one ("\\ud800"), but it is not text and
+    cannot be labeled or written out as UTF-8."""
+    joined = "".join(strings)
+    if not joined.isascii():
+        try:
+            joined.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            bad = joined[exc.start]
+            raise InputError(source, f"{what} holds a lone surrogate ({bad!r}), not text", record) from None
 
 
 def page_from_record(rec: object, source: str = "<memory>", record: int | None = None) -> Page:
@@ -193,10 +205,13 @@ def page_from_record(rec: object, source: str = "<memory>", record: int | None =
         raise InputError(source, f"expected a JSON object, got {type(rec).__name__}", record)
     common = dict(id=_str_or_none(rec, "id"), url=_str_or_none(rec, "url"),
                   site=_str_or_none(rec, "site"), source=source)
+    _check_unicode([v for v in (common["id"], common["url"], common["site"]) if v], "'id', 'url' or 'site'",
+                   source, record)
     if "lines" in rec:
         lines, labels = rec["lines"], rec.get("labels")
         if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
             raise InputError(source, "'lines' must be a list of strings", record)
+        _check_unicode(lines, "'lines'", source, record)
         if labels is not None:
             if not isinstance(labels, list) or len(labels) != len(lines):
                 raise InputError(source, f"'labels' must be a list as long as 'lines' ({len(lines)})", record)
@@ -209,9 +224,12 @@ def page_from_record(rec: object, source: str = "<memory>", record: int | None =
             value = rec[key]
             if not isinstance(value, str):
                 raise InputError(source, f"'{key}' must be a string", record)
+            _check_unicode([value], f"'{key}'", source, record)
             _check_text(value, source, record)
             if key == "html":
                 gold = rec.get("gold")
+                if isinstance(gold, str):
+                    _check_unicode([gold], "'gold'", source, record)
                 return Page(lines=[], html=value, gold=gold if isinstance(gold, str) else None, **common)
             return Page(lines=split_lines(value), **common)
     raise InputError(source, "record has none of 'lines', 'html' or 'text'", record)
@@ -260,10 +278,18 @@ def _iter_jsonl(path: str, stdin: io.BufferedIOBase | None = None) -> Iterator[P
             except json.JSONDecodeError as exc:
                 yield Failure(path, n, f"invalid JSON ({exc.msg} at column {exc.colno})")
                 continue
+            except ValueError as exc:  # an integer too long to convert
+                yield Failure(path, n, f"invalid JSON ({str(exc).split(';')[0]})")
+                continue
+            except RecursionError:
+                yield Failure(path, n, "invalid JSON (nested too deeply)")
+                continue
             try:
                 yield page_from_record(rec, path, n)
             except InputError as exc:
                 yield Failure(path, n, exc.message)
+            except RecursionError:  # str() of an 'id' nested almost as deep as json.loads allows
+                yield Failure(path, n, "invalid record (nested too deeply)")
     except (EOFError, OSError, zlib.error) as exc:
         yield Failure(path, n + 1, f"damaged or truncated gzip ({exc}); the rest of the file is unread")
     finally:

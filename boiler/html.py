@@ -30,7 +30,7 @@ def decode_html(data: bytes, source: str = "<memory>") -> str:
     if m:
         try:
             return data.decode(m.group(1).decode("ascii"), errors="replace")
-        except LookupError:
+        except (LookupError, ValueError):  # unknown, not a text codec, or failing anyway ("undefined")
             pass
     return data.decode("cp1252", errors="replace")
 

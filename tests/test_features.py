@@ -101,3 +101,8 @@ def test_line_tokens():
     assert F.line_tokens("18 Nov, 2024")[-1] == "L:0 nov 0"
     assert F.line_tokens("{ 167 comments }")[-1] == F.line_tokens("45 Comments")[-1] == "L:0 comments"
     assert F.normalise_line("  Updated 17  Nov, 2024 ") == "updated 00 nov, 0000"
+
+
+def test_lone_surrogate_is_a_character_like_any_other():
+    b = F.extract([["a\ud800b word", "\udfff"]])
+    assert b.texts == ["a\ud800b word"] and b.X.shape[0] == 1

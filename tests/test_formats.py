@@ -135,3 +135,34 @@ def test_shared_formats_are_read_as_they_are():
     pages_file = shared_or_skip("data", "cleanportaleval", "pages.jsonl.gz")
     first = next(iter(read_inputs([pages_file])))
     assert isinstance(first, Page) and first.html and first.gold
+
+
+def test_empty_page_formats_as_an_empty_file():
+    assert format_lines_txt(Page(lines=[], labels=[])) == ""
+    assert read_lines_txt("").lines == []
+    back = read_lines_txt(format_lines_txt(Page(lines=[], labels=[], site="a.example")))
+    assert (back.lines, back.site) == ([], "a.example")
+
+
+@pytest.mark.parametrize("line, message", [
+    (b'{"text": "x", "id": ' + b"9" * 5000 + b"}", "integer string conversion"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    (b'{"text": "a\\ud800b"}', "'text' holds a lone surrogate ('\\ud800')"),
+])
+def test_json_that_python_refuses_is_a_failure_naming_the_record(tmp_path, line, message):
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(line + b'\n{"text": "next page"}\n')
+    first, second = list(read_inputs([path]))
+    assert isinstance(first, Failure) and first.record == 1 and message in first.message
+    assert isinstance(second, Page) and second.lines == ["next page"]
+
+
+@pytest.mark.parametrize("rec", [{"lines": ["ok", "\udc00"]}, {"html": "<p>\ud800</p>"}, {"text": "x", "id": "\ud800"},
+                                 {"html": "<p>x</p>", "gold": "\udfff"}])
+def test_lone_surrogates_are_refused_where_a_record_keeps_text(rec):
+    with pytest.raises(InputError, match="lone surrogate"):
+        page_from_record(rec, "in.jsonl", 1)
+
+
+def test_surrogate_pairs_are_text():
+    assert page_from_record(json.loads('{"text": "\\ud83d\\ude42 ok"}')).lines == ["\U0001f642 ok"]
