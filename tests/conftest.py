@@ -65,3 +65,13 @@ def default_labeler():
     import boiler
 
     return boiler.load()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many inputs the fuzz tests generated, and their slowest ones (counted in tests/test_fuzz.py)."""
+    import sys
+
+    fuzz = sys.modules.get("test_fuzz")
+    if fuzz is not None and fuzz.GENERATED:
+        terminalreporter.write_sep("-", "fuzz")
+        terminalreporter.write_line(fuzz.summary())
