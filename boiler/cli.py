@@ -6,17 +6,20 @@ input that cannot be read at all; 3 the model cannot be loaded.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
 from rich.table import Table
 from rich.text import Text
 
@@ -201,41 +204,117 @@ def _safe_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("._") or "page"
 
 
+class Engine(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
+def _known_total(inputs: list[str]) -> int | None:
+    """How many pages the inputs hold, when that is known without reading them: one page a file."""
+    from .formats import _expand, _is_jsonl
+    from .warc import is_warc
+
+    if not inputs or "-" in inputs:
+        return None
+    files = list(_expand(inputs))
+    if any(_is_jsonl(f.lower()) or is_warc(f) for f in files):
+        return None
+    return len(files)
+
+
 @app.command()
 def clean(
-    inputs: list[str] = typer.Argument(None, help="Text, .html or JSONL files, folders, or - for stdin."),
+    inputs: list[str] = typer.Argument(None, help="Text, .html, JSONL, WARC or WET files (.gz, .zst), folders, or - for stdin."),
     fmt: CleanFormat = typer.Option(CleanFormat.text, "--format", "-f",
                                     help="text: the body text, pages separated by a blank line; "
-                                         "jsonl: one record per page with counts."),
-    output: str = typer.Option(None, "--output", "-o", help="Output file (default stdout; .gz compresses)."),
+                                         "jsonl: one record per input record, cleaned page or error."),
+    output: str = typer.Option(None, "--output", "-o",
+                               help="Output file (default stdout; .gz or .zst compresses); written to a "
+                                    "temporary name and renamed at the end, so an interrupted run leaves no half file."),
     model: Path = typer.Option(None, help="Model folder (default: the shipped model)."),
     html: bool = typer.Option(None, "--html/--text", help="Read plain files as HTML (or as text); default by name."),
     site: str = typer.Option(None, help="The outlet (registered domain) of the pages."),
     url: str = typer.Option(None, help="The address of the page."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes (local engine)."),
+    engine: Engine = typer.Option(Engine.local, help="local: this machine; dask: a Dask cluster (--scheduler)."),
+    scheduler: str = typer.Option(None, help="Address of the Dask scheduler, such as tcp://10.0.0.5:8786."),
+    labels: bool = typer.Option(False, "--labels", help="JSONL: add each line's label and probability."),
+    dropped: str = typer.Option(None, "--dropped", help="Also write the dropped lines of each page here (JSONL), for audit."),
+    errors: str = typer.Option(None, "--errors", help="Write error records here instead of into the JSONL output."),
+    time_limit: float = typer.Option(30.0, "--time-limit", help="Seconds a page may take to parse (0: no limit)."),
+    text_field: str = typer.Option("text", help="JSONL field holding a page's text."),
+    html_field: str = typer.Option("html", help="JSONL field holding a page's HTML."),
+    url_field: str = typer.Option("url", help="JSONL field holding a page's URL."),
+    id_field: str = typer.Option("id", help="JSONL field holding a page's id."),
+    progress: bool = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr (default: when it is a terminal)."),
 ) -> None:
-    """Keep only the body lines of each page."""
+    """Keep only the body lines of each page. Every input record gives one output record or one error record."""
+    from .formats import RecordFields, atomic_output
+    from .pipeline import CleanOptions, is_error, run_local
+
+    if engine is Engine.dask and not scheduler:
+        raise _fail("--engine dask needs --scheduler ADDRESS", EXIT_INPUT)
     labeler = _load(model)
-    batch = _Batch(inputs, html, site, url)
-    stream = open_output(output)
-    first = True
-    try:
-        for chunk in batch.chunks():
-            for page, res in zip(chunk, labeler.label_pages([p.lines for p in chunk])):
-                body = [r.text for r in res if r.is_body]
+    options = CleanOptions(labels=labels, dropped=dropped is not None, time_limit=time_limit or None)
+    fields = RecordFields(id=id_field, url=url_field, site="site", text=text_field, html=html_field)
+
+    def items():
+        for item in read_inputs(inputs or ["-"], html=html, fields=fields):
+            if isinstance(item, Page):
+                item.site = site or item.site
+                item.url = url or item.url
+            yield item
+
+    if engine is Engine.dask:
+        from .distributed import run_dask
+
+        results = run_dask(items(), labeler, scheduler, options)
+    else:
+        results = run_local(items(), labeler, options, jobs=jobs)
+    counts = {"read": 0, "written": 0, "failed": 0}
+    console = _err()
+    show = sys.stderr.isatty() if progress is None else progress
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(atomic_output(output))
+        side = stack.enter_context(atomic_output(dropped)) if dropped else None
+        err_out = stack.enter_context(atomic_output(errors)) if errors else None
+        bar = stack.enter_context(Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                           TextColumn("{task.fields[rate]} pages/s · {task.fields[failed]} failed"),
+                                           TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+                                           transient=True, disable=not show))
+        task = bar.add_task("cleaning", total=_known_total(inputs or ["-"]), rate="0", failed=0)
+        started = time.perf_counter()
+        first = True
+        for chunk in results:
+            for rec in chunk:
+                counts["read"] += 1
+                if is_error(rec):
+                    counts["failed"] += 1
+                    where = rec["source"] + (f": record {rec['record']}" if rec.get("record") is not None else "")
+                    console.print(f"[yellow]failed:[/] {where}: {rec['error']}", markup=True, soft_wrap=True,
+                                  highlight=False)
+                    if err_out is not None:
+                        err_out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                    elif fmt is CleanFormat.jsonl:
+                        out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                    continue
+                counts["written"] += 1
+                if side is not None:
+                    side.write(json.dumps({"id": rec["id"], "url": rec["url"], "dropped": rec.pop("dropped")},
+                                          ensure_ascii=False) + "\n")
                 if fmt is CleanFormat.text:
-                    stream.write(("" if first else "\n") + "".join(line + "\n" for line in body))
+                    out.write(("" if first else "\n") + "".join(line + "\n" for line in rec["text"].split("\n") if rec["text"]))
+                    first = False
                 else:
-                    kept = sum(len(r.text.split()) for r in res if r.is_body)
-                    total = sum(len(r.text.split()) for r in res)
-                    rec = {"id": page.id, "url": page.url, "site": page.site, "text": "\n".join(body),
-                           "lines_kept": len(body), "lines_dropped": sum(1 for r in res if r.is_body is False),
-                           "tokens_kept": kept, "tokens_dropped": total - kept}
-                    stream.write(json.dumps(rec, ensure_ascii=False) + "\n")
-                first = False
-    finally:
-        if stream is not sys.stdout:
-            stream.close()
-    batch.finish("cleaned")
+                    out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            elapsed = max(time.perf_counter() - started, 1e-9)
+            bar.update(task, completed=counts["read"], rate=f"{counts['read'] / elapsed:.0f}", failed=counts["failed"])
+    if counts["read"] == 0:
+        raise _fail("no pages in the input", EXIT_INPUT)
+    if counts["failed"] or counts["read"] != 1:
+        console.print(f"{counts['read']} read, {counts['written']} written, {counts['failed']} failed", highlight=False)
+    if counts["failed"]:
+        raise typer.Exit(EXIT_FAILED_RECORDS)
 
 
 def _corpus_paths(corpora: list[str] | None, corpus_list: Path | None) -> list[str]:

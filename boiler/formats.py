@@ -7,6 +7,7 @@ go on. A whole input that cannot be opened raises :class:`~boiler.errors.InputEr
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
@@ -26,6 +27,8 @@ __all__ = [
     "Label",
     "Page",
     "Failure",
+    "RecordFields",
+    "check_text",
     "split_lines",
     "label_for_line",
     "read_inputs",
@@ -35,6 +38,7 @@ __all__ = [
     "record_from_page",
     "write_jsonl",
     "open_output",
+    "atomic_output",
 ]
 
 log = logging.getLogger(__name__)
@@ -71,6 +75,7 @@ class Page:
     gold: str | None = None
     source: str = "<memory>"
     meta: dict[str, str] = field(default_factory=dict)
+    record: int | None = None
 
 
 @dataclass(slots=True)
@@ -84,6 +89,20 @@ class Failure:
     def __str__(self) -> str:
         where = f"{self.source}: record {self.record}" if self.record is not None else self.source
         return f"{where}: {self.message}"
+
+
+@dataclass(slots=True, frozen=True)
+class RecordFields:
+    """Names of the fields of a JSONL record that hold the page (for JSONL other than the shared formats)."""
+
+    id: str = "id"
+    url: str = "url"
+    site: str = "site"
+    text: str = "text"
+    html: str = "html"
+
+
+DEFAULT_FIELDS = RecordFields()
 
 
 def split_lines(text: str) -> list[str]:
@@ -101,7 +120,7 @@ def label_for_line(line: str) -> Label | None:
     return None if _WORD.search(line) else Label.NONE
 
 
-def _check_text(text: str, source: str, record: int | None = None) -> None:
+def check_text(text: str, source: str, record: int | None = None) -> None:
     sample = text[:BINARY_SNIFF_CHARS]
     if "\x00" in sample or (sample and len(_CONTROL.findall(sample)) > BINARY_CONTROL_SHARE * len(sample)):
         raise InputError(source, "looks like binary data, not text", record)
@@ -112,7 +131,7 @@ def _decode(data: bytes, source: str) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(source, f"invalid UTF-8 at byte {exc.start}") from None
-    _check_text(text, source)
+    check_text(text, source)
     return text
 
 
@@ -135,12 +154,27 @@ def _read_bytes(path: str, stdin: io.BufferedIOBase | None = None) -> bytes:
         raise InputError(path, "is a directory") from None
     except OSError as exc:
         raise InputError(path, exc.strerror or str(exc)) from None
-    if path.endswith(".gz") or data[:2] == b"\x1f\x8b":
+    if path.endswith(".zst") or data[:4] == _ZSTD_MAGIC:
+        data = _zstd_decompress(data, path)
+    elif path.endswith(".gz") or data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
         except (EOFError, OSError, zlib.error) as exc:
             raise InputError(path, f"damaged or truncated gzip ({exc})") from None
     return data
+
+
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+def _zstd_decompress(data: bytes, path: str) -> bytes:
+    import zstandard
+
+    try:
+        with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data)) as reader:
+            return reader.read()
+    except zstandard.ZstdError as exc:
+        raise InputError(path, f"damaged or truncated zstd ({exc})") from None
 
 
 def read_lines_txt(text: str, source: str = "<memory>") -> Page:
@@ -196,15 +230,17 @@ def _check_unicode(strings: list[str], what: str, source: str, record: int | Non
             raise InputError(source, f"{what} holds a lone surrogate ({bad!r}), not text", record) from None
 
 
-def page_from_record(rec: object, source: str = "<memory>", record: int | None = None) -> Page:
+def page_from_record(rec: object, source: str = "<memory>", record: int | None = None,
+                     fields: RecordFields = DEFAULT_FIELDS) -> Page:
     """A :class:`Page` from one JSON record of either format (or ``{"text": ...}``).
 
+    ``fields`` names the fields that hold the id, URL, site, text and HTML in records of other shapes.
     Raises :class:`InputError` naming the source and record when the record is not one.
     """
     if not isinstance(rec, dict):
         raise InputError(source, f"expected a JSON object, got {type(rec).__name__}", record)
-    common = dict(id=_str_or_none(rec, "id"), url=_str_or_none(rec, "url"),
-                  site=_str_or_none(rec, "site"), source=source)
+    common = dict(id=_str_or_none(rec, fields.id), url=_str_or_none(rec, fields.url),
+                  site=_str_or_none(rec, fields.site), source=source, record=record)
     _check_unicode([v for v in (common["id"], common["url"], common["site"]) if v], "'id', 'url' or 'site'",
                    source, record)
     if "lines" in rec:
@@ -219,20 +255,20 @@ def page_from_record(rec: object, source: str = "<memory>", record: int | None =
             if bad:
                 raise InputError(source, f"label {bad[0]!r} is not '+', '-' or ' '", record)
         return Page(lines=list(lines), labels=labels, **common)
-    for key in ("html", "text"):
+    for kind, key in (("html", fields.html), ("text", fields.text)):
         if key in rec:
             value = rec[key]
             if not isinstance(value, str):
                 raise InputError(source, f"'{key}' must be a string", record)
             _check_unicode([value], f"'{key}'", source, record)
-            _check_text(value, source, record)
-            if key == "html":
+            check_text(value, source, record)
+            if kind == "html":
                 gold = rec.get("gold")
                 if isinstance(gold, str):
                     _check_unicode([gold], "'gold'", source, record)
                 return Page(lines=[], html=value, gold=gold if isinstance(gold, str) else None, **common)
             return Page(lines=split_lines(value), **common)
-    raise InputError(source, "record has none of 'lines', 'html' or 'text'", record)
+    raise InputError(source, f"record has none of 'lines', '{fields.html}' or '{fields.text}'", record)
 
 
 def record_from_page(page: Page) -> dict:
@@ -249,7 +285,8 @@ def record_from_page(page: Page) -> dict:
     return rec
 
 
-def _iter_jsonl(path: str, stdin: io.BufferedIOBase | None = None) -> Iterator[Page | Failure]:
+def _iter_jsonl(path: str, stdin: io.BufferedIOBase | None = None,
+                fields: RecordFields = DEFAULT_FIELDS) -> Iterator[Page | Failure]:
     """Records of a JSONL file, streamed. A bad record is a Failure; a damaged file ends the stream with one."""
     try:
         if path == "-":
@@ -264,7 +301,15 @@ def _iter_jsonl(path: str, stdin: io.BufferedIOBase | None = None) -> Iterator[P
         return
     n = 0
     try:
-        stream = gzip.open(raw) if (path.endswith(".gz") or raw.peek(2)[:2] == b"\x1f\x8b") else raw
+        head = raw.peek(4)[:4] if hasattr(raw, "peek") else b""
+        if path.endswith(".zst") or head == _ZSTD_MAGIC:
+            import zstandard
+
+            stream = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True))
+        elif path.endswith(".gz") or head[:2] == b"\x1f\x8b":
+            stream = gzip.open(raw)
+        else:
+            stream = raw
         for n, raw_line in enumerate(stream, start=1):
             if not raw_line.strip():
                 continue
@@ -285,32 +330,46 @@ def _iter_jsonl(path: str, stdin: io.BufferedIOBase | None = None) -> Iterator[P
                 yield Failure(path, n, "invalid JSON (nested too deeply)")
                 continue
             try:
-                yield page_from_record(rec, path, n)
+                yield page_from_record(rec, path, n, fields)
             except InputError as exc:
                 yield Failure(path, n, exc.message)
             except RecursionError:  # str() of an 'id' nested almost as deep as json.loads allows
                 yield Failure(path, n, "invalid record (nested too deeply)")
     except (EOFError, OSError, zlib.error) as exc:
-        yield Failure(path, n + 1, f"damaged or truncated gzip ({exc}); the rest of the file is unread")
+        yield Failure(path, n + 1, f"damaged or truncated compressed file ({exc}); the rest of the file is unread")
+    except Exception as exc:
+        if type(exc).__name__ != "ZstdError":
+            raise
+        yield Failure(path, n + 1, f"damaged or truncated compressed file ({exc}); the rest of the file is unread")
     finally:
         if path != "-":
             raw.close()
 
 
 def _is_jsonl(name: str) -> bool:
-    return name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"))
+    return name.endswith(tuple(base + z for base in (".jsonl", ".ndjson") for z in ("", ".gz", ".zst")))
 
 
-def _read_one_file(path: str, html: bool | None, stdin: io.BufferedIOBase | None = None) -> Iterator[Page | Failure]:
+def _strip_compression(name: str) -> str:
+    return name.removesuffix(".gz").removesuffix(".zst")
+
+
+def _read_one_file(path: str, html: bool | None, stdin: io.BufferedIOBase | None = None,
+                   fields: RecordFields = DEFAULT_FIELDS) -> Iterator[Page | Failure]:
     name = path.lower()
     if _is_jsonl(name):
-        yield from _iter_jsonl(path, stdin)
+        yield from _iter_jsonl(path, stdin, fields)
+        return
+    from .warc import is_warc, iter_warc
+
+    if is_warc(name):
+        yield from iter_warc(path, stdin)
         return
     try:
         text = _decode(_read_bytes(path, stdin), path)
-        if name.endswith((".lines.txt", ".lines.txt.gz")):
+        if _strip_compression(name).endswith(".lines.txt"):
             yield read_lines_txt(text, path)
-        elif html or (html is None and name.removesuffix(".gz").endswith(HTML_SUFFIXES)):
+        elif html or (html is None and _strip_compression(name).endswith(HTML_SUFFIXES)):
             yield Page(lines=[], html=text, source=path, id=Path(path).name)
         else:
             yield Page(lines=split_lines(text), source=path, id=None if path == "-" else Path(path).name)
@@ -331,34 +390,69 @@ def _expand(paths: Iterable[str | os.PathLike]) -> Iterator[str]:
             yield p
 
 
-def read_inputs(paths: Iterable[str | os.PathLike], html: bool | None = None) -> Iterator[Page | Failure]:
+def read_inputs(paths: Iterable[str | os.PathLike], html: bool | None = None,
+                fields: RecordFields = DEFAULT_FIELDS) -> Iterator[Page | Failure]:
     """Stream pages from files, folders (recursively, in name order) and ``-`` (stdin).
 
-    The kind of each file follows its name: ``*.jsonl[.gz]`` holds records of either shared format
-    (or ``{"text": ...}``), ``*.lines.txt`` one labeled page, ``*.html`` one HTML page, anything else
-    one plain-text page. ``html=True`` reads plain files as HTML. Stdin is read as JSONL when its
-    first character is ``{``, else as one page.
+    The kind of each file follows its name: ``*.jsonl`` holds records of either shared format (or
+    ``{"text": ...}``, field names per ``fields``), ``*.warc`` and ``*.wet`` hold WARC or WET records
+    (see :mod:`boiler.warc`), ``*.lines.txt`` one labeled page, ``*.html`` one HTML page, anything else
+    one plain-text page; each may end in ``.gz`` or ``.zst``. ``html=True`` reads plain files as HTML.
+    Stdin is read as JSONL when its first character is ``{``, as WARC when it starts with ``WARC/``,
+    else as one page.
     """
     stdin = None
     for path in _expand(paths):
         if path == "-":
             stdin = stdin or _stdin()
-            head = stdin.peek(1)[:1]
+            head = stdin.peek(5)[:5]
             if not head:  # nothing on stdin: no page
                 continue
-            if head == b"{" and html is None:
-                yield from _iter_jsonl(path, stdin)
+            if head[:1] == b"{" and html is None:
+                yield from _iter_jsonl(path, stdin, fields)
                 continue
-        yield from _read_one_file(path, html, stdin)
+            if head == b"WARC/":
+                from .warc import iter_warc
+
+                yield from iter_warc(path, stdin)
+                continue
+        yield from _read_one_file(path, html, stdin, fields)
 
 
 def open_output(path: str | None):
-    """A text stream for ``path`` (``None`` or ``-``: stdout), gzip-compressed where the name ends in ``.gz``."""
+    """A text stream for ``path`` (``None`` or ``-``: stdout), compressed where the name ends in ``.gz`` or ``.zst``."""
     if path in (None, "-"):
         return sys.stdout
     if path.endswith(".gz"):
         return gzip.open(path, "wt", encoding="utf-8")
+    if path.endswith(".zst"):
+        import zstandard
+
+        return zstandard.open(path, "wt", encoding="utf-8")
     return open(path, "w", encoding="utf-8")
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | None) -> Iterator:
+    """A text stream that becomes ``path`` only when the block ends without error (written to a temporary
+    name beside it, then renamed): an interrupted run leaves the old file, never a half-written one.
+    ``None`` or ``-`` is stdout, written as it goes."""
+    if path in (None, "-"):
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    target = Path(path)
+    suffix = next((s for s in (".gz", ".zst") if target.name.endswith(s)), "")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.partial{suffix}")
+    stream = open_output(str(tmp))
+    try:
+        yield stream
+        stream.close()
+        os.replace(tmp, target)
+    except BaseException:
+        stream.close()
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_jsonl(records: Iterable[dict], stream) -> int:

@@ -90,8 +90,14 @@ def test_bad_record_is_reported_counted_and_the_rest_goes_on(tmp_path, small_mod
     path.write_text('{"id": "1", "text": "First page text."}\n{oops\n{"id": "3", "text": "Third page."}\n')
     r = run("clean", path, "--format", "jsonl", "--model", small_model_dir)
     assert r.exit_code == EXIT_FAILED_RECORDS
+    records = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["id"] for x in records] == ["1", None, "3"]  # one record per input record, in order
+    assert records[1]["record"] == 2 and "invalid JSON" in records[1]["error"] and "text" not in records[1]
+    assert "record 2" in r.stderr and "3 read, 2 written, 1 failed" in r.stderr
+    errors = tmp_path / "errors.jsonl"
+    r = run("clean", path, "--format", "jsonl", "--model", small_model_dir, "--errors", errors)
     assert [json.loads(x)["id"] for x in r.stdout.splitlines()] == ["1", "3"]
-    assert "record 2" in r.stderr and "2 page(s) cleaned, 1 failed" in r.stderr
+    assert [json.loads(x)["record"] for x in errors.read_text().splitlines()] == [2]
 
 
 @pytest.mark.parametrize("content", [None, b"\x00\x01\x02\x03binary"])

@@ -1,0 +1,76 @@
+import json
+
+import pytest
+
+from boiler.formats import Failure, Page, atomic_output, read_inputs, read_lines_txt
+from boiler.pipeline import CleanOptions, batches, clean_batch, is_error, run_local
+
+from conftest import DATA
+
+NEWS = read_lines_txt((DATA / "handmade_news.lines.txt").read_text(encoding="utf-8")).lines
+HTML = ("<html><body><nav><a href='/'>Home</a> | <a href='/news'>News</a></nav><article><p>"
+        + "The council approved the new budget for the river footbridge on Tuesday evening after a long debate. " * 3
+        + "</p></article></body></html>")
+
+
+def _items():
+    return [Page(lines=NEWS, id="text", url="https://www.rivertown-herald.co.uk/news/1", source="a.txt"),
+            Failure("b.jsonl", 7, "invalid JSON"),
+            Page(lines=[], html=HTML, id="html", url="http://news.example.co.uk/x", source="c.html"),
+            Page(lines=["", "   "], id="blank", source="d.txt", record=3)]
+
+
+def test_one_record_per_item_in_order(small_labeler):
+    out = clean_batch(small_labeler, _items())
+    assert [is_error(r) for r in out] == [False, True, False, True]
+    text, failure, html, blank = out
+    res = small_labeler.label(NEWS, reasons=False)
+    assert text["text"] == "\n".join(r.text for r in res if r.is_body)
+    assert text["lines_kept"] == sum(r.is_body is True for r in res)
+    assert text["lines_dropped"] == sum(r.is_body is False for r in res)
+    assert text["tokens_kept"] > 0 and text["site"] == "rivertown-herald.co.uk"
+    assert failure == {"id": None, "url": None, "source": "b.jsonl", "record": 7, "error": "invalid JSON"}
+    assert html["site"] == "example.co.uk"
+    assert html["lines_kept"] + html["lines_dropped"] == 2  # the menu and the paragraph, parsed from the HTML
+    assert blank["record"] == 3 and "empty page" in blank["error"] and "text" not in blank
+
+
+def test_options_add_labels_and_dropped_lines(small_labeler):
+    out = clean_batch(small_labeler, _items()[:1], CleanOptions(labels=True, dropped=True))[0]
+    res = small_labeler.label(NEWS, reasons=False)
+    assert out["labels"] == [r.label for r in res]
+    assert out["p_body"] == [round(r.p_body, 4) for r in res]
+    assert out["dropped"] == [r.text for r in res if r.is_body is False]
+
+
+def test_a_page_over_the_time_limit_is_an_error_record_and_the_batch_goes_on(small_labeler):
+    huge = "<html><body>" + "<div><p>Some words in a paragraph of text.</p></div>" * 200_000 + "</body></html>"
+    items = [Page(lines=[], html=huge, id="huge", source="huge.html"), _items()[0]]
+    out = clean_batch(small_labeler, items, CleanOptions(time_limit=0.05))
+    assert is_error(out[0]) and "per-page limit" in out[0]["error"] and out[0]["id"] == "huge"
+    assert not is_error(out[1])
+
+
+def test_batches_keep_order_and_sizes():
+    chunks = list(batches(range(7), 3))
+    assert chunks == [[0, 1, 2], [3, 4, 5], [6]]
+
+
+def test_two_worker_processes_give_the_local_result(small_labeler):
+    items = [Page(lines=NEWS[k:] or ["x"], id=str(k), source="s") for k in range(40)] + [Failure("f", 1, "bad")]
+    one = [r for chunk in run_local(items, small_labeler, jobs=1, batch_pages=7) for r in chunk]
+    two = [r for chunk in run_local(items, small_labeler, jobs=2, batch_pages=7) for r in chunk]
+    assert json.dumps(one) == json.dumps(two)
+    assert [r["id"] for r in one[:40]] == [str(k) for k in range(40)]
+
+
+def test_atomic_output_keeps_the_old_file_when_interrupted(tmp_path):
+    path = tmp_path / "out.txt.gz"
+    with atomic_output(str(path)) as f:
+        f.write("old\n")
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_output(str(path)) as f:
+            f.write("half of the new\n")
+            raise KeyboardInterrupt
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt.gz"]
+    assert [p.lines for p in read_inputs([path])] == [["old"]]
