@@ -189,9 +189,13 @@ def label(
                     stream.write(json.dumps(rec, ensure_ascii=False) + "\n")
                 elif to_folder:
                     name = _safe_name(page.id or Path(page.source).name or "page") + ".lines.txt"
+                    if page.id and name != page.id.removesuffix(".txt") + ".lines.txt":
+                        page.meta["id"] = page.id  # the file name alone would not give the id back
                     text = format_lines_txt(page)
                     atomic_write(Path(output) / name, lambda tmp, t=text: Path(tmp).write_text(t, encoding="utf-8"))
                 else:
+                    if page.id and page.record is not None:
+                        page.meta["id"] = page.id  # a record's id: kept for whoever reads the file back
                     stream.write(format_lines_txt(page))
     finally:
         if stream not in (None, sys.stdout):

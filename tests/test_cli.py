@@ -50,6 +50,17 @@ def test_label_lines_to_a_folder(text_page, small_model_dir, tmp_path):
     assert [p.name for p in out.iterdir()] == ["news.lines.txt"]
 
 
+def test_label_records_to_a_folder_keeps_their_ids(small_model_dir, tmp_path):
+    src = tmp_path / "pages.jsonl"
+    src.write_text("\n".join(json.dumps({"id": f"set/R{k}", "site": "x.com", "text": "Menu\nSome text."})
+                             for k in range(3)) + "\n")
+    out = tmp_path / "out"
+    r = run("label", src, "--format", "lines", "-o", str(out) + "/", "--model", small_model_dir)
+    assert r.exit_code == 0, r.output
+    pages = [read_lines_txt(p.read_text(), str(p)) for p in sorted(out.iterdir())]
+    assert [p.id for p in pages] == ["set/R0", "set/R1", "set/R2"] and {p.site for p in pages} == {"x.com"}
+
+
 def test_label_jsonl_from_stdin(small_model_dir):
     r = run("label", "-", "--format", "jsonl", "--model", small_model_dir,
             input='{"id": "a", "text": "Home\\n\\nA sentence of an article that ends here."}\n')
