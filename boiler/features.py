@@ -455,12 +455,14 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     X[:, col["from_end"]] = np.log1p(n_page - 1 - rank)
     X[:, col["page_lines"]] = np.log1p(n_page)
 
-    cum_chars = np.cumsum(chars) - chars
+    # Running sums over the batch in integers, so a page's features do not depend on the pages before
+    # it in the batch (float32 sums lose whole characters past 16 million).
+    cum_chars = np.cumsum(lengths) - lengths
     page_chars = np.bincount(page, weights=chars, minlength=len(rows_per_page))
     page_first_cum = cum_chars[np.minimum(starts_arr[:-1], n - 1)]
     X[:, col["char_pos"]] = (cum_chars - page_first_cum[page]) / np.maximum(page_chars[page], 1)
 
-    long_chars = chars * long_line
+    long_chars = lengths * long_line
     cum_long = np.cumsum(long_chars) - long_chars
     page_long = np.bincount(page, weights=long_chars, minlength=len(rows_per_page))
     X[:, col["long_share_before"]] = (cum_long - cum_long[np.minimum(starts_arr[:-1], n - 1)][page]) / \

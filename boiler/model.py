@@ -189,13 +189,12 @@ def opener_features(batch: F.LineBatch, evidence: np.ndarray) -> None:
     # main run has begun at or before this row: inside it, or after it (before_main == 0 and has a main run)
     begun = in_main | ((before == 0) & (batch.X[:, col("after_main")] > 0))
     score = np.where(begun, evidence[:, 6], -np.inf)
-    # prefix max of the score of earlier rows within the page (excluding the row itself)
-    shifted = np.full(n, -np.inf, dtype=np.float64)
-    shifted[1:] = score[:-1]
-    shifted[rank == 0] = -np.inf
-    page_offset = page.astype(np.float64) * 1e6  # keeps the running max within a page
-    running = np.maximum.accumulate(np.where(np.isfinite(shifted), shifted, -1e5) + page_offset) - page_offset
-    evidence[:, 7] = np.where(running > -1e4, running, 0.0)
+    # max of the score of earlier rows within the page (excluding the row itself)
+    running = np.full(n, -np.inf, dtype=np.float64)
+    for a, b in zip(starts[:-1].tolist(), starts[1:].tolist()):
+        if b - a > 1:
+            running[a + 1:b] = np.maximum.accumulate(score[a:b - 1])
+    evidence[:, 7] = np.where(np.isfinite(running), running, 0.0)
     strong = np.isfinite(score) & (score > OPENER_STRONG)
     idx = np.arange(n)
     last = np.maximum.accumulate(np.where(strong, idx, -1))
@@ -234,13 +233,24 @@ def _hgb(max_iter: int, max_leaf_nodes: int, learning_rate: float, random_state:
     )
 
 
-def _window_mean(p: np.ndarray, page_start: np.ndarray, page: np.ndarray, w: int) -> np.ndarray:
+def _page_cumsum(p: np.ndarray, page_start: np.ndarray) -> np.ndarray:
+    """Inclusive running sums of ``p`` that start again at each page (float64), with a 0 before each page:
+    element ``i + page + 1`` holds the sum of the page's rows up to row ``i``. Summed page by page, so a
+    page's sums do not depend on the pages before it in the batch."""
+    out = np.zeros(len(p) + len(page_start) - 1, dtype=np.float64)
+    for k, (a, b) in enumerate(zip(page_start[:-1].tolist(), page_start[1:].tolist())):
+        out[a + k + 1:b + k + 1] = np.cumsum(p[a:b], dtype=np.float64)
+    return out
+
+
+def _window_mean(p: np.ndarray, page_start: np.ndarray, page: np.ndarray, w: int,
+                 cs: np.ndarray | None = None) -> np.ndarray:
     n = len(p)
-    cs = np.concatenate(([0.0], np.cumsum(p, dtype=np.float64)))
+    cs = _page_cumsum(p, page_start) if cs is None else cs
     idx = np.arange(n)
     lo = np.maximum(idx - w, page_start[page])
     hi = np.minimum(idx + w + 1, page_start[page + 1])
-    return ((cs[hi] - cs[lo]) / (hi - lo)).astype(np.float32)
+    return ((cs[hi + page] - cs[lo + page]) / (hi - lo)).astype(np.float32)
 
 
 def _distance_to_body(is_body: np.ndarray, page: np.ndarray, forward: bool) -> np.ndarray:
@@ -264,7 +274,8 @@ def stage2_matrix(batch: F.LineBatch, p1: np.ndarray) -> np.ndarray:
     page, starts = batch.page_index, batch.page_start
     n = len(p1)
     cols = [p1[:, None], F.context_window(p1[:, None], page, PROB_OFFSETS, fill=-1.0)]
-    cols += [_window_mean(p1, starts, page, w)[:, None] for w in PROB_WINDOWS]
+    cs = _page_cumsum(p1, starts)
+    cols += [_window_mean(p1, starts, page, w, cs)[:, None] for w in PROB_WINDOWS]
     n_pages = len(starts) - 1
     page_sum = np.bincount(page, weights=p1, minlength=n_pages)
     rows = np.maximum(np.diff(starts), 1)
@@ -273,9 +284,8 @@ def stage2_matrix(batch: F.LineBatch, p1: np.ndarray) -> np.ndarray:
     rank = np.empty(n, dtype=np.float32)
     rank[order] = np.arange(n) - starts[page[order]]
     cols.append((rank / np.maximum(rows[page] - 1, 1))[:, None])
-    cum = np.cumsum(p1) - p1
-    first = cum[np.minimum(starts[:-1], max(n - 1, 0))] if n else np.zeros(0)
-    cols.append(((cum - first[page]) / np.maximum(page_sum[page], 1e-6))[:, None])
+    before = cs[np.arange(n) + page]  # the page's sum of the rows before each row
+    cols.append((before / np.maximum(page_sum[page], 1e-6))[:, None])
     is_body = p1 >= DEFAULT_THRESHOLD
     cols.append(_distance_to_body(is_body, page, forward=False)[:, None])
     cols.append(_distance_to_body(is_body, page, forward=True)[:, None])

@@ -51,3 +51,13 @@ def test_blank_lines_get_nan_and_empty_pages_work(small_model):
     probs = small_model.predict_proba_pages([["", "A line of text that ends.", "   "], []])
     assert np.isnan(probs[0][0]) and not np.isnan(probs[0][1]) and np.isnan(probs[0][2])
     assert len(probs[1]) == 0
+
+
+def test_a_page_scores_the_same_whatever_batch_it_is_in(small_model, own_pages):
+    """Running sums restart at each page: no precision lost to the pages before it in the batch."""
+    pages = [p.lines for p in own_pages.pages[:6]]
+    huge = ["A line of filler text, with some words, as in a long forum thread."] * 300_000  # 20 M characters
+    alone = [small_model.predict_proba_pages([p])[0] for p in pages]
+    batched = small_model.predict_proba_pages([huge] + pages)[1:]
+    for a, b in zip(alone, batched):
+        np.testing.assert_array_equal(a, b)
