@@ -207,3 +207,27 @@ def test_report_goes_on_past_a_bad_file_and_needs_an_output(small_model_dir, tex
     assert out.read_text(encoding="utf-8").count('<section class="page"') == 1
     r = run("report", text_page, "--model", small_model_dir)
     assert r.exit_code == 2 and "--output" in r.output
+
+
+def test_clean_in_two_processes_with_side_outputs_equals_one(small_model_dir, tmp_path):
+    src = tmp_path / "in.jsonl.zst"
+    import zstandard
+
+    rows = [json.dumps({"id": str(k), "text": f"Menu\nA paragraph of text number {k}, long enough to keep."})
+            for k in range(20)] + ['{"id": "cut"']
+    src.write_bytes(zstandard.ZstdCompressor().compress(("\n".join(rows) + "\n").encode()))
+    outs = {}
+    for jobs in (1, 2):
+        out, dropped = tmp_path / f"out{jobs}.jsonl.gz", tmp_path / f"dropped{jobs}.jsonl"
+        r = run("clean", src, "-f", "jsonl", "-o", out, "--dropped", dropped, "--jobs", jobs, "--progress",
+                "--model", small_model_dir)
+        assert r.exit_code == EXIT_FAILED_RECORDS and "21 read, 20 written, 1 failed" in r.stderr
+        outs[jobs] = (gzip.decompress(out.read_bytes()), dropped.read_bytes())
+        assert len(dropped.read_text().splitlines()) == 20
+    assert outs[1] == outs[2]
+    assert [json.loads(x)["id"] for x in outs[1][0].decode().splitlines()] == [str(k) for k in range(20)] + [None]
+
+
+def test_clean_dask_engine_needs_a_scheduler(small_model_dir, text_page):
+    r = run("clean", text_page, "--engine", "dask", "--model", small_model_dir)
+    assert r.exit_code == EXIT_INPUT and "--scheduler" in r.stderr
