@@ -18,7 +18,7 @@ from .formats import Failure, Page, page_from_record
 from .labeler import BATCH_PAGES, Labeler
 from .pipeline import IN_FLIGHT_PER_WORKER, CleanOptions, batches, clean_batch, run_on_executor
 
-__all__ = ["run_dask", "clean_bag"]
+__all__ = ["clean_bag", "run_dask"]
 
 
 def run_dask(items: Iterable[Page | Failure], labeler: Labeler, scheduler: str | object,

@@ -33,8 +33,17 @@ from .html import html_to_lines
 from .labeler import BATCH_PAGES, Labeler
 from .sites import site_of
 
-__all__ = ["CleanOptions", "PageTimeout", "clean_batch", "error_record", "is_error", "batches", "run_local",
-           "run_on_executor", "PAGE_TIME_LIMIT"]
+__all__ = [
+    "PAGE_TIME_LIMIT",
+    "CleanOptions",
+    "PageTimeout",
+    "batches",
+    "clean_batch",
+    "error_record",
+    "is_error",
+    "run_local",
+    "run_on_executor",
+]
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from .formats import Page
 from .labeler import LineExplanation
 
-__all__ = ["PageSummary", "summarise", "render_report"]
+__all__ = ["PageSummary", "render_report", "summarise"]
 
 _TOKEN = re.compile(r"\w+")
 

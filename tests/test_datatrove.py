@@ -6,11 +6,11 @@ import pytest
 
 pytest.importorskip("datatrove")
 
-from datatrove.data import Document  # noqa: E402
+from datatrove.data import Document
 
-from boiler.datatrove import BoilerFilter  # noqa: E402
-from boiler.pipeline import clean_batch  # noqa: E402
-from boiler.formats import Page  # noqa: E402
+from boiler.datatrove import BoilerFilter
+from boiler.formats import Page
+from boiler.pipeline import clean_batch
 
 ARTICLE = ("Home | News | Sport\n"
            "The Mill Lane footbridge reopened on Friday morning, five months after the river tore away two of "

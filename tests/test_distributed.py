@@ -3,13 +3,12 @@
 import json
 
 import pytest
+from conftest import TRAINING_PAGES
 from typer.testing import CliRunner
 
 from boiler.cli import EXIT_FAILED_RECORDS, app
 from boiler.formats import read_inputs
 from boiler.pipeline import clean_batch
-
-from conftest import TRAINING_PAGES
 
 distributed = pytest.importorskip("distributed")
 

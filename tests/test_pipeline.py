@@ -1,11 +1,10 @@
 import json
 
 import pytest
+from conftest import DATA
 
 from boiler.formats import Failure, Page, atomic_output, read_inputs, read_lines_txt
 from boiler.pipeline import CleanOptions, batches, clean_batch, is_error, run_local
-
-from conftest import DATA
 
 NEWS = read_lines_txt((DATA / "handmade_news.lines.txt").read_text(encoding="utf-8")).lines
 HTML = ("<html><body><nav><a href='/'>Home</a> | <a href='/news'>News</a></nav><article><p>"
@@ -68,9 +67,8 @@ def test_atomic_output_keeps_the_old_file_when_interrupted(tmp_path):
     path = tmp_path / "out.txt.gz"
     with atomic_output(str(path)) as f:
         f.write("old\n")
-    with pytest.raises(KeyboardInterrupt):
-        with atomic_output(str(path)) as f:
-            f.write("half of the new\n")
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), atomic_output(str(path)) as f:
+        f.write("half of the new\n")
+        raise KeyboardInterrupt
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt.gz"]
     assert [p.lines for p in read_inputs([path])] == [["old"]]

@@ -4,11 +4,10 @@ import shutil
 from html.parser import HTMLParser
 
 import pytest
+from conftest import DATA
 
 from boiler.formats import Page, read_lines_txt
 from boiler.report import render_report, summarise
-
-from conftest import DATA
 
 NEWS = read_lines_txt((DATA / "handmade_news.lines.txt").read_text(encoding="utf-8"))
 TRICKY = ["<script>window.injected = 1</script> & a headline \"quoted\"", "", "A long line of the article, with words, "

@@ -26,7 +26,7 @@ def _warc(path, gzip_records=True):
         w.write_record(w.create_warc_record("https://www.example.ru/logo.png", "response",
                                             payload=io.BytesIO(b"\x89PNG\r\n\x1a\n" + bytes(100)), http_headers=png))
         w.write_record(w.create_warc_record("https://news.example.co.uk/b", "conversion",
-                                            payload=io.BytesIO("Menu\nThe article's text.\n".encode()),
+                                            payload=io.BytesIO(b"Menu\nThe article's text.\n"),
                                             warc_content_type="text/plain"))
     return path
 
@@ -63,7 +63,7 @@ def test_garbage_named_warc_gives_failures_only(tmp_path):
 
 def test_warc_on_stdin(tmp_path, monkeypatch):
     path = _warc(tmp_path / "crawl.warc", gzip_records=False)
-    import boiler.formats as formats
+    from boiler import formats
 
     monkeypatch.setattr(formats, "_stdin", lambda: io.BufferedReader(io.BytesIO(path.read_bytes())))
     pages = list(read_inputs(["-"]))
