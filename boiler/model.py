@@ -29,7 +29,7 @@ from sklearn.model_selection import GroupKFold
 from . import features as F
 
 __all__ = ["WordEvidence", "LineClassifier", "EVIDENCE_FEATURES", "stage1_feature_names",
-           "stage2_feature_names", "PROB_OFFSETS"]
+           "stage2_feature_names", "PROB_OFFSETS", "p_body"]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,9 @@ DEFAULT_THRESHOLD = 0.5
 RELATIVE_THRESHOLD = 0.6
 #: ... unless the page's best score is below this: then nothing on the page looks like body.
 RELATIVE_MIN_BEST = 0.15
+#: Rows per tree-prediction call. scikit-learn walks each tree over all the rows it is given, so a
+#: block of rows that stays in the CPU cache is several times faster than a whole batch at once.
+PREDICT_ROWS = 2048
 
 
 def stage1_feature_names() -> list[F.Feature]:
@@ -234,6 +237,15 @@ def _hgb(max_iter: int, max_leaf_nodes: int, learning_rate: float, random_state:
     )
 
 
+def p_body(estimator: HistGradientBoostingClassifier, X: np.ndarray) -> np.ndarray:
+    """P(body) of each row of ``X`` (float64), predicted in blocks of :data:`PREDICT_ROWS` rows:
+    the same values as one call over all rows, as each row is predicted on its own."""
+    out = np.empty(len(X), dtype=np.float64)
+    for lo in range(0, len(X), PREDICT_ROWS):
+        out[lo:lo + PREDICT_ROWS] = estimator.predict_proba(X[lo:lo + PREDICT_ROWS])[:, 1]
+    return out
+
+
 def _window_mean(p: np.ndarray, page_start: np.ndarray, page: np.ndarray, w: int) -> np.ndarray:
     n = len(p)
     cs = np.concatenate(([0.0], np.cumsum(p, dtype=np.float64)))
@@ -377,8 +389,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         evidence = self.evidence_.transform(self.tokens(batch))
         opener_features(batch, evidence)
         X1 = self.stage1_matrix(batch, evidence)
-        p1 = self.stage1_.predict_proba(X1)[:, 1].astype(np.float32)
-        p2 = self.stage2_.predict_proba(stage2_matrix(batch, p1))[:, 1].astype(np.float32)
+        p1 = p_body(self.stage1_, X1).astype(np.float32)
+        p2 = p_body(self.stage2_, stage2_matrix(batch, p1)).astype(np.float32)
         return Scores(batch, X1, p1, p2)
 
     def cuts(self, scores: Scores) -> np.ndarray:
