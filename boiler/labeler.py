@@ -22,7 +22,7 @@ import numpy as np
 from . import features as F
 from .formats import split_lines
 from .html import html_to_lines
-from .model import LineClassifier, Scores, p_body, stage1_feature_names
+from .model import LineClassifier, Scores, stage1_feature_names
 from .modelio import load_model
 
 __all__ = ["LineResult", "Labeler", "load", "default_model_path"]
@@ -152,7 +152,7 @@ class Labeler:
         for g, key in enumerate(keys):
             cols = groups[key]
             X[g::len(keys)][:, cols] = ref[cols]
-        p_without = p_body(self.model.stage1_, X).reshape(n, len(keys))
+        p_without = self.model.p_stage1(X).reshape(n, len(keys))
         effect = _logit(s.p1)[:, None] - _logit(p_without)  # > 0: the group pushed towards body
         cuts = self.model.cuts(s)
         out = []

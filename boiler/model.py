@@ -27,9 +27,10 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupKFold
 
 from . import features as F
+from .forest import Forest, predict_body
 
 __all__ = ["WordEvidence", "LineClassifier", "EVIDENCE_FEATURES", "stage1_feature_names",
-           "stage2_feature_names", "PROB_OFFSETS", "p_body"]
+           "stage2_feature_names", "PROB_OFFSETS"]
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +68,6 @@ DEFAULT_THRESHOLD = 0.5
 RELATIVE_THRESHOLD = 0.6
 #: ... unless the page's best score is below this: then nothing on the page looks like body.
 RELATIVE_MIN_BEST = 0.15
-#: Rows per tree-prediction call. scikit-learn walks each tree over all the rows it is given, so a
-#: block of rows that stays in the CPU cache is several times faster than a whole batch at once.
-PREDICT_ROWS = 2048
 
 
 def stage1_feature_names() -> list[F.Feature]:
@@ -237,15 +235,6 @@ def _hgb(max_iter: int, max_leaf_nodes: int, learning_rate: float, random_state:
     )
 
 
-def p_body(estimator: HistGradientBoostingClassifier, X: np.ndarray) -> np.ndarray:
-    """P(body) of each row of ``X`` (float64), predicted in blocks of :data:`PREDICT_ROWS` rows:
-    the same values as one call over all rows, as each row is predicted on its own."""
-    out = np.empty(len(X), dtype=np.float64)
-    for lo in range(0, len(X), PREDICT_ROWS):
-        out[lo:lo + PREDICT_ROWS] = estimator.predict_proba(X[lo:lo + PREDICT_ROWS])[:, 1]
-    return out
-
-
 def _window_mean(p: np.ndarray, page_start: np.ndarray, page: np.ndarray, w: int) -> np.ndarray:
     n = len(p)
     cs = np.concatenate(([0.0], np.cumsum(p, dtype=np.float64)))
@@ -378,7 +367,28 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array([0, 1])
         self.reference_ = np.median(X1, axis=0).astype(np.float32)
         self.n_features_in_ = X1.shape[1]
+        self.__dict__.pop("_forest_cache", None)
         return self
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_forest_cache", None)
+        return state
+
+    def _forests(self) -> tuple[Forest | None, Forest | None]:
+        """Both stages' trees as flat arrays, built on first use after fit or load: a cache of fitted state."""
+        forests = self.__dict__.get("_forest_cache")
+        if forests is None:
+            forests = self.__dict__["_forest_cache"] = (Forest.of(self.stage1_), Forest.of(self.stage2_))
+        return forests
+
+    def p_stage1(self, X1: np.ndarray) -> np.ndarray:
+        """Stage-1 P(body) of the rows of a stage-1 matrix (float64)."""
+        return predict_body(self.stage1_, self._forests()[0], X1)
+
+    def p_stage2(self, X2: np.ndarray) -> np.ndarray:
+        """Stage-2 P(body) of the rows of a stage-2 matrix (float64)."""
+        return predict_body(self.stage2_, self._forests()[1], X2)
 
     # -- prediction ---------------------------------------------------------------------
     def score_batch(self, batch: F.LineBatch) -> Scores:
@@ -389,8 +399,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         evidence = self.evidence_.transform(self.tokens(batch))
         opener_features(batch, evidence)
         X1 = self.stage1_matrix(batch, evidence)
-        p1 = p_body(self.stage1_, X1).astype(np.float32)
-        p2 = p_body(self.stage2_, stage2_matrix(batch, p1)).astype(np.float32)
+        p1 = self.p_stage1(X1).astype(np.float32)
+        p2 = self.p_stage2(stage2_matrix(batch, p1)).astype(np.float32)
         return Scores(batch, X1, p1, p2)
 
     def cuts(self, scores: Scores) -> np.ndarray:
