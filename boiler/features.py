@@ -30,6 +30,7 @@ __all__ = [
     "extract",
     "context_window",
     "line_tokens",
+    "batch_tokens",
     "normalise_line",
 ]
 
@@ -206,6 +207,50 @@ def line_tokens(line: str, n_words: int | None = None) -> list[str]:
         toks.extend("w:" + w for w in words)
         toks.append("L:" + " ".join(words))
     return toks
+
+
+_FIRST_WORD = re.compile(r"^[^\w\n]*(\w*)", re.MULTILINE)
+
+
+def _folded(parts: list[str]) -> str:
+    """``parts`` joined by newlines, lower-cased and digit-folded as :func:`_token_words` does."""
+    return _DIGIT_RUN.sub("0", "\n".join(parts).lower())
+
+
+def batch_tokens(texts: Sequence[str], n_words: Sequence[int]) -> list[list[str]]:
+    """``[line_tokens(t, n) for t, n in zip(texts, n_words)]``, with the string work done per batch.
+
+    Long lines need only their first and last words: those of all long lines are found by one
+    regular expression over the joined first (and, reversed, last) whitespace-separated parts.
+    Short lines are lower-cased and digit-folded together, then split into words line by line.
+    """
+    out: list[list[str] | None] = [None] * len(texts)
+    if any("\n" in t for t in texts):  # the joined passes below need one line per text
+        return [line_tokens(t, n) for t, n in zip(texts, n_words)]
+    long_rows = [k for k, n in enumerate(n_words) if n > SHORT_LINE_WORDS + 2]
+    if long_rows:
+        long_texts = [texts[k] for k in long_rows]
+        heads = _FIRST_WORD.findall(_folded([t.split(None, 1)[0] for t in long_texts]))
+        # last words: the first words of the folded last parts read backwards (lines in reverse order)
+        tails = _FIRST_WORD.findall(_folded([t.rsplit(None, 1)[-1] for t in long_texts])[::-1])[::-1]
+        for k, head, tail in zip(long_rows, heads, tails):
+            if head and tail:
+                out[k] = ["f:" + head, "l:" + tail[::-1]]
+            else:  # the first or last part has no word: look further in, as line_tokens does
+                out[k] = line_tokens(texts[k], n_words[k])
+    short_rows = [k for k, n in enumerate(n_words) if n <= SHORT_LINE_WORDS + 2]
+    if short_rows:
+        folded = _folded([texts[k] for k in short_rows]).split("\n")
+        findall = _WORD_RE.findall
+        for k, line in zip(short_rows, folded):
+            words = findall(line)
+            if not words:
+                out[k] = []
+            elif len(words) <= SHORT_LINE_WORDS:
+                out[k] = ["f:" + words[0], "l:" + words[-1], *["w:" + w for w in words], "L:" + " ".join(words)]
+            else:
+                out[k] = ["f:" + words[0], "l:" + words[-1]]
+    return out  # type: ignore[return-value]
 
 
 @dataclass(slots=True)

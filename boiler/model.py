@@ -306,7 +306,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
     @staticmethod
     def tokens(batch: F.LineBatch) -> list[list[str]]:
         words = np.rint(np.expm1(batch.X[:, F.FEATURE_NAMES.index("words")])).astype(int).tolist()
-        return [F.line_tokens(t, w) for t, w in zip(batch.texts, words)]
+        return F.batch_tokens(batch.texts, words)
 
     @staticmethod
     def stage1_matrix(batch: F.LineBatch, evidence: np.ndarray) -> np.ndarray:

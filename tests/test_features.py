@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from boiler import features as F
 
@@ -101,3 +103,19 @@ def test_line_tokens():
     assert F.line_tokens("18 Nov, 2024")[-1] == "L:0 nov 0"
     assert F.line_tokens("{ 167 comments }")[-1] == F.line_tokens("45 Comments")[-1] == "L:0 comments"
     assert F.normalise_line("  Updated 17  Nov, 2024 ") == "updated 00 nov, 0000"
+
+
+_TOKEN_TEXT = st.lists(st.sampled_from(list("aZ9 ,.-_ΟΔΣσςİß\u2028\x85\t") + ["ΟΔΟΣ", "45", "Read"]),
+                      min_size=1, max_size=40).map(lambda parts: "".join(parts).strip()).filter(bool)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_TOKEN_TEXT, st.integers(0, 14)), min_size=1, max_size=8))
+def test_batch_tokens_equal_line_tokens(rows):
+    texts, n_words = [t for t, _ in rows], [n for _, n in rows]
+    assert F.batch_tokens(texts, n_words) == [F.line_tokens(t, n) for t, n in rows]
+
+
+def test_batch_tokens_fold_case_per_line():
+    texts = ["ΟΔΟΣ one two three four five six seven eight nine ΟΔΟΣ", "ΟΔΟΣ", "a\nb"]
+    assert F.batch_tokens(texts, [11, 1, 2]) == [F.line_tokens(t, n) for t, n in zip(texts, [11, 1, 2])]
