@@ -11,6 +11,7 @@ Without numba, or for a model this cannot copy (categorical features, more than 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,7 @@ try:
 except ImportError:  # pragma: no cover - numba is a dependency; the fallback keeps boiler usable
     numba = None
 
-__all__ = ["Forest", "predict_body", "SKLEARN_BLOCK_ROWS"]
+__all__ = ["SKLEARN_BLOCK_ROWS", "Forest", "predict_body"]
 
 #: Rows per scikit-learn prediction call in the fallback: a block that stays in the CPU cache is
 #: several times faster than a whole batch at once.
@@ -106,9 +107,7 @@ def _walk_py(X, feature, threshold, child, missing_left, value, roots, baseline,
             f = feature[node]
             while f >= 0:
                 x = X[i, f]
-                if x <= threshold[node]:
-                    node = child[node]
-                elif x != x and missing_left[node]:  # missing
+                if x <= threshold[node] or (math.isnan(x) and missing_left[node]):
                     node = child[node]
                 else:
                     node = child[node] + 1
