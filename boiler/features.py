@@ -30,6 +30,7 @@ __all__ = [
     "extract",
     "context_window",
     "line_tokens",
+    "batch_tokens",
     "normalise_line",
 ]
 
@@ -127,15 +128,23 @@ CONTEXT_OFFSETS: tuple[int, ...] = (-2, -1, 1, 2)
 
 # Regular expressions: immutable, compiled once.
 _LETTERS = r"[^\W\d_]"
+# Written for speed, matching as the plain forms in the comments do: the one word boundary checked
+# once before the alternatives, letter runs possessive (a letter after them can never match), and
+# a pattern that starts with a digit written as ``\d(?<!\w\d)`` (a digit with no word character
+# before it, i.e. ``\b\d``), so the regex engine skips ahead to the next digit.
 _DATE = re.compile(
-    r"\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b"  # 2024-11-18
-    r"|\b\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b"  # 21.10.2011, 04/08/05
-    rf"|\b\d{{1,2}}(?:st|nd|rd|th|er|\.)?\s+{_LETTERS}{{3,12}}\.?,?\s+\d{{4}}\b"  # 18 Nov, 2024
-    rf"|\b{_LETTERS}{{3,12}}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"  # October 21, 2011
-    rf"|\b\d{{4}}\s*年\s*\d{{1,2}}\s*月(?:\s*\d{{1,2}}\s*日)?"  # 2011年10月21日
+    r"\b(?=\w)(?:"
+    r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b"  # 2024-11-18
+    r"|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b"  # 21.10.2011, 04/08/05
+    rf"|\d{{1,2}}(?:st|nd|rd|th|er|\.)?\s+{_LETTERS}{{3,12}}+\.?,?\s+\d{{4}}\b"  # 18 Nov, 2024
+    rf"|{_LETTERS}{{3,12}}+\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"  # October 21, 2011
+    rf"|\d{{4}}\s*年\s*\d{{1,2}}\s*月(?:\s*\d{{1,2}}\s*日)?"  # 2011年10月21日
+    r")"
 )
-_TIME = re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?[Mm]\b\.?)?")
-_YEAR = re.compile(r"\b(?:1[89]|20)\d{2}\b")
+#: ``\b\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?[Mm]\b\.?)?``
+_TIME = re.compile(r"\d(?<!\w\d)\d?:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?[Mm]\b\.?)?")
+#: ``\b(?:1[89]|20)\d{2}\b``
+_YEAR = re.compile(r"[12](?<!\w[12])(?:(?<=1)[89]|(?<=2)0)\d{2}\b")
 _URL_MARKS = ("://", "www.", "@", ".com", ".org", ".net", "WWW.", ".COM")
 _COPYRIGHT_MARKS = ("©", "®", "(c)", "(C)")
 _PAREN_COUNT = re.compile(r"\(\d+\)\s*$", re.MULTILINE)
@@ -206,6 +215,50 @@ def line_tokens(line: str, n_words: int | None = None) -> list[str]:
         toks.extend("w:" + w for w in words)
         toks.append("L:" + " ".join(words))
     return toks
+
+
+_FIRST_WORD = re.compile(r"^[^\w\n]*(\w*)", re.MULTILINE)
+
+
+def _folded(parts: list[str]) -> str:
+    """``parts`` joined by newlines, lower-cased and digit-folded as :func:`_token_words` does."""
+    return _DIGIT_RUN.sub("0", "\n".join(parts).lower())
+
+
+def batch_tokens(texts: Sequence[str], n_words: Sequence[int]) -> list[list[str]]:
+    """``[line_tokens(t, n) for t, n in zip(texts, n_words)]``, with the string work done per batch.
+
+    Long lines need only their first and last words: those of all long lines are found by one
+    regular expression over the joined first (and, reversed, last) whitespace-separated parts.
+    Short lines are lower-cased and digit-folded together, then split into words line by line.
+    """
+    out: list[list[str] | None] = [None] * len(texts)
+    if any("\n" in t for t in texts):  # the joined passes below need one line per text
+        return [line_tokens(t, n) for t, n in zip(texts, n_words)]
+    long_rows = [k for k, n in enumerate(n_words) if n > SHORT_LINE_WORDS + 2]
+    if long_rows:
+        long_texts = [texts[k] for k in long_rows]
+        heads = _FIRST_WORD.findall(_folded([t.split(None, 1)[0] for t in long_texts]))
+        # last words: the first words of the folded last parts read backwards (lines in reverse order)
+        tails = _FIRST_WORD.findall(_folded([t.rsplit(None, 1)[-1] for t in long_texts])[::-1])[::-1]
+        for k, head, tail in zip(long_rows, heads, tails):
+            if head and tail:
+                out[k] = ["f:" + head, "l:" + tail[::-1]]
+            else:  # the first or last part has no word: look further in, as line_tokens does
+                out[k] = line_tokens(texts[k], n_words[k])
+    short_rows = [k for k, n in enumerate(n_words) if n <= SHORT_LINE_WORDS + 2]
+    if short_rows:
+        folded = _folded([texts[k] for k in short_rows]).split("\n")
+        findall = _WORD_RE.findall
+        for k, line in zip(short_rows, folded):
+            words = findall(line)
+            if not words:
+                out[k] = []
+            elif len(words) <= SHORT_LINE_WORDS:
+                out[k] = ["f:" + words[0], "l:" + words[-1], *["w:" + w for w in words], "L:" + " ".join(words)]
+            else:
+                out[k] = ["f:" + words[0], "l:" + words[-1]]
+    return out  # type: ignore[return-value]
 
 
 @dataclass(slots=True)

@@ -138,7 +138,18 @@ class Labeler:
         return self.clean_pages([text_or_lines])[0]
 
     def clean_pages(self, pages: Sequence[str | Sequence[str]]) -> list[str]:
-        return ["\n".join(r.text for r in res if r.is_body) for res in self.label_pages(pages)]
+        """The body text of many pages, one model call per batch (as :meth:`label_pages`, without
+        building a :class:`LineResult` per line)."""
+        out: list[str] = []
+        for lo in range(0, len(pages), BATCH_PAGES):
+            chunk = [_as_lines(p) for p in pages[lo:lo + BATCH_PAGES]]
+            scores = self.model.score_batch(F.extract(chunk))
+            rows = np.flatnonzero(self.model.decide(scores))
+            page = scores.batch.page_index[rows]
+            lines = [chunk[p][i] for p, i in zip(page.tolist(), scores.batch.line_index[rows].tolist())]
+            end = np.cumsum(np.bincount(page, minlength=len(chunk))).tolist()
+            out.extend("\n".join(lines[a:b]) for a, b in zip([0, *end[:-1]], end))
+        return out
 
     def clean_html(self, html: str | bytes, url: str | None = None) -> str:
         return self.clean(html_to_lines(html), url=url)
@@ -198,7 +209,7 @@ class Labeler:
         for g, key in enumerate(keys):
             cols = groups[key]
             X[g::len(keys)][:, cols] = ref[cols]
-        p_without = self.model.stage1_.predict_proba(X)[:, 1].reshape(n, len(keys))
+        p_without = self.model.p_stage1(X).reshape(n, len(keys))
         return keys, _logit(s.p1)[:, None] - _logit(p_without)
 
     def _reasons(self, s: Scores, keys: list[str] | None = None, effect: np.ndarray | None = None) -> list[str]:

@@ -27,6 +27,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupKFold
 
 from . import features as F
+from .forest import Forest, predict_body
 
 __all__ = ["WordEvidence", "LineClassifier", "EVIDENCE_FEATURES", "stage1_feature_names",
            "stage2_feature_names", "PROB_OFFSETS"]
@@ -315,7 +316,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
     @staticmethod
     def tokens(batch: F.LineBatch) -> list[list[str]]:
         words = np.rint(np.expm1(batch.X[:, F.FEATURE_NAMES.index("words")])).astype(int).tolist()
-        return [F.line_tokens(t, w) for t, w in zip(batch.texts, words)]
+        return F.batch_tokens(batch.texts, words)
 
     @staticmethod
     def stage1_matrix(batch: F.LineBatch, evidence: np.ndarray) -> np.ndarray:
@@ -376,7 +377,28 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array([0, 1])
         self.reference_ = np.median(X1, axis=0).astype(np.float32)
         self.n_features_in_ = X1.shape[1]
+        self.__dict__.pop("_forest_cache", None)
         return self
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_forest_cache", None)
+        return state
+
+    def _forests(self) -> tuple[Forest | None, Forest | None]:
+        """Both stages' trees as flat arrays, built on first use after fit or load: a cache of fitted state."""
+        forests = self.__dict__.get("_forest_cache")
+        if forests is None:
+            forests = self.__dict__["_forest_cache"] = (Forest.of(self.stage1_), Forest.of(self.stage2_))
+        return forests
+
+    def p_stage1(self, X1: np.ndarray) -> np.ndarray:
+        """Stage-1 P(body) of the rows of a stage-1 matrix (float64)."""
+        return predict_body(self.stage1_, self._forests()[0], X1)
+
+    def p_stage2(self, X2: np.ndarray) -> np.ndarray:
+        """Stage-2 P(body) of the rows of a stage-2 matrix (float64)."""
+        return predict_body(self.stage2_, self._forests()[1], X2)
 
     # -- prediction ---------------------------------------------------------------------
     def score_batch(self, batch: F.LineBatch) -> Scores:
@@ -387,8 +409,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         evidence = self.evidence_.transform(self.tokens(batch))
         opener_features(batch, evidence)
         X1 = self.stage1_matrix(batch, evidence)
-        p1 = self.stage1_.predict_proba(X1)[:, 1].astype(np.float32)
-        p2 = self.stage2_.predict_proba(stage2_matrix(batch, p1))[:, 1].astype(np.float32)
+        p1 = self.p_stage1(X1).astype(np.float32)
+        p2 = self.p_stage2(stage2_matrix(batch, p1)).astype(np.float32)
         return Scores(batch, X1, p1, p2)
 
     def cuts(self, scores: Scores) -> np.ndarray:

@@ -1,5 +1,9 @@
+import re
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from boiler import features as F
 
@@ -106,3 +110,43 @@ def test_line_tokens():
 def test_lone_surrogate_is_a_character_like_any_other():
     b = F.extract([["a\ud800b word", "\udfff"]])
     assert b.texts == ["a\ud800b word"] and b.X.shape[0] == 1
+
+
+_TOKEN_TEXT = st.lists(st.sampled_from(list("aZ9 ,.-_ΟΔΣσςİß\u2028\x85\t") + ["ΟΔΟΣ", "45", "Read"]),
+                      min_size=1, max_size=40).map(lambda parts: "".join(parts).strip()).filter(bool)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_TOKEN_TEXT, st.integers(0, 14)), min_size=1, max_size=8))
+def test_batch_tokens_equal_line_tokens(rows):
+    texts, n_words = [t for t, _ in rows], [n for _, n in rows]
+    assert F.batch_tokens(texts, n_words) == [F.line_tokens(t, n) for t, n in rows]
+
+
+def test_batch_tokens_fold_case_per_line():
+    texts = ["ΟΔΟΣ one two three four five six seven eight nine ΟΔΟΣ", "ΟΔΟΣ", "a\nb"]
+    assert F.batch_tokens(texts, [11, 1, 2]) == [F.line_tokens(t, n) for t, n in zip(texts, [11, 1, 2])]
+
+
+_L = r"[^\W\d_]"
+#: The plain forms of the date, time and year patterns that features.py writes for speed.
+_PLAIN = {
+    "_DATE": re.compile(
+        r"\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b|\b\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b"
+        rf"|\b\d{{1,2}}(?:st|nd|rd|th|er|\.)?\s+{_L}{{3,12}}\.?,?\s+\d{{4}}\b"
+        rf"|\b{_L}{{3,12}}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"
+        rf"|\b\d{{4}}\s*年\s*\d{{1,2}}\s*月(?:\s*\d{{1,2}}\s*日)?"),
+    "_TIME": re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?[Mm]\b\.?)?"),
+    "_YEAR": re.compile(r"\b(?:1[89]|20)\d{2}\b"),
+}
+_DATE_TEXT = st.lists(st.sampled_from(list("0129 ./-:,_aAmpPMNovOctoberst年月日\n٣")
+                                      + ["2011", "1999", "Nov", "October", "12:30", "pm"]),
+                      max_size=30).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_DATE_TEXT)
+def test_fast_date_patterns_match_as_the_plain_forms(text):
+    for name, plain in _PLAIN.items():
+        fast = getattr(F, name)
+        assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain.finditer(text)]
