@@ -307,7 +307,7 @@ def clean(
                     side.write(json.dumps({"id": rec["id"], "url": rec["url"], "dropped": rec.pop("dropped")},
                                           ensure_ascii=False) + "\n")
                 if fmt is CleanFormat.text:
-                    out.write(("" if first else "\n") + "".join(line + "\n" for line in rec["text"].split("\n") if rec["text"]))
+                    out.write(("" if first else "\n") + (rec["text"] + "\n" if rec["text"] else ""))
                     first = False
                 else:
                     out.write(json.dumps(rec, ensure_ascii=False) + "\n")
