@@ -18,10 +18,7 @@ import numpy as np
 from scipy.special import expit
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-try:
-    import numba
-except ImportError:  # pragma: no cover - numba is a dependency; the fallback keeps boiler usable
-    numba = None
+import functools
 
 __all__ = ["SKLEARN_BLOCK_ROWS", "Forest", "predict_body"]
 
@@ -50,7 +47,7 @@ class Forest:
     @classmethod
     def of(cls, model: HistGradientBoostingClassifier) -> Forest | None:
         """The model's trees, or None where this cannot reproduce the model's predictions."""
-        if numba is None or len(model.classes_) != 2 or model.is_categorical_ is not None:
+        if _compiled_walk() is None or len(model.classes_) != 2 or model.is_categorical_ is not None:
             return None
         trees = [predictors[0].nodes for predictors in model._predictors]
         if any(t["is_categorical"].any() for t in trees):
@@ -88,7 +85,7 @@ class Forest:
         if X.dtype != np.float32 and X.dtype != np.float64:
             X = X.astype(np.float64)
         out = np.empty(len(X), dtype=np.float64)
-        _walk(X, self.feature, self.threshold, self.child, self.missing_left, self.value, self.roots,
+        _compiled_walk()(X, self.feature, self.threshold, self.child, self.missing_left, self.value, self.roots,
               self.baseline, out)
         return out
 
@@ -116,7 +113,15 @@ def _walk_py(X, feature, threshold, child, missing_left, value, roots, baseline,
         out[i] = acc
 
 
-_walk = numba.njit(nogil=True, cache=True)(_walk_py) if numba is not None else _walk_py
+@functools.cache
+def _compiled_walk():
+    """The tree walk compiled by numba, imported on first use (numba costs about 100 MB of memory, so a
+    process that predicts with scikit-learn instead never loads it); None without numba."""
+    try:
+        import numba
+    except ImportError:  # pragma: no cover - numba is a dependency; the fallback keeps boiler usable
+        return None
+    return numba.njit(nogil=True, cache=True)(_walk_py)
 
 
 def predict_body(model: HistGradientBoostingClassifier, forest: Forest | None, X: np.ndarray) -> np.ndarray:

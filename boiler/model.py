@@ -385,11 +385,20 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         state.pop("_forest_cache", None)
         return state
 
+    def use_compiled_trees(self, enabled: bool = True) -> LineClassifier:
+        """Walk the trees with the compiled function (the default: fastest), or with scikit-learn's own
+        prediction in blocks (same probabilities; about 100 MB less memory, since numba is never loaded)."""
+        self.__dict__["_compiled_trees"] = bool(enabled)
+        self.__dict__.pop("_forest_cache", None)
+        return self
+
     def _forests(self) -> tuple[Forest | None, Forest | None]:
         """Both stages' trees as flat arrays, built on first use after fit or load: a cache of fitted state."""
         forests = self.__dict__.get("_forest_cache")
         if forests is None:
-            forests = self.__dict__["_forest_cache"] = (Forest.of(self.stage1_), Forest.of(self.stage2_))
+            forests = (Forest.of(self.stage1_), Forest.of(self.stage2_)) \
+                if self.__dict__.get("_compiled_trees", True) else (None, None)
+            self.__dict__["_forest_cache"] = forests
         return forests
 
     def p_stage1(self, X1: np.ndarray) -> np.ndarray:

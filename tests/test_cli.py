@@ -231,3 +231,9 @@ def test_clean_in_two_processes_with_side_outputs_equals_one(small_model_dir, tm
 def test_clean_dask_engine_needs_a_scheduler(small_model_dir, text_page):
     r = run("clean", text_page, "--engine", "dask", "--model", small_model_dir)
     assert r.exit_code == EXIT_INPUT and "--scheduler" in r.stderr
+
+
+def test_clean_low_memory_gives_the_same_output(text_page, small_model_dir):
+    a = run("clean", text_page, "-f", "jsonl", "--model", small_model_dir)
+    b = run("clean", text_page, "-f", "jsonl", "--model", small_model_dir, "--low-memory")
+    assert a.exit_code == b.exit_code == 0 and a.stdout == b.stdout

@@ -99,3 +99,13 @@ def test_unseen_language_is_labeled_by_shape(default_labeler):
     checked = [i for i, line in enumerate(gold.lines) if line and i not in (6, 8)]
     assert gold.lines[6].startswith("В Заречье") and gold.lines[8].startswith("12 марта")
     assert [got[i] for i in checked] == [gold.labels[i] for i in checked]
+
+
+def test_scikit_learn_tree_walk_gives_the_same_probabilities(own_pages):
+    import boiler
+
+    pages = [p.lines for p in own_pages.pages[:8]]
+    fast = boiler.load().label_pages(pages)
+    lean = boiler.load(compiled=False)
+    assert lean.model._forests() == (None, None)
+    assert [[r.p_body for r in res] for res in lean.label_pages(pages)] == [[r.p_body for r in res] for res in fast]
