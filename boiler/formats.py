@@ -85,6 +85,7 @@ class Failure:
     source: str
     record: int | None
     message: str
+    id: str | None = None  # the record's id, when the record was read far enough to have one
 
     def __str__(self) -> str:
         where = f"{self.source}: record {self.record}" if self.record is not None else self.source
@@ -332,7 +333,8 @@ def _iter_jsonl(path: str, stdin: io.BufferedIOBase | None = None,
             try:
                 yield page_from_record(rec, path, n, fields)
             except InputError as exc:
-                yield Failure(path, n, exc.message)
+                rid = rec.get(fields.id) if isinstance(rec, dict) else None
+                yield Failure(path, n, exc.message, rid if isinstance(rid, str) else None)
             except RecursionError:  # str() of an 'id' nested almost as deep as json.loads allows
                 yield Failure(path, n, "invalid record (nested too deeply)")
     except (EOFError, OSError, zlib.error) as exc:

@@ -120,6 +120,7 @@ def clean_batch(labeler: Labeler, items: Sequence[Page | Failure], options: Clea
     for i, item in enumerate(items):
         if isinstance(item, Failure):
             out[i] = error_record(item.source, item.record, item.message)
+            out[i]["id"] = item.id
             continue
         record = item.record
         try:

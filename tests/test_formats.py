@@ -166,3 +166,13 @@ def test_lone_surrogates_are_refused_where_a_record_keeps_text(rec):
 
 def test_surrogate_pairs_are_text():
     assert page_from_record(json.loads('{"text": "\\ud83d\\ude42 ok"}')).lines == ["\U0001f642 ok"]
+
+
+def test_a_failed_record_keeps_its_id_when_it_has_one(tmp_path):
+    from boiler.formats import Failure, read_inputs
+
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": "bin", "text": "\\u0000\\u0001\\u0002 binary \\u0003"}\n{"id": 5, "text": 7}\n{"no": "id"}\n')
+    items = list(read_inputs([path]))
+    assert all(isinstance(x, Failure) for x in items)
+    assert [x.id for x in items] == ["bin", None, None] and [x.record for x in items] == [1, 2, 3]
