@@ -18,8 +18,14 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -29,6 +35,7 @@ from .formats import Failure, Page, format_lines_txt, open_output, read_inputs, 
 from .html import html_to_lines
 from .labeler import BATCH_PAGES, Labeler, LineResult, default_model_path, load
 from .modelio import atomic_write
+from .pipeline import batches
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Label each line of scraped pages as article body or site chrome.")
@@ -117,14 +124,7 @@ class _Batch:
             yield item
 
     def chunks(self) -> Iterator[list[Page]]:
-        chunk: list[Page] = []
-        for page in self._pages():
-            chunk.append(page)
-            if len(chunk) >= BATCH_PAGES:
-                yield chunk
-                chunk = []
-        if chunk:
-            yield chunk
+        return batches(self._pages(), BATCH_PAGES)
 
     def finish(self, what: str) -> None:
         console = _err()

@@ -9,19 +9,15 @@ largest (by word tokens) first within each kind.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from .evaluate import PageCounts, Scores, page_counts, score_pages
+from .evaluate import PageCounts, Scores, count_tokens, page_counts, score_pages
 from .formats import Page
 from .labeler import BATCH_PAGES, Labeler
 
 __all__ = ["ChangeKind", "LineChange", "ModelDiff", "diff_models"]
-
-_TOKEN = re.compile(r"\w+")
-
 
 class ChangeKind(str, Enum):
     """How a changed line fares against the gold label (when the page has one)."""
@@ -140,4 +136,4 @@ def _compare(diff: ModelDiff, page: Page, ra: Sequence, rb: Sequence,
             continue
         g = gold[i] if gold is not None else None
         diff.changes.append(LineChange(name, page.site, i + 1, x.text, g, x.label, y.label, x.p_body, y.p_body,
-                                       _kind(g, x.label, y.label), len(_TOKEN.findall(x.text))))
+                                       _kind(g, x.label, y.label), count_tokens(x.text)))

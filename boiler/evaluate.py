@@ -15,9 +15,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["PageCounts", "Scores", "page_counts", "score_pages", "site_folds", "group_of"]
+__all__ = ["PageCounts", "Scores", "page_counts", "score_pages", "site_folds", "group_of", "count_tokens"]
 
 _TOKEN = re.compile(r"\w+")
+
+
+def count_tokens(text: str) -> int:
+    """Word tokens (``\\w+``) of a text: the weight of a line in every score and count boiler reports."""
+    return len(_TOKEN.findall(text))
 
 
 @dataclass(slots=True)
@@ -62,7 +67,7 @@ def page_counts(lines: Sequence[str], gold: Sequence[str], predicted: Sequence[b
     for line, g, p in zip(lines, gold, predicted):
         if g == " " and not p:
             continue
-        w = len(_TOKEN.findall(line))
+        w = count_tokens(line)
         if g == "+":
             if p:
                 tp += w

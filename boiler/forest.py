@@ -11,14 +11,13 @@ Without numba, or for a model this cannot copy (categorical features, more than 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import expit
 from sklearn.ensemble import HistGradientBoostingClassifier
-
-import functools
 
 __all__ = ["SKLEARN_BLOCK_ROWS", "Forest", "predict_body"]
 

@@ -184,7 +184,6 @@ def opener_features(batch: F.LineBatch, evidence: np.ndarray) -> None:
         return
     col = F.FEATURE_NAMES.index
     page, starts = batch.page_index, batch.page_start
-    rank = np.arange(n) - starts[page]
     in_main = batch.X[:, col("in_main")] > 0
     before = batch.X[:, col("before_main")]
     # main run has begun at or before this row: inside it, or after it (before_main == 0 and has a main run)

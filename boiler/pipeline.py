@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import signal
 import threading
 from collections import deque
@@ -28,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from .errors import InputError
+from .evaluate import count_tokens
 from .formats import Failure, Page
 from .html import html_to_lines
 from .labeler import BATCH_PAGES, Labeler
@@ -51,9 +51,6 @@ log = logging.getLogger(__name__)
 PAGE_TIME_LIMIT = 30.0
 #: Batches in flight per worker: enough to keep every worker busy, few enough to keep memory flat.
 IN_FLIGHT_PER_WORKER = 2
-
-_TOKEN = re.compile(r"\w+")
-
 
 @dataclass(slots=True, frozen=True)
 class CleanOptions:
@@ -105,10 +102,6 @@ def _page_lines(page: Page, options: CleanOptions) -> list[str]:
     return page.lines
 
 
-def _tokens(text: str) -> int:
-    return len(_TOKEN.findall(text))
-
-
 def clean_batch(labeler: Labeler, items: Sequence[Page | Failure], options: CleanOptions = CleanOptions()) -> list[dict]:
     """One output record per item, in order: the cleaned page, or an error record saying why not.
 
@@ -140,10 +133,10 @@ def clean_batch(labeler: Labeler, items: Sequence[Page | Failure], options: Clea
     for (i, page, _), res in zip(todo, results):
         body = [r.text for r in res if r.is_body]
         chrome = [r.text for r in res if r.is_body is False]
-        kept = sum(_tokens(t) for t in body)
+        kept = sum(count_tokens(t) for t in body)
         rec = {"id": page.id, "url": page.url, "site": page.site or site_of(page.url), "text": "\n".join(body),
                "lines_kept": len(body), "lines_dropped": len(chrome),
-               "tokens_kept": kept, "tokens_dropped": sum(_tokens(t) for t in chrome)}
+               "tokens_kept": kept, "tokens_dropped": sum(count_tokens(t) for t in chrome)}
         if options.labels:
             rec["labels"] = [r.label for r in res]
             rec["p_body"] = [round(r.p_body, 4) for r in res]

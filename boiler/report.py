@@ -11,18 +11,15 @@ with the gold label are marked.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from .evaluate import count_tokens
 from .formats import Page
 from .labeler import LineExplanation
 
 __all__ = ["PageSummary", "render_report", "summarise"]
-
-_TOKEN = re.compile(r"\w+")
-
 
 @dataclass(slots=True)
 class PageSummary:
@@ -44,8 +41,8 @@ def summarise(rows: Sequence[LineExplanation]) -> PageSummary:
     kept = [r.result for r in rows if r.result.is_body]
     dropped = [r.result for r in rows if r.result.is_body is False]
     return PageSummary(len(rows), len(kept), len(dropped),
-                       sum(len(_TOKEN.findall(r.text)) for r in kept),
-                       sum(len(_TOKEN.findall(r.text)) for r in dropped))
+                       sum(count_tokens(r.text) for r in kept),
+                       sum(count_tokens(r.text) for r in dropped))
 
 
 _CSS = """
