@@ -85,9 +85,10 @@ def _time_limit(seconds: float | None):
         signal.signal(signal.SIGALRM, previous)
 
 
-def error_record(source: str, record: int | None, error: str, page: Page | None = None) -> dict:
-    """The record that stands for an input that could not be cleaned."""
-    return {"id": page.id if page else None, "url": page.url if page else None, "source": source,
+def error_record(source: str, record: int | None, error: str, page: Page | None = None,
+                 record_id: str | None = None) -> dict:
+    """The record that stands for an input that could not be cleaned (its id from ``page`` or ``record_id``)."""
+    return {"id": page.id if page else record_id, "url": page.url if page else None, "source": source,
             "record": record, "error": error}
 
 
@@ -112,8 +113,7 @@ def clean_batch(labeler: Labeler, items: Sequence[Page | Failure], options: Clea
     todo: list[tuple[int, Page, list[str]]] = []
     for i, item in enumerate(items):
         if isinstance(item, Failure):
-            out[i] = error_record(item.source, item.record, item.message)
-            out[i]["id"] = item.id
+            out[i] = error_record(item.source, item.record, item.message, record_id=item.id)
             continue
         record = item.record
         try:
