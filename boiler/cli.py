@@ -104,7 +104,7 @@ class _Batch:
         self.read = 0
         self.failed = 0
 
-    def _pages(self) -> Iterator[Page]:
+    def pages(self) -> Iterator[Page]:
         console = _err()
         for item in read_inputs(self.inputs, html=self.html):
             if isinstance(item, Failure):
@@ -124,7 +124,7 @@ class _Batch:
             yield item
 
     def chunks(self) -> Iterator[list[Page]]:
-        return batches(self._pages(), BATCH_PAGES)
+        return batches(self.pages(), BATCH_PAGES)
 
     def finish(self, what: str) -> None:
         console = _err()
@@ -266,7 +266,7 @@ def clean(
     labeler = _load(model, compiled=not low_memory)
     batch_pages = LOW_MEMORY_BATCH if low_memory else BATCH_PAGES
     options = CleanOptions(labels=labels, dropped=dropped is not None, time_limit=time_limit or None)
-    fields = RecordFields(id=id_field, url=url_field, site="site", text=text_field, html=html_field)
+    fields = RecordFields(id=id_field, url=url_field, text=text_field, html=html_field)
 
     def items():
         for item in read_inputs(inputs or ["-"], html=html, fields=fields):
@@ -424,14 +424,13 @@ def diff(
 
     a, b = _load(model_a), _load(model_b)
     batch = _Batch(data, html, None, None)
-    result = diff_models(a, b, (page for chunk in batch.chunks() for page in chunk))
+    result = diff_models(a, b, batch.pages())
     if fmt is DiffFormat.jsonl:
         for change in result.changes:
             typer.echo(json.dumps(change.as_dict(), ensure_ascii=False))
+        _err().print(json.dumps(result.summary()), highlight=False, soft_wrap=True)
     else:
         _diff_pretty(result, a.source, b.source, limit)
-    if fmt is DiffFormat.jsonl:
-        _err().print(json.dumps(result.summary()), highlight=False, soft_wrap=True)
     batch.finish("compared")
     if fail_on_regression and result.count(ChangeKind.REGRESSION):
         raise typer.Exit(EXIT_REGRESSIONS)

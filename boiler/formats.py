@@ -143,7 +143,7 @@ def _stdin() -> io.BufferedIOBase:
 
 
 def _read_bytes(path: str, stdin: io.BufferedIOBase | None = None) -> bytes:
-    """The bytes of a file (``-`` is stdin), gunzipped where the name ends in ``.gz``."""
+    """The bytes of a file (``-`` is stdin), decompressed where it is gzip or zstd."""
     try:
         if path == "-":
             data = (stdin or _stdin()).read()
@@ -155,27 +155,34 @@ def _read_bytes(path: str, stdin: io.BufferedIOBase | None = None) -> bytes:
         raise InputError(path, "is a directory") from None
     except OSError as exc:
         raise InputError(path, exc.strerror or str(exc)) from None
-    if path.endswith(".zst") or data[:4] == _ZSTD_MAGIC:
-        data = _zstd_decompress(data, path)
-    elif path.endswith(".gz") or data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (EOFError, OSError, zlib.error) as exc:
-            raise InputError(path, f"damaged or truncated gzip ({exc})") from None
-    return data
+    stream, kind = _decompressed(io.BufferedReader(io.BytesIO(data)), path)
+    try:
+        return stream.read()
+    except _compression_errors() as exc:
+        raise InputError(path, f"damaged or truncated {kind} ({exc})") from None
 
 
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
-def _zstd_decompress(data: bytes, path: str) -> bytes:
+def _compression_errors() -> tuple[type[BaseException], ...]:
+    """What a damaged or truncated gzip or zstd stream raises."""
     import zstandard
 
-    try:
-        with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data)) as reader:
-            return reader.read()
-    except zstandard.ZstdError as exc:
-        raise InputError(path, f"damaged or truncated zstd ({exc})") from None
+    return (EOFError, OSError, zlib.error, zstandard.ZstdError)
+
+
+def _decompressed(raw: io.BufferedIOBase, path: str) -> tuple[io.BufferedIOBase, str]:
+    """``raw`` decompressed, by the name's suffix (``.gz``, ``.zst``) or the stream's magic bytes, and the
+    name of its compression ("gzip", "zstd" or "" for none), for error messages."""
+    head = raw.peek(4)[:4] if hasattr(raw, "peek") else b""
+    if path.endswith(".zst") or head == _ZSTD_MAGIC:
+        import zstandard
+
+        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)), "zstd"
+    if path.endswith(".gz") or head[:2] == b"\x1f\x8b":
+        return gzip.open(raw), "gzip"
+    return raw, ""
 
 
 def read_lines_txt(text: str, source: str = "<memory>") -> Page:
@@ -301,16 +308,9 @@ def _iter_jsonl(path: str, stdin: io.BufferedIOBase | None = None,
         yield Failure(path, None, exc.strerror or str(exc))
         return
     n = 0
+    kind = ""
     try:
-        head = raw.peek(4)[:4] if hasattr(raw, "peek") else b""
-        if path.endswith(".zst") or head == _ZSTD_MAGIC:
-            import zstandard
-
-            stream = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True))
-        elif path.endswith(".gz") or head[:2] == b"\x1f\x8b":
-            stream = gzip.open(raw)
-        else:
-            stream = raw
+        stream, kind = _decompressed(raw, path)
         for n, raw_line in enumerate(stream, start=1):
             if not raw_line.strip():
                 continue
@@ -337,12 +337,8 @@ def _iter_jsonl(path: str, stdin: io.BufferedIOBase | None = None,
                 yield Failure(path, n, exc.message, rid if isinstance(rid, str) else None)
             except RecursionError:  # str() of an 'id' nested almost as deep as json.loads allows
                 yield Failure(path, n, "invalid record (nested too deeply)")
-    except (EOFError, OSError, zlib.error) as exc:
-        yield Failure(path, n + 1, f"damaged or truncated compressed file ({exc}); the rest of the file is unread")
-    except Exception as exc:
-        if type(exc).__name__ != "ZstdError":
-            raise
-        yield Failure(path, n + 1, f"damaged or truncated compressed file ({exc}); the rest of the file is unread")
+    except _compression_errors() as exc:
+        yield Failure(path, n + 1, f"damaged or truncated {kind or 'file'} ({exc}); the rest of the file is unread")
     finally:
         if path != "-":
             raw.close()
