@@ -32,6 +32,9 @@ __all__ = [
     "line_tokens",
     "batch_tokens",
     "normalise_line",
+    "has_word",
+    "DATE_PATTERN",
+    "TIME_PATTERN",
 ]
 
 #: A line with at least this many words is a "long" line (a candidate paragraph).
@@ -144,6 +147,8 @@ _DATE = re.compile(
 #: ``\b\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?[Mm]\b\.?)?``
 _TIME = re.compile(r"\d(?<!\w\d)\d?:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?[Mm]\b\.?)?")
 #: ``\b(?:1[89]|20)\d{2}\b``
+#: Public names of the date and time patterns (site templates mask them in line shapes).
+DATE_PATTERN, TIME_PATTERN = _DATE, _TIME
 _YEAR = re.compile(r"[12](?<!\w[12])(?:(?<=1)[89]|(?<=2)0)\d{2}\b")
 _URL_MARKS = ("://", "www.", "@", ".com", ".org", ".net", "WWW.", ".COM")
 _COPYRIGHT_MARKS = ("©", "®", "(c)", "(C)")
@@ -560,6 +565,7 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     return LineBatch(X, page, lines_idx, starts_arr, texts, [len(p) for p in pages])
 
 
-def _has_word(s: str) -> bool:
+def has_word(s: str) -> bool:
+    """The (stripped, non-empty) line has a word character: something to judge."""
     # Fast path: most lines start with a letter or digit.
     return s[0].isalnum() or _WORD_RE.search(s) is not None

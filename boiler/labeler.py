@@ -24,8 +24,11 @@ from .formats import split_lines
 from .html import html_to_lines
 from .model import LineClassifier, Scores, stage1_feature_names
 from .modelio import load_model
+from .sites import site_of
+from .templates import SiteTemplate, TemplateStore
 
-__all__ = ["LineResult", "LineExplanation", "GroupEffect", "Labeler", "load", "default_model_path"]
+__all__ = ["LineResult", "LineExplanation", "GroupEffect", "Labeler", "load", "default_model_path",
+           "default_template_path"]
 
 log = logging.getLogger(__name__)
 
@@ -83,16 +86,27 @@ def default_model_path() -> Path:
     return Path(__file__).resolve().parent.parent / "models" / "default"
 
 
-def load(path: str | os.PathLike | None = None, compiled: bool = True) -> Labeler:
+def default_template_path() -> Path:
+    """The shipped site-template store: beside the default model (``models/templates``)."""
+    return default_model_path().parent / "templates"
+
+
+def load(path: str | os.PathLike | None = None, compiled: bool = True,
+         templates: str | os.PathLike | TemplateStore | None = "default") -> Labeler:
     """A :class:`Labeler` with the model in ``path`` (a model folder), or the shipped default model.
 
+    ``templates`` is the site-template store used when a page's site (or URL) is given: a folder, a
+    :class:`~boiler.templates.TemplateStore`, ``"default"`` (the shipped ``models/templates``), or None.
     ``compiled=False`` predicts with scikit-learn instead of the compiled tree walk: the same
     probabilities, somewhat slower, about 100 MB less memory.
     """
     folder = Path(path) if path is not None else default_model_path()
     model, meta = load_model(folder)
     model.use_compiled_trees(compiled)
-    return Labeler(model, meta, source=str(folder))
+    if isinstance(templates, str) and templates == "default":
+        templates = default_template_path()
+    store = templates if isinstance(templates, TemplateStore) or templates is None else TemplateStore(templates)
+    return Labeler(model, meta, source=str(folder), templates=store)
 
 
 def _as_lines(text_or_lines: str | Sequence[str]) -> list[str]:
@@ -105,10 +119,32 @@ class Labeler:
     Picklable, with no hidden state: safe to ship to joblib, multiprocessing or Dask workers.
     """
 
-    def __init__(self, model: LineClassifier, meta: dict | None = None, source: str = "<memory>"):
+    def __init__(self, model: LineClassifier, meta: dict | None = None, source: str = "<memory>",
+                 templates: TemplateStore | None = None):
         self.model = model
         self.meta = meta or {}
         self.source = source
+        self.templates = templates
+
+    # -- site templates -------------------------------------------------------------------
+    def template_for(self, site: str | None = None, url: str | None = None) -> SiteTemplate | None:
+        """The store's template of ``site`` (or of ``url``'s registered domain), if there is one."""
+        if self.templates is None or not self.model.uses_templates:
+            return None
+        return self.templates.get(site or site_of(url))
+
+    def _templates(self, n: int, sites: Sequence[str | None] | None, urls: Sequence[str | None] | None,
+                   templates: Sequence[SiteTemplate | None] | None) -> list[SiteTemplate | None] | None:
+        """One template (or None) per page: given ones first, else the store's for the page's site."""
+        if templates is None and sites is None and urls is None:
+            return None
+        out: list[SiteTemplate | None] = []
+        for k in range(n):
+            t = templates[k] if templates is not None else None
+            if t is None:
+                t = self.template_for(sites[k] if sites is not None else None, urls[k] if urls is not None else None)
+            out.append(t)
+        return out
 
     @property
     def threshold(self) -> float:
@@ -116,39 +152,56 @@ class Labeler:
 
     # -- labeling -----------------------------------------------------------------------
     def label(self, text_or_lines: str | Sequence[str], site: str | None = None, url: str | None = None,
-              reasons: bool = True) -> list[LineResult]:
+              reasons: bool = True, template: SiteTemplate | None = None) -> list[LineResult]:
         """One :class:`LineResult` per input line, in order.
 
-        ``site`` and ``url`` name the page's outlet; they are accepted by every labeling call so a
-        pipeline can pass them through, and select the outlet's site template where one is known.
+        ``site`` (or else ``url``'s registered domain) selects the outlet's template from the store;
+        ``template`` passes one explicitly. Without one, the page is labeled on its own.
         """
-        return self.label_pages([_as_lines(text_or_lines)], reasons=reasons)[0]
+        return self.label_pages([_as_lines(text_or_lines)], reasons=reasons, sites=[site], urls=[url],
+                                templates=[template])[0]
 
-    def label_pages(self, pages: Sequence[str | Sequence[str]], reasons: bool = False) -> list[list[LineResult]]:
-        """Label many pages (texts or line lists), one model call per batch of pages."""
+    def _scores(self, chunk: list[list[str]], lo: int, sites, urls, templates) -> Scores:
+        hi = lo + len(chunk)
+        tpls = self._templates(len(chunk), sites[lo:hi] if sites is not None else None,
+                               urls[lo:hi] if urls is not None else None,
+                               templates[lo:hi] if templates is not None else None)
+        return self.model.score_pages(chunk, tpls)
+
+    def label_pages(self, pages: Sequence[str | Sequence[str]], reasons: bool = False,
+                    sites: Sequence[str | None] | None = None, urls: Sequence[str | None] | None = None,
+                    templates: Sequence[SiteTemplate | None] | None = None) -> list[list[LineResult]]:
+        """Label many pages (texts or line lists), one model call per batch of pages.
+
+        ``sites``, ``urls`` and ``templates`` (one per page, each may be None) select site templates as
+        :meth:`label` does."""
         out: list[list[LineResult]] = []
         for lo in range(0, len(pages), BATCH_PAGES):
             chunk = [_as_lines(p) for p in pages[lo:lo + BATCH_PAGES]]
-            scores = self.model.score_batch(F.extract(chunk))
+            scores = self._scores(chunk, lo, sites, urls, templates)
             why = self._reasons(scores) if reasons else None
             out.extend(self._results(chunk, scores, why))
         return out
 
-    def label_html(self, html: str | bytes, url: str | None = None, reasons: bool = True) -> list[LineResult]:
+    def label_html(self, html: str | bytes, url: str | None = None, reasons: bool = True,
+                   site: str | None = None, template: SiteTemplate | None = None) -> list[LineResult]:
         """Label the lines of an HTML page (converted as the shared corpora's text track was)."""
-        return self.label(html_to_lines(html), url=url, reasons=reasons)
+        return self.label(html_to_lines(html), site=site, url=url, reasons=reasons, template=template)
 
-    def clean(self, text_or_lines: str | Sequence[str], site: str | None = None, url: str | None = None) -> str:
+    def clean(self, text_or_lines: str | Sequence[str], site: str | None = None, url: str | None = None,
+              template: SiteTemplate | None = None) -> str:
         """The body lines of a page, joined by newlines."""
-        return self.clean_pages([text_or_lines])[0]
+        return self.clean_pages([text_or_lines], sites=[site], urls=[url], templates=[template])[0]
 
-    def clean_pages(self, pages: Sequence[str | Sequence[str]]) -> list[str]:
+    def clean_pages(self, pages: Sequence[str | Sequence[str]], sites: Sequence[str | None] | None = None,
+                    urls: Sequence[str | None] | None = None,
+                    templates: Sequence[SiteTemplate | None] | None = None) -> list[str]:
         """The body text of many pages, one model call per batch (as :meth:`label_pages`, without
         building a :class:`LineResult` per line)."""
         out: list[str] = []
         for lo in range(0, len(pages), BATCH_PAGES):
             chunk = [_as_lines(p) for p in pages[lo:lo + BATCH_PAGES]]
-            scores = self.model.score_batch(F.extract(chunk))
+            scores = self._scores(chunk, lo, sites, urls, templates)
             rows = np.flatnonzero(self.model.decide(scores))
             page = scores.batch.page_index[rows]
             lines = [chunk[p][i] for p, i in zip(page.tolist(), scores.batch.line_index[rows].tolist())]
@@ -156,20 +209,23 @@ class Labeler:
             out.extend("\n".join(lines[a:b]) for a, b in zip([0, *end[:-1]], end))
         return out
 
-    def clean_html(self, html: str | bytes, url: str | None = None) -> str:
-        return self.clean(html_to_lines(html), url=url)
+    def clean_html(self, html: str | bytes, url: str | None = None, site: str | None = None,
+                   template: SiteTemplate | None = None) -> str:
+        return self.clean(html_to_lines(html), site=site, url=url, template=template)
 
-    def explain_pages(self, pages: Sequence[str | Sequence[str]]) -> list[list[LineExplanation]]:
+    def explain_pages(self, pages: Sequence[str | Sequence[str]], sites: Sequence[str | None] | None = None,
+                      urls: Sequence[str | None] | None = None,
+                      templates: Sequence[SiteTemplate | None] | None = None) -> list[list[LineExplanation]]:
         """For each line of each page: its result with reason, and the evidence behind it (for reports)."""
         out: list[list[LineExplanation]] = []
         for lo in range(0, len(pages), BATCH_PAGES):
             chunk = [_as_lines(p) for p in pages[lo:lo + BATCH_PAGES]]
-            scores = self.model.score_batch(F.extract(chunk))
+            scores = self._scores(chunk, lo, sites, urls, templates)
             keys, effect = self._group_effects(scores)
             why = self._reasons(scores, keys, effect)
             results = self._results(chunk, scores, why)
             rows = [[LineExplanation(r) for r in res] for res in results]
-            names = stage1_feature_names()
+            names = stage1_feature_names(self.model.uses_templates)
             for k, (p, i) in enumerate(zip(scores.batch.page_index.tolist(), scores.batch.line_index.tolist())):
                 e = rows[p][i]
                 e.p_own = float(scores.p1[k])
@@ -202,7 +258,7 @@ class Labeler:
         the line's log-odds that undoing this causes. One model call for all groups and lines.
         """
         n = s.X1.shape[0]
-        names = stage1_feature_names()
+        names = stage1_feature_names(self.model.uses_templates)
         groups: dict[str, list[int]] = {}
         for j, f in enumerate(names):
             groups.setdefault(f.group, []).append(j)
@@ -224,7 +280,7 @@ class Labeler:
             return []
         if keys is None or effect is None:
             keys, effect = self._group_effects(s)
-        names = stage1_feature_names()
+        names = stage1_feature_names(self.model.uses_templates)
         cuts = self.model.cuts(s)
         out = []
         for k in range(n):
@@ -298,8 +354,27 @@ def _describe(group: str, x: np.ndarray, names: list[F.Feature]) -> str:
         return f"at {v['pos_rel']:.0%} of the page"
     if group == "page":
         return "the page's overall shape"
+    if group == "site template":
+        return _describe_template(v)
     if group == "previous lines":
         return "the lines before it"
     if group == "next lines":
         return "the lines after it"
     return group
+
+
+def _describe_template(v: dict[str, float]) -> str:
+    """The site-template evidence of one line, in words."""
+    others = int(round(np.expm1(v["tpl_pages"])))
+    if others == 0:
+        return "no site template"
+    seen = int(round(np.expm1(v["tpl_line_pages"])))
+    if seen:
+        return f"site template: on {seen} of the site's {others} other pages"
+    if v["tpl_after_end"] >= 0.5:
+        return "site template: below a line that follows the body on the site's pages"
+    if v["tpl_before_start"] >= 0.5:
+        return "site template: above a line that comes before the body on the site's pages"
+    if v["tpl_shape_share"] > 0:
+        return f"site template: its shape is on {v['tpl_shape_share']:.0%} of the site's pages"
+    return f"site template: new to the site ({others} pages seen); the body covers this part on {v['tpl_span']:.0%}"

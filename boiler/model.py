@@ -28,6 +28,7 @@ from sklearn.model_selection import GroupKFold
 
 from . import features as F
 from .forest import Forest, predict_body
+from .templates import TEMPLATE_FEATURES, SiteTemplate, template_features
 
 __all__ = ["WordEvidence", "LineClassifier", "EVIDENCE_FEATURES", "stage1_feature_names",
            "stage2_feature_names", "PROB_OFFSETS"]
@@ -61,6 +62,11 @@ STAGE2_OWN: tuple[str, ...] = (
     "words", "long_line", "ends_sentence", "ends_ellipsis", "date_only", "repeats", "repeat_near",
     "gap_before", "gap_after", "pos_rel", "in_main", "title_share",
 )
+#: Template features repeated for the neighbours in the stage-1 window.
+TEMPLATE_CONTEXT: tuple[str, ...] = ("tpl_line_share", "tpl_shape_share")
+#: Template features stage 2 sees beside the probabilities.
+TEMPLATE_STAGE2: tuple[str, ...] = ("tpl_pages", "tpl_line_share", "tpl_after_end", "tpl_before_start", "tpl_span")
+_TPL = {f.name: j for j, f in enumerate(TEMPLATE_FEATURES)}
 #: Probability above which a line counts as body.
 DEFAULT_THRESHOLD = 0.5
 #: On a page whose best line scores below the threshold, lines within this share of the page's best
@@ -70,10 +76,13 @@ RELATIVE_THRESHOLD = 0.6
 RELATIVE_MIN_BEST = 0.15
 
 
-def stage1_feature_names() -> list[F.Feature]:
-    """The stage-1 columns: own features, word evidence, then the neighbour window."""
+def stage1_feature_names(templates: bool = True) -> list[F.Feature]:
+    """The stage-1 columns: own features, word evidence, site template, then the neighbour window."""
     ctx = [f for f in F.FEATURES if f.name in F.CONTEXT_FEATURES] + list(EVIDENCE_FEATURES)
     out = list(F.FEATURES) + list(EVIDENCE_FEATURES)
+    if templates:
+        ctx += [f for f in TEMPLATE_FEATURES if f.name in TEMPLATE_CONTEXT]
+        out += list(TEMPLATE_FEATURES)
     for off in F.CONTEXT_OFFSETS:
         side = "previous" if off < 0 else "next"
         group = f"{side} lines"
@@ -82,7 +91,7 @@ def stage1_feature_names() -> list[F.Feature]:
     return out
 
 
-def stage2_feature_names() -> list[F.Feature]:
+def stage2_feature_names(templates: bool = True) -> list[F.Feature]:
     out = [F.Feature("p_self", "own score", "stage-1 probability of the line")]
     out += [F.Feature(f"p@{o:+d}", "neighbours", f"stage-1 probability {abs(o)} line(s) {'before' if o < 0 else 'after'}")
             for o in PROB_OFFSETS]
@@ -94,6 +103,8 @@ def stage2_feature_names() -> list[F.Feature]:
             F.Feature("dist_body_after", "neighbours", "lines to the next probable body line (log)")]
     by_name = {f.name: f for f in F.FEATURES}
     out += [by_name[n] for n in STAGE2_OWN]
+    if templates:
+        out += [TEMPLATE_FEATURES[_TPL[n]] for n in TEMPLATE_STAGE2]
     return out
 
 
@@ -269,7 +280,7 @@ def _distance_to_body(is_body: np.ndarray, page: np.ndarray, forward: bool) -> n
     return np.log1p(np.minimum(d, cap)).astype(np.float32)
 
 
-def stage2_matrix(batch: F.LineBatch, p1: np.ndarray) -> np.ndarray:
+def stage2_matrix(batch: F.LineBatch, p1: np.ndarray, tpl: np.ndarray | None = None) -> np.ndarray:
     """Stage-2 features from the stage-1 probabilities of a batch."""
     page, starts = batch.page_index, batch.page_start
     n = len(p1)
@@ -291,6 +302,8 @@ def stage2_matrix(batch: F.LineBatch, p1: np.ndarray) -> np.ndarray:
     cols.append(_distance_to_body(is_body, page, forward=True)[:, None])
     own = [F.FEATURE_NAMES.index(nm) for nm in STAGE2_OWN]
     cols.append(batch.X[:, own])
+    if tpl is not None:
+        cols.append(tpl[:, [_TPL[n] for n in TEMPLATE_STAGE2]])
     return np.hstack(cols).astype(np.float32)
 
 
@@ -300,7 +313,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, n_folds: int = 3, stage1_iter: int = 150, stage2_iter: int = 120,
                  max_leaf_nodes: int = 31, learning_rate: float = 0.1, weight_power: float = 0.5,
                  threshold: float = DEFAULT_THRESHOLD, relative_threshold: float = RELATIVE_THRESHOLD,
-                 random_state: int = 0):
+                 templates: bool = True, random_state: int = 0):
         self.n_folds = n_folds
         self.stage1_iter = stage1_iter
         self.stage2_iter = stage2_iter
@@ -309,6 +322,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self.weight_power = weight_power
         self.threshold = threshold
         self.relative_threshold = relative_threshold
+        self.templates = templates
         self.random_state = random_state
 
     # -- matrices -----------------------------------------------------------------------
@@ -317,12 +331,29 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         words = np.rint(np.expm1(batch.X[:, F.FEATURE_NAMES.index("words")])).astype(int).tolist()
         return F.batch_tokens(batch.texts, words)
 
+    @property
+    def uses_templates(self) -> bool:
+        """Whether the model has site-template features (models made before templates have none)."""
+        return bool(getattr(self, "templates", False))
+
+    def template_matrix(self, batch: F.LineBatch, pages: Sequence[Sequence[str]],
+                        templates: Sequence[SiteTemplate | None] | None) -> np.ndarray | None:
+        """The template features of a batch (zeros for pages without one), or None for a model without them."""
+        if not self.uses_templates:
+            return None
+        if templates is None or not any(t is not None for t in templates):
+            return np.zeros((batch.n_rows, len(TEMPLATE_FEATURES)), dtype=np.float32)
+        return template_features(batch, pages, templates)
+
     @staticmethod
-    def stage1_matrix(batch: F.LineBatch, evidence: np.ndarray) -> np.ndarray:
+    def stage1_matrix(batch: F.LineBatch, evidence: np.ndarray, tpl: np.ndarray | None = None) -> np.ndarray:
         ctx_cols = [F.FEATURE_NAMES.index(nm) for nm in F.CONTEXT_FEATURES]
-        ctx = np.hstack([batch.X[:, ctx_cols], evidence])
-        window = F.context_window(ctx, batch.page_index, F.CONTEXT_OFFSETS, fill=-1.0)
-        return np.hstack([batch.X, evidence, window]).astype(np.float32)
+        parts = [batch.X[:, ctx_cols], evidence]
+        if tpl is not None:
+            parts.append(tpl[:, [_TPL[n] for n in TEMPLATE_CONTEXT]])
+        window = F.context_window(np.hstack(parts), batch.page_index, F.CONTEXT_OFFSETS, fill=-1.0)
+        own = [batch.X, evidence] if tpl is None else [batch.X, evidence, tpl]
+        return np.hstack([*own, window]).astype(np.float32)
 
     # -- training -----------------------------------------------------------------------
     def _weights(self, batch: F.LineBatch) -> np.ndarray:
@@ -330,12 +361,16 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         return np.power(np.maximum(words, 1.0), self.weight_power)
 
     def fit(self, pages: Sequence[Sequence[str]], labels: Sequence[Sequence[str]],
-            groups: Sequence[str], page_weight: Sequence[float] | None = None) -> LineClassifier:
+            groups: Sequence[str], page_weight: Sequence[float] | None = None,
+            site_templates: Sequence[SiteTemplate | None] | None = None) -> LineClassifier:
         """Fit on pages of lines with their ``+``/``-``/`` `` labels; ``groups`` (one per page) are sites.
 
         ``page_weight`` multiplies the sample weight of every line of a page (default 1).
+        ``site_templates`` (one per page, or None) are templates of the pages' sites; a template that
+        has seen the page leaves it out of its counts (see :mod:`boiler.templates`).
         """
         batch = F.extract(pages)
+        tpl = self.template_matrix(batch, pages, site_templates)
         y = np.array([labels[p][i] == "+" for p, i in zip(batch.page_index, batch.line_index)], dtype=np.int8)
         row_groups = np.asarray(groups, dtype=object)[batch.page_index]
         tokens = self.tokens(batch)
@@ -357,7 +392,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         if not folds:
             evidence = self.evidence_.transform(tokens)
         opener_features(batch, evidence)
-        X1 = self.stage1_matrix(batch, evidence)
+        X1 = self.stage1_matrix(batch, evidence, tpl)
 
         # Stage 1, out of fold for stage 2.
         p1 = np.zeros(len(y), dtype=np.float32)
@@ -370,7 +405,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         if not folds:
             p1 = self.stage1_.predict_proba(X1)[:, 1].astype(np.float32)
 
-        X2 = stage2_matrix(batch, p1)
+        X2 = stage2_matrix(batch, p1, tpl)
         self.stage2_ = _hgb(self.stage2_iter, 15, self.learning_rate, self.random_state)
         self.stage2_.fit(X2, y, sample_weight=w)
         self.classes_ = np.array([0, 1])
@@ -409,16 +444,20 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         return predict_body(self.stage2_, self._forests()[1], X2)
 
     # -- prediction ---------------------------------------------------------------------
-    def score_batch(self, batch: F.LineBatch) -> Scores:
-        """Stage-1 and final probabilities of a batch's non-blank lines: one model call per stage."""
+    def score_batch(self, batch: F.LineBatch, tpl: np.ndarray | None = None) -> Scores:
+        """Stage-1 and final probabilities of a batch's non-blank lines: one model call per stage.
+
+        ``tpl`` is the batch's :meth:`template_matrix` (None: no page has a template)."""
+        if tpl is None and self.uses_templates:
+            tpl = np.zeros((batch.n_rows, len(TEMPLATE_FEATURES)), dtype=np.float32)
         if batch.n_rows == 0:
             z = np.zeros(0, dtype=np.float32)
             return Scores(batch, np.zeros((0, self.n_features_in_), dtype=np.float32), z, z)
         evidence = self.evidence_.transform(self.tokens(batch))
         opener_features(batch, evidence)
-        X1 = self.stage1_matrix(batch, evidence)
+        X1 = self.stage1_matrix(batch, evidence, tpl)
         p1 = self.p_stage1(X1).astype(np.float32)
-        p2 = self.p_stage2(stage2_matrix(batch, p1)).astype(np.float32)
+        p2 = self.p_stage2(stage2_matrix(batch, p1, tpl)).astype(np.float32)
         return Scores(batch, X1, p1, p2)
 
     def cuts(self, scores: Scores) -> np.ndarray:
@@ -435,18 +474,26 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         """Body (True) or chrome for each scored row (see :meth:`cuts`)."""
         return scores.p2 >= self.cuts(scores)
 
-    def predict_pages(self, pages: Sequence[Sequence[str]]) -> list[list[bool | None]]:
+    def score_pages(self, pages: Sequence[Sequence[str]],
+                    site_templates: Sequence[SiteTemplate | None] | None = None) -> Scores:
+        """:meth:`score_batch` of pages of lines, with their sites' templates (one per page, or None)."""
+        batch = F.extract(pages)
+        return self.score_batch(batch, self.template_matrix(batch, pages, site_templates))
+
+    def predict_pages(self, pages: Sequence[Sequence[str]],
+                      site_templates: Sequence[SiteTemplate | None] | None = None) -> list[list[bool | None]]:
         """Body (True), chrome (False) or nothing to judge (None) for every line of every page."""
-        s = self.score_batch(F.extract(pages))
+        s = self.score_pages(pages, site_templates)
         body = self.decide(s).tolist()
         out: list[list[bool | None]] = [[None] * len(p) for p in pages]
         for k, (p, i) in enumerate(zip(s.batch.page_index.tolist(), s.batch.line_index.tolist())):
             out[p][i] = body[k]
         return out
 
-    def predict_proba_pages(self, pages: Sequence[Sequence[str]]) -> list[np.ndarray]:
+    def predict_proba_pages(self, pages: Sequence[Sequence[str]],
+                            site_templates: Sequence[SiteTemplate | None] | None = None) -> list[np.ndarray]:
         """P(body) for every line of every page; NaN for lines with nothing to judge."""
-        s = self.score_batch(F.extract(pages))
+        s = self.score_pages(pages, site_templates)
         out = [np.full(len(p), np.nan, dtype=np.float32) for p in pages]
         for k, (p, i) in enumerate(zip(s.batch.page_index, s.batch.line_index)):
             out[p][i] = s.p2[k]

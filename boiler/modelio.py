@@ -112,6 +112,11 @@ def _write_text(text: str) -> Callable[[str], None]:
     return write
 
 
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    atomic_write(path, _write_text(text))
+
+
 def save_model(model, folder: str | os.PathLike, meta: dict) -> None:
     """Write ``model`` and its metadata into ``folder`` (created if needed), atomically per file."""
     import skops.io as sio

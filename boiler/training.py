@@ -7,7 +7,7 @@ import logging
 import os
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,9 +17,10 @@ from .evaluate import PageCounts, Scores, group_of, page_counts, score_pages, si
 from .formats import Failure, Page, read_inputs
 from .model import LineClassifier, stage1_feature_names, stage2_feature_names
 from .modelio import save_model
+from .templates import SiteTemplate, learn_template
 
-__all__ = ["Corpus", "Evaluation", "load_corpus", "corpus_list", "fit_model", "cross_validate",
-           "evaluate_pages", "train_and_save", "DEFAULT_CORPUS_LIST"]
+__all__ = ["Corpus", "Evaluation", "load_corpus", "corpus_list", "fit_model", "cross_validate", "fold_models",
+           "site_templates", "evaluate_pages", "train_and_save", "DEFAULT_CORPUS_LIST"]
 
 log = logging.getLogger(__name__)
 
@@ -119,10 +120,28 @@ OWN_PAGE_WEIGHT = 10.0
 HAND_LABELED_SUFFIXES = (".lines.txt", ".lines.txt.gz")
 
 
+def site_templates(pages: Sequence[Page]) -> list[SiteTemplate | None]:
+    """For each page, a template of its site learned from all the site's pages in ``pages`` (unlabeled;
+    the template leaves each page out of its own features), or None for a page alone on its site."""
+    by_site: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(pages):
+        if p.site:
+            by_site[p.site].append(i)
+    out: list[SiteTemplate | None] = [None] * len(pages)
+    for site, idx in by_site.items():
+        if len(idx) >= 2:
+            t = learn_template([pages[i].lines for i in idx], site, prune=False)
+            for i in idx:
+                out[i] = t
+    return out
+
+
 def fit_model(pages: Sequence[Page], page_weight: Sequence[float] | None = None, **params) -> LineClassifier:
-    """A :class:`LineClassifier` fitted on labeled pages, grouped by site."""
-    return LineClassifier(**params).fit([p.lines for p in pages], [p.labels for p in pages], page_groups(pages),
-                                        page_weight)
+    """A :class:`LineClassifier` fitted on labeled pages, grouped by site, with leave-one-page-out
+    templates of every site with several pages."""
+    model = LineClassifier(**params)
+    templates = site_templates(pages) if model.uses_templates else None
+    return model.fit([p.lines for p in pages], [p.labels for p in pages], page_groups(pages), page_weight, templates)
 
 
 def own_page_weights(pages: Sequence[Page], own_weight: float = OWN_PAGE_WEIGHT) -> list[float]:
@@ -149,17 +168,27 @@ def evaluate_pages(labeler, pages: Sequence[Page], sets: Sequence[str]) -> Evalu
     return _evaluation(pages, sets, [[r.is_body for r in res] for res in results])
 
 
-def cross_validate(corpus: Corpus, n_folds: int = 5, seed: int = 0, params: dict | None = None,
-                   on_fold: Callable[[int, int], None] | None = None,
-                   page_weight: Sequence[float] | None = None) -> Evaluation:
-    """Scores of models trained with whole sites held out: ``n_folds`` folds grouped by site."""
-    params = params or {}
+def fold_models(corpus: Corpus, n_folds: int = 5, seed: int = 0, params: dict | None = None,
+                page_weight: Sequence[float] | None = None) -> Iterator[tuple[LineClassifier, list[int]]]:
+    """For each of ``n_folds`` folds grouped by site: a model trained on the other folds, and the fold's pages."""
     groups = page_groups(corpus.pages)
     weights = list(page_weight) if page_weight is not None else [1.0] * len(corpus.pages)
+    for tr, te in site_folds(groups, n_folds, seed):
+        yield fit_model([corpus.pages[i] for i in tr], [weights[i] for i in tr], **(params or {})), list(te)
+
+
+def cross_validate(corpus: Corpus, n_folds: int = 5, seed: int = 0, params: dict | None = None,
+                   on_fold: Callable[[int, int], None] | None = None,
+                   page_weight: Sequence[float] | None = None, templates: bool = False) -> Evaluation:
+    """Scores of models trained with whole sites held out: ``n_folds`` folds grouped by site.
+
+    ``templates``: label each held-out page with a template of its site learned (unlabeled) from the
+    site's other held-out pages, as a corpus pass with ``--learn-templates`` would."""
     predicted: list[list[bool | None]] = [[] for _ in corpus.pages]
-    for k, (tr, te) in enumerate(site_folds(groups, n_folds, seed)):
-        model = fit_model([corpus.pages[i] for i in tr], [weights[i] for i in tr], **params)
-        for i, pred in zip(te, model.predict_pages([corpus.pages[i].lines for i in te])):
+    for k, (model, te) in enumerate(fold_models(corpus, n_folds, seed, params, page_weight)):
+        test = [corpus.pages[i] for i in te]
+        tpls = site_templates(test) if templates else None
+        for i, pred in zip(te, model.predict_pages([p.lines for p in test], tpls)):
             predicted[i] = pred
         if on_fold:
             on_fold(k + 1, n_folds)
@@ -186,8 +215,8 @@ def train_and_save(paths: Sequence[str], out: str | os.PathLike, cv_folds: int =
         "own_page_weight": own_weight,
         "params": model.get_params(),
         "threshold": model.threshold,
-        "stage1_features": [f.name for f in stage1_feature_names()],
-        "stage2_features": [f.name for f in stage2_feature_names()],
+        "stage1_features": [f.name for f in stage1_feature_names(model.uses_templates)],
+        "stage2_features": [f.name for f in stage2_feature_names(model.uses_templates)],
         "fit_seconds": round(time.time() - started, 1),
     }
     if cv_folds:

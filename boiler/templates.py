@@ -1,0 +1,539 @@
+"""Per-outlet site templates: what recurs on a site's pages, learned from the pages alone.
+
+A :class:`SiteTemplate` counts, over the pages of one site it has seen:
+
+* how many pages contain each **line** (case, digits and spacing folded: :func:`line_key`), and each
+  line **shape** (dates, times and numbers masked: "Updated 17 Nov, 2024" and "Updated 3 Dec, 2023"
+  share the shape ``updated <date>``);
+* for each, on how many pages it sat **before** the page's body, **inside** it, or **after** it. A
+  line that sits after the body on most pages ("Opinion", "All news") opens a chrome region; one that
+  sits before it on most pages (a dateline, a menu) closes one;
+* how often the body covers each part of the page (the typical span of the body).
+
+The body of a page is estimated without labels (:func:`estimate_body_span`: the longest run of
+paragraph lines that recur on no other page); labels are used instead when a page has them.
+
+:func:`template_features` turns a template into per-line features of the one classifier. A page the
+template has seen (known by its fingerprint) is taken out of the counts first, so a page never sees
+itself: that is how training computes the features leave-one-page-out, and why a corpus pass can
+learn from a batch and then label the same batch.
+
+Templates are human-readable JSON (:func:`template_to_json`), kept small (recurring lines only,
+capped; lines seen once are kept as short hashes so that learning from more pages later still counts
+them), and stored one file per site by :class:`TemplateStore`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+import numpy as np
+
+from . import features as F
+from .errors import InputError
+from .modelio import write_text_atomic
+
+__all__ = [
+    "SiteTemplate", "KeyCount", "Region", "TemplateStore", "TEMPLATE_FEATURES",
+    "learn_template", "template_features", "line_key", "shape_key", "page_fingerprint",
+    "estimate_body_span", "template_to_json", "template_from_json", "DEFAULT_TEMPLATE_DIR",
+]
+
+log = logging.getLogger(__name__)
+
+#: Version of the JSON file format; files of a newer version are refused.
+TEMPLATE_FORMAT = 1
+#: The shipped template store, relative to the project root (inside the package when installed).
+DEFAULT_TEMPLATE_DIR = "models/templates"
+#: A line or shape on at least this many pages is kept by name (the rest as hashes, see MAX_ONCE).
+RECUR_MIN_PAGES = 2
+#: At most this many lines and this many shapes are kept by name per site (the most frequent).
+MAX_KEYS = 3000
+#: At most this many hashes of lines seen on one page only are kept (the most recent).
+MAX_ONCE = 5000
+#: At most this many page fingerprints are kept (the most recent).
+MAX_PAGE_HASHES = 5000
+#: A line with at least this many words and a sentence end is a paragraph (for the body estimate).
+PARA_MIN_WORDS = 8
+#: Paragraph lines at most this many non-blank lines apart belong to one run (the body estimate).
+BODY_RUN_GAP = 4
+#: A line is a region anchor only when the site's other pages hold it at least this often.
+ANCHOR_MIN_PAGES = 2
+#: Bins of the relative position on a page, for the typical span of the body.
+SPAN_BINS = 20
+
+
+class Region(IntEnum):
+    """Where a line sat on one page, relative to the page's body."""
+
+    UNKNOWN = 0  # no body found, or both before and after it
+    BEFORE = 1
+    INSIDE = 2
+    AFTER = 3
+
+
+#: The template features (all 0 when a page has no template).
+TEMPLATE_FEATURES: tuple[F.Feature, ...] = (
+    F.Feature("tpl_pages", "site template", "other pages of the site the template has seen (log)"),
+    F.Feature("tpl_line_share", "site template", "share of the site's other pages with this line"),
+    F.Feature("tpl_line_pages", "site template", "the site's other pages with this line (log)"),
+    F.Feature("tpl_shape_share", "site template", "share of the site's other pages with this line's shape"),
+    F.Feature("tpl_line_inside", "site template", "share of the pages with this line that had it inside the body"),
+    F.Feature("tpl_after_end", "site template", "strongest line at or above it that comes after the body on the site's pages"),
+    F.Feature("tpl_before_start", "site template", "strongest line at or below it that comes before the body on the site's pages"),
+    F.Feature("tpl_span", "site template", "share of the site's pages whose body covers this part of the page"),
+)
+_T = {f.name: j for j, f in enumerate(TEMPLATE_FEATURES)}
+
+_DIGIT_RUN = re.compile(r"\d+")
+_SPACES = re.compile(r"\s+")
+
+
+# -- keys -------------------------------------------------------------------------------------
+
+def line_key(line: str) -> str:
+    """A line with case, digits and spacing folded (the key lines are counted under)."""
+    return F.normalise_line(line)
+
+
+def shape_key(line: str) -> str | None:
+    """A line with its dates and times masked and number runs folded, or None for a line without
+    digits (whose shape is its line key)."""
+    if not any(c.isdigit() for c in line):
+        return None
+    masked = F.DATE_PATTERN.sub(" <date> ", line)
+    masked = F.TIME_PATTERN.sub(" <time> ", masked)
+    masked = _DIGIT_RUN.sub("0", masked.lower())
+    return _SPACES.sub(" ", masked).strip()
+
+
+def _hash(text: str, size: int = 8) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=size).hexdigest()
+
+
+def _nonblank(lines: Sequence[str]) -> list[str]:
+    return [s for s in (line.strip() for line in lines) if s and F.has_word(s)]
+
+
+def page_fingerprint(lines: Sequence[str]) -> str:
+    """A fingerprint of a page's text (its non-blank lines): how a template knows a page it has seen."""
+    return _hash("\n".join(_nonblank(lines)), 8)
+
+
+# -- one page's contribution ------------------------------------------------------------------
+
+@dataclass(slots=True)
+class PageProfile:
+    """One page as a template sees it: its non-blank lines' keys and shapes, and its body span."""
+
+    fingerprint: str
+    keys: list[str]
+    shapes: list[str | None]
+    rel_pos: np.ndarray  # share of the page's characters before each line
+    span: tuple[int, int] | None = None  # first and last row of the body, if found
+
+    def regions(self, shapes: bool = False) -> dict[str, Region]:
+        """Each distinct key's (or shape's) region on this page."""
+        seq = self.shapes if shapes else self.keys
+        out: dict[str, Region] = {}
+        if self.span is None:
+            for k in seq:
+                if k is not None:
+                    out[k] = Region.UNKNOWN
+            return out
+        first, last = self.span
+        for row, k in enumerate(seq):
+            if k is None:
+                continue
+            here = Region.BEFORE if row < first else (Region.AFTER if row > last else Region.INSIDE)
+            was = out.get(k)
+            if was is None:
+                out[k] = here
+            elif was != here and was != Region.INSIDE:
+                out[k] = Region.INSIDE if here == Region.INSIDE else Region.UNKNOWN
+        return out
+
+    def span_bins(self) -> np.ndarray:
+        """Which of the SPAN_BINS parts of the page the body covers (0/1)."""
+        out = np.zeros(SPAN_BINS, dtype=np.int64)
+        if self.span is None or not len(self.rel_pos):
+            return out
+        lo = self.rel_pos[self.span[0]]
+        ends = np.append(self.rel_pos[1:], 1.0)
+        hi = ends[self.span[1]]
+        centres = (np.arange(SPAN_BINS) + 0.5) / SPAN_BINS
+        out[(centres >= lo) & (centres <= hi)] = 1
+        return out
+
+
+def profile_page(lines: Sequence[str]) -> PageProfile:
+    """Keys, shapes and relative positions of a page's non-blank lines (the body span is set later)."""
+    rows = _nonblank(lines)
+    lengths = np.fromiter((len(r) for r in rows), dtype=np.float64, count=len(rows))
+    total = max(float(lengths.sum()), 1.0)
+    rel = (np.cumsum(lengths) - lengths) / total
+    return PageProfile(_hash("\n".join(rows), 8), [line_key(r) for r in rows], [shape_key(r) for r in rows], rel)
+
+
+def _is_paragraph(line: str) -> bool:
+    return len(line.split()) >= PARA_MIN_WORDS and any(c in ".!?。！？" for c in line[-3:])
+
+
+def estimate_body_span(rows: Sequence[str], recurring: Sequence[bool]) -> tuple[int, int] | None:
+    """First and last row of a page's body, without labels: the run of paragraph lines (at most
+    BODY_RUN_GAP rows apart) that recur on no other page of the site, with the most text."""
+    best: tuple[int, int] | None = None
+    best_chars = 0
+    start = last = -1
+    chars = 0
+    for row, (line, rec) in enumerate(zip(rows, recurring)):
+        if rec or not _is_paragraph(line):
+            continue
+        if start >= 0 and row - last <= BODY_RUN_GAP:
+            last, chars = row, chars + len(line)
+        else:
+            start, last, chars = row, row, len(line)
+        if chars > best_chars:
+            best, best_chars = (start, last), chars
+    return best
+
+
+def labeled_body_span(labels: Sequence[str], lines: Sequence[str]) -> tuple[int, int] | None:
+    """First and last non-blank row labeled body."""
+    rows = [lab for line, lab in zip(lines, labels) if line.strip() and F.has_word(line.strip())]
+    body = [k for k, lab in enumerate(rows) if lab == "+"]
+    return (body[0], body[-1]) if body else None
+
+
+# -- the template -----------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class KeyCount:
+    """On how many pages a line (or shape) occurred, and where it sat relative to their body."""
+
+    pages: int = 0
+    before: int = 0
+    inside: int = 0
+    after: int = 0
+    example: str = ""  # the line as written on one page, for people reading the template
+
+    def add(self, region: Region, sign: int = 1) -> None:
+        self.pages += sign
+        if region == Region.BEFORE:
+            self.before += sign
+        elif region == Region.INSIDE:
+            self.inside += sign
+        elif region == Region.AFTER:
+            self.after += sign
+
+
+@dataclass(slots=True)
+class SiteTemplate:
+    """What recurs on the pages of one site (see the module docstring)."""
+
+    site: str
+    n_pages: int = 0
+    lines: dict[str, KeyCount] = field(default_factory=dict)
+    shapes: dict[str, KeyCount] = field(default_factory=dict)
+    span_cover: np.ndarray = field(default_factory=lambda: np.zeros(SPAN_BINS, dtype=np.int64))
+    once: list[str] = field(default_factory=list)  # hashes of lines seen on one page only
+    page_hashes: list[str] = field(default_factory=list)
+
+    # -- reading --------------------------------------------------------------------------
+    def line_pages(self, key: str) -> int:
+        c = self.lines.get(key)
+        return c.pages if c is not None else 0
+
+    def regions(self, min_share: float = 0.6) -> tuple[list[tuple[str, KeyCount]], list[tuple[str, KeyCount]]]:
+        """Lines that open chrome regions (after the body on at least ``min_share`` of their pages) and
+        lines that close them (before the body), most frequent first."""
+        after = [(k, c) for k, c in self.lines.items() if c.pages >= ANCHOR_MIN_PAGES and c.after >= min_share * c.pages]
+        before = [(k, c) for k, c in self.lines.items() if c.pages >= ANCHOR_MIN_PAGES and c.before >= min_share * c.pages]
+        order = lambda kc: (-kc[1].pages, kc[0])  # noqa: E731
+        return sorted(after, key=order), sorted(before, key=order)
+
+    def body_span(self) -> tuple[float, float] | None:
+        """The part of a page the body usually covers (bins covered on at least half the pages)."""
+        if self.n_pages == 0:
+            return None
+        covered = np.flatnonzero(self.span_cover >= self.n_pages / 2)
+        if not len(covered):
+            return None
+        return float(covered[0] / SPAN_BINS), float((covered[-1] + 1) / SPAN_BINS)
+
+    # -- learning -------------------------------------------------------------------------
+    def _add_profile(self, prof: PageProfile, rows: Sequence[str], sign: int = 1) -> None:
+        for table, regions, seq in ((self.lines, prof.regions(False), prof.keys),
+                                    (self.shapes, prof.regions(True), prof.shapes)):
+            examples = dict(zip(seq, rows)) if sign > 0 else {}
+            for k, region in regions.items():
+                c = table.get(k)
+                if c is None:
+                    c = table[k] = KeyCount(example=examples.get(k, ""))
+                c.add(region, sign)
+        self.span_cover += sign * prof.span_bins()
+        self.n_pages += sign
+
+    def _prune(self) -> None:
+        """Keep what recurs (capped); lines seen once become hashes, so later pages still count them."""
+        once = [k for k, c in self.lines.items() if c.pages < RECUR_MIN_PAGES]
+        for k in once:
+            del self.lines[k]
+        self.once = (self.once + [_hash(k, 4) for k in once])[-MAX_ONCE:]
+        for k in [k for k, c in self.shapes.items() if c.pages < RECUR_MIN_PAGES]:
+            del self.shapes[k]
+        for table in (self.lines, self.shapes):
+            if len(table) > MAX_KEYS:
+                keep = sorted(table, key=lambda k: (-table[k].pages, k))[:MAX_KEYS]
+                kept = {k: table[k] for k in keep}
+                table.clear()
+                table.update(kept)
+        self.page_hashes = self.page_hashes[-MAX_PAGE_HASHES:]
+
+
+def _recurring_counts(profiles: Sequence[PageProfile], base: SiteTemplate | None) -> Counter:
+    """On how many pages (of ``profiles`` and the base template) each line key occurs."""
+    counts: Counter = Counter()
+    for prof in profiles:
+        counts.update(set(prof.keys))
+    if base is not None:
+        once = set(base.once)
+        for key in counts:
+            counts[key] += base.line_pages(key) or (1 if _hash(key, 4) in once else 0)
+    return counts
+
+
+def learn_template(pages: Iterable[Sequence[str]], site: str, labels: Sequence[Sequence[str] | None] | None = None,
+                   base: SiteTemplate | None = None, prune: bool = True) -> SiteTemplate:
+    """A :class:`SiteTemplate` of ``site`` from its pages (each a sequence of lines); no labels needed.
+
+    ``labels`` (one ``+``/``-`` sequence or None per page) give the body span where known. ``base``, a
+    template learned before, is updated with the new pages (it is not modified); pages it has already
+    seen are skipped. ``prune=False`` keeps every line (for templates held in memory, as in training).
+    """
+    pages = [list(p) for p in pages]
+    labels = list(labels) if labels is not None else [None] * len(pages)
+    tpl = _copy(base) if base is not None else SiteTemplate(site)
+    seen = set(tpl.page_hashes)
+    profiles: list[PageProfile] = []
+    kept: list[int] = []
+    for k, lines in enumerate(pages):
+        prof = profile_page(lines)
+        if prof.fingerprint in seen:
+            log.debug("%s: page %d already learned, skipped", site, k)
+            continue
+        seen.add(prof.fingerprint)
+        profiles.append(prof)
+        kept.append(k)
+    counts = _recurring_counts(profiles, base)
+    for prof, k in zip(profiles, kept):
+        rows = _nonblank(pages[k])
+        if labels[k] is not None:
+            prof.span = labeled_body_span(labels[k], pages[k])
+        else:
+            own = set(prof.keys)
+            prof.span = estimate_body_span(rows, [counts[key] - (key in own) >= 1 for key in prof.keys])
+        tpl._add_profile(prof, rows)
+        tpl.page_hashes.append(prof.fingerprint)
+    if prune:
+        tpl._prune()
+    return tpl
+
+
+def _copy(t: SiteTemplate) -> SiteTemplate:
+    return template_from_json(template_to_json(t), f"template of {t.site}")
+
+
+def own_profile(lines: Sequence[str], tpl: SiteTemplate) -> PageProfile | None:
+    """The page's contribution to ``tpl`` if the template has seen it (else None), recomputed as
+    :func:`learn_template` computed it."""
+    prof = profile_page(lines)
+    if prof.fingerprint not in set(tpl.page_hashes):
+        return None
+    rows = _nonblank(lines)
+    own = set(prof.keys)
+    prof.span = estimate_body_span(rows, [tpl.line_pages(k) - (k in own) >= 1 for k in prof.keys])
+    return prof
+
+
+# -- features ---------------------------------------------------------------------------------
+
+def _page_template_features(rows: Sequence[str], rel_pos: np.ndarray, tpl: SiteTemplate,
+                            own: PageProfile | None) -> np.ndarray:
+    """Template features of one page's non-blank lines."""
+    n = len(rows)
+    out = np.zeros((n, len(TEMPLATE_FEATURES)), dtype=np.float32)
+    others = tpl.n_pages - (1 if own is not None else 0)
+    if others < 1 or n == 0:
+        return out
+    own_lines = own.regions(False) if own is not None else {}
+    own_shapes = own.regions(True) if own is not None else {}
+
+    def counts(table: dict[str, KeyCount], key: str | None, mine: dict[str, Region]) -> KeyCount | None:
+        if key is None:
+            return None
+        c = table.get(key)
+        if c is None:
+            return None
+        region = mine.get(key)
+        if region is None:
+            return c
+        c = KeyCount(c.pages, c.before, c.inside, c.after)
+        c.add(region, -1)
+        return c if c.pages > 0 else None
+
+    end = np.zeros(n, dtype=np.float32)
+    start = np.zeros(n, dtype=np.float32)
+    for r, line in enumerate(rows):
+        key = line_key(line)
+        lc = counts(tpl.lines, key, own_lines)
+        share = 0.0
+        if lc is not None:
+            share = min(lc.pages / others, 1.0)
+            out[r, _T["tpl_line_share"]] = share
+            out[r, _T["tpl_line_pages"]] = math.log1p(lc.pages)
+            out[r, _T["tpl_line_inside"]] = lc.inside / lc.pages
+            if lc.pages >= ANCHOR_MIN_PAGES:
+                end[r] = lc.after / lc.pages
+                start[r] = lc.before / lc.pages
+        sc = counts(tpl.shapes, shape_key(line), own_shapes)
+        out[r, _T["tpl_shape_share"]] = max(share, min(sc.pages / others, 1.0) if sc is not None else 0.0)
+    out[:, _T["tpl_pages"]] = math.log1p(others)
+    out[:, _T["tpl_after_end"]] = np.maximum.accumulate(end)
+    out[:, _T["tpl_before_start"]] = np.maximum.accumulate(start[::-1])[::-1]
+    cover = tpl.span_cover - (own.span_bins() if own is not None else 0)
+    bins = np.minimum((rel_pos * SPAN_BINS).astype(np.int64), SPAN_BINS - 1)
+    out[:, _T["tpl_span"]] = np.clip(cover[bins] / others, 0.0, 1.0)
+    return out
+
+
+def template_features(batch: F.LineBatch, pages: Sequence[Sequence[str]],
+                      templates: Sequence[SiteTemplate | None]) -> np.ndarray:
+    """The :data:`TEMPLATE_FEATURES` of every row of ``batch`` (zeros for pages without a template).
+
+    A page the template has seen is taken out of its counts first (leave-one-page-out).
+    """
+    out = np.zeros((batch.n_rows, len(TEMPLATE_FEATURES)), dtype=np.float32)
+    char_pos = batch.X[:, F.FEATURE_NAMES.index("char_pos")]
+    for p, tpl in enumerate(templates):
+        if tpl is None or tpl.n_pages == 0:
+            continue
+        a, b = int(batch.page_start[p]), int(batch.page_start[p + 1])
+        own = own_profile(pages[p], tpl) if tpl.page_hashes else None
+        out[a:b] = _page_template_features(batch.texts[a:b], char_pos[a:b], tpl, own)
+    return out
+
+
+# -- JSON and the store -----------------------------------------------------------------------
+
+def template_to_json(t: SiteTemplate) -> str:
+    """The template as human-readable JSON: recurring lines with their counts, most frequent first."""
+    def table(d: dict[str, KeyCount]) -> list:
+        return [{"line": k, "pages": c.pages, "before": c.before, "inside": c.inside, "after": c.after,
+                 "example": c.example}
+                for k, c in sorted(d.items(), key=lambda kc: (-kc[1].pages, kc[0]))]
+
+    doc = {"format": TEMPLATE_FORMAT, "kind": "boiler site template", "site": t.site, "pages": t.n_pages,
+           "body_span_cover": t.span_cover.tolist(), "lines": table(t.lines), "shapes": table(t.shapes),
+           "once": t.once, "page_hashes": t.page_hashes}
+    return json.dumps(doc, ensure_ascii=False, indent=1)
+
+
+def template_from_json(text: str | bytes, source: str) -> SiteTemplate:
+    """A template from its JSON text; any malformed or foreign file is an :class:`InputError`."""
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise InputError(source, f"not a site template (invalid JSON: {exc})") from None
+    if not isinstance(doc, dict) or doc.get("kind") != "boiler site template":
+        raise InputError(source, "not a boiler site template")
+    fmt = doc.get("format")
+    if not isinstance(fmt, int) or fmt > TEMPLATE_FORMAT:
+        raise InputError(source, f"template format {fmt!r} is newer than this boiler reads ({TEMPLATE_FORMAT})")
+    try:
+        def table(rows) -> dict[str, KeyCount]:
+            out = {}
+            for r in rows:
+                c = KeyCount(int(r["pages"]), int(r["before"]), int(r["inside"]), int(r["after"]), str(r.get("example", "")))
+                if not isinstance(r["line"], str) or min(c.pages, c.before, c.inside, c.after) < 0 or \
+                        c.before + c.inside + c.after > c.pages:
+                    raise ValueError(f"bad counts for {r['line']!r}")
+                out[r["line"]] = c
+            return out
+
+        cover = np.asarray([int(v) for v in doc["body_span_cover"]], dtype=np.int64)
+        if cover.shape != (SPAN_BINS,):
+            raise ValueError("body_span_cover has the wrong length")
+        t = SiteTemplate(str(doc["site"]), int(doc["pages"]), table(doc["lines"]), table(doc["shapes"]), cover,
+                         [str(h) for h in doc["once"]], [str(h) for h in doc["page_hashes"]])
+        if t.n_pages < 0:
+            raise ValueError("negative page count")
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise InputError(source, f"malformed site template ({exc})") from None
+    return t
+
+
+def _site_file(site: str) -> str:
+    return quote(site.lower(), safe="") + ".json"
+
+
+class TemplateStore:
+    """A folder of site templates, one JSON file per site, read lazily (only the sites asked for)."""
+
+    def __init__(self, folder: str | os.PathLike):
+        self.folder = Path(folder)
+        self._cache: dict[str, SiteTemplate | None] = {}
+
+    def path(self, site: str) -> Path:
+        return self.folder / _site_file(site)
+
+    def get(self, site: str | None) -> SiteTemplate | None:
+        """The template of ``site``, or None if the store has none."""
+        if not site:
+            return None
+        site = site.lower()
+        if site not in self._cache:
+            path = self.path(site)
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                self._cache[site] = None
+                return None
+            except OSError as exc:
+                raise InputError(str(path), exc.strerror or str(exc)) from None
+            self._cache[site] = template_from_json(data, str(path))
+        return self._cache[site]
+
+    def sites(self) -> list[str]:
+        """Sites with a template in the store, sorted."""
+        if not self.folder.is_dir():
+            return []
+        return sorted(unquote(p.name[:-5]) for p in self.folder.glob("*.json"))
+
+    def save(self, template: SiteTemplate) -> Path:
+        """Write a template atomically (a temporary file renamed into place)."""
+        path = self.path(template.site)
+        write_text_atomic(path, template_to_json(template) + "\n")
+        self._cache[template.site.lower()] = template
+        return path
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.sites())
+
+    def __getstate__(self):  # pickled to workers without the loaded templates
+        return {"folder": self.folder, "_cache": {}}
+
+    def __setstate__(self, state):
+        self.folder = state["folder"]
+        self._cache = {}
