@@ -273,24 +273,29 @@ class SiteTemplate:
         return float(covered[0] / SPAN_BINS), float((covered[-1] + 1) / SPAN_BINS)
 
     # -- learning -------------------------------------------------------------------------
-    def _add_profile(self, prof: PageProfile, rows: Sequence[str], sign: int = 1) -> None:
+    def _add_profile(self, prof: PageProfile, rows: Sequence[str], once: set[str]) -> None:
+        """Count one more page (``once``: hashes of lines an earlier learning saw on one page)."""
         for table, regions, seq in ((self.lines, prof.regions(False), prof.keys),
                                     (self.shapes, prof.regions(True), prof.shapes)):
-            examples = dict(zip(seq, rows)) if sign > 0 else {}
+            examples = dict(zip(seq, rows))
             for k, region in regions.items():
                 c = table.get(k)
                 if c is None:
                     c = table[k] = KeyCount(example=examples.get(k, ""))
-                c.add(region, sign)
-        self.span_cover += sign * prof.span_bins()
-        self.n_pages += sign
+                    if table is self.lines and once and _hash(k, 4) in once:
+                        c.pages = 1  # seen on one earlier page, where it sat is not known
+                c.add(region)
+        self.span_cover += prof.span_bins()
+        self.n_pages += 1
 
     def _prune(self) -> None:
         """Keep what recurs (capped); lines seen once become hashes, so later pages still count them."""
         once = [k for k, c in self.lines.items() if c.pages < RECUR_MIN_PAGES]
         for k in once:
             del self.lines[k]
-        self.once = (self.once + [_hash(k, 4) for k in once])[-MAX_ONCE:]
+        kept = {_hash(k, 4) for k in self.lines}  # a hash that became a counted line leaves the list
+        self.once = [h for h in self.once if h not in kept] + [_hash(k, 4) for k in once]
+        self.once = self.once[-MAX_ONCE:]
         for k in [k for k, c in self.shapes.items() if c.pages < RECUR_MIN_PAGES]:
             del self.shapes[k]
         for table in (self.lines, self.shapes):
@@ -337,6 +342,7 @@ def learn_template(pages: Iterable[Sequence[str]], site: str, labels: Sequence[S
         profiles.append(prof)
         kept.append(k)
     counts = _recurring_counts(profiles, base)
+    once = set(tpl.once)
     for prof, k in zip(profiles, kept):
         rows = _nonblank(pages[k])
         if labels[k] is not None:
@@ -344,7 +350,7 @@ def learn_template(pages: Iterable[Sequence[str]], site: str, labels: Sequence[S
         else:
             own = set(prof.keys)
             prof.span = estimate_body_span(rows, [counts[key] - (key in own) >= 1 for key in prof.keys])
-        tpl._add_profile(prof, rows)
+        tpl._add_profile(prof, rows, once)
         tpl.page_hashes.append(prof.fingerprint)
     if prune:
         tpl._prune()

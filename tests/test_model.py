@@ -1,7 +1,11 @@
 import numpy as np
+import pytest
 
 from boiler import features as F
-from boiler.model import EVIDENCE_FEATURES, LineClassifier, WordEvidence, stage1_feature_names, stage2_matrix
+from boiler.model import (
+    EVIDENCE_FEATURES, LineClassifier, WordEvidence, stage1_feature_names, stage2_feature_names, stage2_matrix,
+)
+from boiler.templates import TEMPLATE_FEATURES
 from boiler.training import fit_model
 
 
@@ -16,13 +20,43 @@ def test_word_evidence_keeps_tokens_seen_on_enough_sites():
     assert ev[0, 5] < 0 < ev[1, 5] and not ev[2].any()
 
 
-def test_stage_matrices_match_declared_names():
+@pytest.mark.parametrize("templates", [False, True])
+def test_stage_matrices_match_declared_names(templates):
     b = F.extract([["Home", "A sentence of the article that ends here.", "Share"]])
-    X1 = LineClassifier.stage1_matrix(b, np.zeros((b.n_rows, len(EVIDENCE_FEATURES)), dtype=np.float32))
-    assert X1.shape[1] == len(stage1_feature_names())
-    from boiler.model import stage2_feature_names
+    tpl = np.zeros((b.n_rows, len(TEMPLATE_FEATURES)), dtype=np.float32) if templates else None
+    X1 = LineClassifier.stage1_matrix(b, np.zeros((b.n_rows, len(EVIDENCE_FEATURES)), dtype=np.float32), tpl)
+    assert X1.shape[1] == len(stage1_feature_names(templates))
+    p = np.full(b.n_rows, 0.5, dtype=np.float32)
+    assert stage2_matrix(b, p, tpl).shape[1] == len(stage2_feature_names(templates))
 
-    assert stage2_matrix(b, np.full(b.n_rows, 0.5, dtype=np.float32)).shape[1] == len(stage2_feature_names())
+
+def test_a_model_without_template_features_ignores_templates(own_pages):
+    from boiler.training import site_templates
+
+    pages = own_pages.pages[:12]
+    m = fit_model(pages, n_folds=2, stage1_iter=5, stage2_iter=5, templates=False)
+    assert not m.uses_templates and m.n_features_in_ == len(stage1_feature_names(False))
+    lines = [p.lines for p in pages]
+    np.testing.assert_array_equal(np.concatenate(m.predict_proba_pages(lines)),
+                                  np.concatenate(m.predict_proba_pages(lines, site_templates(pages))))
+
+
+def test_template_features_change_scores_only_where_a_template_is_given(own_pages):
+    from boiler.training import site_templates
+
+    pages = [p for p in own_pages.pages if p.site and p.site.startswith(("dawnlike", "asialike"))]
+    m = fit_model(pages, n_folds=2, stage1_iter=10, stage2_iter=5)
+    assert m.uses_templates and m.n_features_in_ == len(stage1_feature_names(True))
+    lines = [p.lines for p in pages]
+    tpls = site_templates(pages)
+    alone = m.predict_proba_pages(lines)
+    with_tpl = m.predict_proba_pages(lines, tpls)
+    mixed = m.predict_proba_pages(lines, [None] + tpls[1:])
+    np.testing.assert_array_equal(mixed[0], alone[0])  # a page without a template scores as alone
+    np.testing.assert_array_equal(mixed[1], with_tpl[1])
+    tpl_cols = slice(len(F.FEATURES) + len(EVIDENCE_FEATURES), len(F.FEATURES) + len(EVIDENCE_FEATURES) + len(TEMPLATE_FEATURES))
+    assert not m.score_pages(lines).X1[:, tpl_cols].any()
+    assert m.score_pages(lines, tpls).X1[:, tpl_cols].any()
 
 
 def test_fit_follows_sklearn_conventions_and_is_deterministic(own_pages):

@@ -1,0 +1,225 @@
+"""Site templates: learning without labels, leave-one-page-out features, JSON and the store."""
+
+import json
+
+import numpy as np
+import pytest
+
+from boiler import features as F
+from boiler.errors import InputError
+from boiler.templates import (
+    MAX_KEYS, TEMPLATE_FEATURES, Region, SiteTemplate, TemplateStore, estimate_body_span, learn_template, line_key,
+    page_fingerprint, shape_key, template_features, template_from_json, template_to_json,
+)
+
+COL = {f.name: j for j, f in enumerate(TEMPLATE_FEATURES)}
+
+ARTICLES = [
+    ["The council approved a new budget for the harbour district on Tuesday after a long debate.",
+     "Members said the plan would repair the old sea wall and add two new ferry stops by next summer.",
+     "Opponents argued that the money should go to schools, but the vote passed by nine to four."],
+    ["A heavy storm closed the mountain pass for most of the weekend, stranding dozens of lorries.",
+     "Road crews worked through the night to clear fallen trees and repair a collapsed culvert.",
+     "Police advised drivers to avoid the route until engineers have inspected the bridge supports."],
+    ["The city library will stay open until midnight during the exam season, its director announced.",
+     "Students had collected more than two thousand signatures asking for longer opening hours.",
+     "Extra staff will be hired for the evenings, paid from a grant by the regional government."],
+    ["Farmers in the valley expect a record apple harvest after a mild spring and a warm summer.",
+     "Cooperatives are building new cold stores so that the fruit can be sold later in the winter.",
+     "Exporters hope to reach new markets in the Gulf, where demand for fresh fruit keeps growing."],
+    ["The national team named three new players for the autumn qualifiers against its neighbours.",
+     "The coach said the young midfielders had earned their places with strong club performances.",
+     "Tickets for the home match sold out within an hour of going on sale on Monday morning."],
+    ["A new museum of local crafts opened in the old railway station, restored over five years.",
+     "Its collection includes carpets, pottery and woodwork donated by families from the region.",
+     "Entry will be free for schoolchildren, and guided tours are offered in three languages."],
+]
+
+
+def page(k: int) -> list[str]:
+    """A page of a made-up outlet: menu, dateline, article, then an 'Opinion' list and a footer."""
+    return ["Home | News | Sport | Opinion", "", f"Updated {k + 3} Nov, 2024", "", *ARTICLES[k], "",
+            "Opinion", TEASERS[k],
+            f"{k + 1} Nov, 2024", "© Harbour Gazette. All rights reserved."]
+
+
+TEASERS = ["Why the ferry plan deserves a second look", "Storms, lorries and a missing bypass",
+           "Libraries are more than quiet rooms", "The apple boom and its hidden costs",
+           "Young players, old habits", "Crafts that outlived the railway"]
+PAGES = [page(k) for k in range(len(ARTICLES))]
+
+
+def rows_of(lines):
+    return [s.strip() for s in lines if s.strip() and F.has_word(s.strip())]
+
+
+def features_of(pages, templates):
+    batch = F.extract(pages)
+    return batch, template_features(batch, pages, templates)
+
+
+def test_keys_fold_case_digits_and_dates():
+    assert line_key("  All   NEWS 2024 ") == line_key("all news 1999")
+    assert shape_key("Updated 17 Nov, 2024") == shape_key("Updated 3 Dec, 2023") == "updated <date>"
+    assert shape_key("No digits here") is None
+    assert shape_key("45 comments") == shape_key("167 comments")
+
+
+def test_learns_recurring_lines_and_regions_without_labels():
+    t = learn_template(PAGES, "gazette.example")
+    assert t.n_pages == 6
+    assert t.lines[line_key("Opinion")].pages == 6
+    assert t.lines[line_key("Opinion")].after == 6
+    assert t.lines[line_key("Home | News | Sport | Opinion")].before == 6
+    assert t.shapes["updated <date>"].pages == 6
+    openers, closers = t.regions()
+    assert line_key("Opinion") in [k for k, _ in openers]
+    assert line_key("Home | News | Sport | Opinion") in [k for k, _ in closers]
+    lo, hi = t.body_span()
+    assert 0.0 < lo < hi < 1.0
+    # article lines are seen once: not kept by name, but counted as hashes for later updates
+    assert all(line_key(a) not in t.lines for art in ARTICLES for a in art)
+    assert len(t.once) > 0
+
+
+def test_labels_give_the_body_span_when_known():
+    labels = [["-", " ", "-", " ", "+", "+", "+", " ", "-", "-", "-", "-"] for _ in PAGES]
+    t = learn_template(PAGES, "gazette.example", labels=labels)
+    assert t.lines[line_key("Opinion")].after == 6
+    unlabeled = learn_template(PAGES, "gazette.example")
+    assert np.array_equal(t.span_cover, unlabeled.span_cover)
+
+
+def test_body_span_estimate_skips_recurring_paragraphs():
+    rows = ["Menu", "A paragraph that recurs on every page of the site, so it is not the body.",
+            "This is the first real paragraph of the article, long enough to count.",
+            "And this is the second real paragraph of the article, also long enough.", "Footer"]
+    assert estimate_body_span(rows, [True, True, False, False, True]) == (2, 3)
+    assert estimate_body_span(["short", "lines"], [False, False]) is None
+
+
+def test_features_leave_the_page_itself_out():
+    t = learn_template(PAGES, "gazette.example")
+    batch, X = features_of([PAGES[0]], [t])
+    rows = rows_of(PAGES[0])
+    r_opinion, r_teaser = rows.index("Opinion"), rows.index(PAGES[0][-3])
+    assert X[r_opinion, COL["tpl_line_share"]] == pytest.approx(1.0)  # on all 5 other pages
+    assert X[r_opinion, COL["tpl_line_pages"]] == pytest.approx(np.log1p(5))
+    assert X[0, COL["tpl_pages"]] == pytest.approx(np.log1p(5))
+    # the teaser is new, but sits below the 'Opinion' opener: inside a learned chrome region
+    assert X[r_teaser, COL["tpl_line_share"]] == 0
+    assert X[r_teaser, COL["tpl_after_end"]] == pytest.approx(1.0)
+    # article lines: neither recurring nor in a region; inside the typical body span
+    r_body = rows.index(ARTICLES[0][1])
+    assert X[r_body, COL["tpl_line_share"]] == 0 and X[r_body, COL["tpl_after_end"]] == 0
+    assert X[r_body, COL["tpl_span"]] > 0.5
+    # a template learned from the other pages only gives the same features
+    t_others = learn_template(PAGES[1:], "gazette.example")
+    _, X_others = features_of([PAGES[0]], [t_others])
+    np.testing.assert_allclose(X, X_others)
+
+
+def test_no_template_gives_zeros_and_batch_rows_line_up():
+    t = learn_template(PAGES[1:], "gazette.example")
+    batch, X = features_of([PAGES[0], ["Just one line of another site."], PAGES[2]], [None, None, t])
+    assert X.shape == (batch.n_rows, len(TEMPLATE_FEATURES))
+    a, b = batch.page_start[2], batch.page_start[3]
+    assert not X[:a].any() and X[a:b].any()
+
+
+def test_a_single_page_template_counts_nothing_for_that_page():
+    t = learn_template(PAGES[:1], "gazette.example")
+    _, X = features_of([PAGES[0]], [t])
+    assert not X.any()
+
+
+def test_updates_count_instead_of_starting_over():
+    first = learn_template(PAGES[:3], "gazette.example")
+    both = learn_template(PAGES[3:], "gazette.example", base=first)
+    whole = learn_template(PAGES, "gazette.example")
+    assert first.n_pages == 3  # the base is not modified
+    assert both.n_pages == whole.n_pages == 6
+    assert both.lines == whole.lines
+    assert np.array_equal(both.span_cover, whole.span_cover)
+    again = learn_template(PAGES, "gazette.example", base=both)  # pages seen before are not counted twice
+    assert again.n_pages == 6
+    # a line seen once in each half is counted on both pages
+    extra = [p + ["Subscribe to our weekly letter"] for p in (PAGES[0], PAGES[4])]
+    t = learn_template(extra[1:], "x", base=learn_template(extra[:1], "x"))
+    assert t.lines[line_key("Subscribe to our weekly letter")].pages == 2
+
+
+def test_kept_small():
+    many = [[f"Unique line {i} of page {k} with words" for i in range(50)] + ["Shared footer"] for k in range(200)]
+    t = learn_template(many, "big.example")
+    assert len(t.lines) <= MAX_KEYS
+    assert line_key("Shared footer") in t.lines
+    assert len(template_to_json(t)) < 300_000
+
+
+def test_json_round_trip_is_readable(tmp_path):
+    t = learn_template(PAGES, "gazette.example")
+    text = template_to_json(t)
+    doc = json.loads(text)
+    assert doc["site"] == "gazette.example" and doc["format"] == 1
+    assert doc["lines"][0]["pages"] == 6 and doc["lines"][0]["example"]
+    back = template_from_json(text, "mem")
+    assert back.lines == t.lines and back.shapes == t.shapes and back.n_pages == t.n_pages
+    assert template_to_json(back) == text
+
+
+@pytest.mark.parametrize("text, message", [
+    ("not json", "invalid JSON"),
+    ('{"kind": "something else"}', "not a boiler site template"),
+    ('{"kind": "boiler site template", "format": 99}', "newer"),
+    ('{"kind": "boiler site template", "format": 1, "site": "a", "pages": 1}', "malformed"),
+    ('[' * 100000, "invalid JSON"),
+])
+def test_bad_template_files_are_refused(text, message):
+    with pytest.raises(InputError, match=message):
+        template_from_json(text, "t.json")
+
+
+def test_counts_that_cannot_be_are_refused():
+    doc = json.loads(template_to_json(learn_template(PAGES, "g.example")))
+    doc["lines"][0]["after"] = 99
+    with pytest.raises(InputError, match="bad counts"):
+        template_from_json(json.dumps(doc), "t.json")
+
+
+def test_store_saves_atomically_and_reads_lazily(tmp_path):
+    store = TemplateStore(tmp_path / "store")
+    assert store.sites() == [] and store.get("gazette.example") is None
+    t = learn_template(PAGES, "gazette.example")
+    path = store.save(t)
+    assert path.name == "gazette.example.json"
+    assert [p.name for p in (tmp_path / "store").iterdir()] == ["gazette.example.json"]  # no temporary left
+    fresh = TemplateStore(tmp_path / "store")
+    assert fresh.sites() == ["gazette.example"]
+    assert fresh._cache == {}  # nothing read until asked
+    assert fresh.get("GAZETTE.example").n_pages == 6
+    assert list(fresh._cache) == ["gazette.example"]
+    (tmp_path / "store" / "broken.example.json").write_text("{")
+    with pytest.raises(InputError, match="broken.example.json"):
+        fresh.get("broken.example")
+
+
+def test_store_of_many_sites_reads_only_the_sites_in_use(tmp_path):
+    store = TemplateStore(tmp_path)
+    small = template_to_json(learn_template(PAGES[:2], "s.example"))
+    for k in range(10_000):
+        (tmp_path / f"site{k}.example.json").write_text(small.replace('"s.example"', f'"site{k}.example"'))
+    fresh = TemplateStore(tmp_path)
+    assert fresh.get("site1234.example").site == "site1234.example"
+    assert len(fresh._cache) == 1
+
+
+def test_fingerprint_ignores_blank_lines_and_spacing():
+    assert page_fingerprint(["a line", "", "  another  "]) == page_fingerprint(["a line", "another"])
+    assert page_fingerprint(["a line"]) != page_fingerprint(["another line"])
+
+
+def test_region_enum_values_are_stable():
+    # the JSON stores counts per region by name; the enum's order must not change silently
+    assert [r.name for r in Region] == ["UNKNOWN", "BEFORE", "INSIDE", "AFTER"]
+    assert isinstance(SiteTemplate("x").span_cover, np.ndarray)
