@@ -389,7 +389,7 @@ def _expand(paths: Iterable[str | os.PathLike]) -> Iterator[str]:
 
 
 def read_inputs(paths: Iterable[str | os.PathLike], html: bool | None = None,
-                fields: RecordFields = DEFAULT_FIELDS) -> Iterator[Page | Failure]:
+                fields: RecordFields = DEFAULT_FIELDS, stdin: io.BufferedIOBase | None = None) -> Iterator[Page | Failure]:
     """Stream pages from files, folders (recursively, in name order) and ``-`` (stdin).
 
     The kind of each file follows its name: ``*.jsonl`` holds records of either shared format (or
@@ -397,9 +397,9 @@ def read_inputs(paths: Iterable[str | os.PathLike], html: bool | None = None,
     (see :mod:`boiler.warc`), ``*.lines.txt`` one labeled page, ``*.html`` one HTML page, anything else
     one plain-text page; each may end in ``.gz`` or ``.zst``. ``html=True`` reads plain files as HTML.
     Stdin is read as JSONL when its first character is ``{``, as WARC when it starts with ``WARC/``,
-    else as one page.
+    else as one page. ``stdin`` is the binary stream read for ``-`` (one that can ``peek``, such as a
+    spooled copy of standard input); default: standard input.
     """
-    stdin = None
     for path in _expand(paths):
         if path == "-":
             stdin = stdin or _stdin()
