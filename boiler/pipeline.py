@@ -8,6 +8,11 @@ flight (memory stays flat however long the stream) and yield results in input or
 * :func:`run_on_executor`: any ``concurrent.futures``-style executor; a Dask ``Client`` is one
   (see :mod:`boiler.distributed`).
 
+A corpus pass (``boiler clean --learn-templates``) first learns a template per site from the pages
+themselves (:class:`TemplateLearner`, in bounded memory), then cleans with a labeler that holds them
+(:func:`with_templates`): the templates travel with the labeler, sent to each worker once. A page
+the template has seen is left out of its counts, so no page is labeled with its own lines.
+
 Output records (JSON objects):
 
 * a cleaned page: ``id``, ``url``, ``site``, ``text`` (the body lines), ``lines_kept``,
@@ -23,7 +28,7 @@ import logging
 import signal
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from .errors import InputError
@@ -32,17 +37,23 @@ from .formats import Failure, Page
 from .html import html_to_lines
 from .labeler import BATCH_PAGES, Labeler
 from .sites import site_of
+from .templates import SiteTemplate, TemplateStore, learn_template
 
 __all__ = [
     "PAGE_TIME_LIMIT",
     "CleanOptions",
+    "LearnedTemplates",
     "PageTimeout",
+    "TemplateLearner",
     "batches",
     "clean_batch",
     "error_record",
     "is_error",
+    "learn_batch_templates",
+    "page_site",
     "run_local",
     "run_on_executor",
+    "with_templates",
 ]
 
 log = logging.getLogger(__name__)
@@ -51,6 +62,12 @@ log = logging.getLogger(__name__)
 PAGE_TIME_LIMIT = 30.0
 #: Batches in flight per worker: enough to keep every worker busy, few enough to keep memory flat.
 IN_FLIGHT_PER_WORKER = 2
+#: Learning templates, a site's pages are held until this many, then counted into its template.
+LEARN_SITE_PAGES = 2000
+#: Learning templates, at most this many pages are held in all (the largest site's are counted first).
+LEARN_HELD_PAGES = 20000
+#: A corpus pass gives a site a template only when the batch holds at least this many of its pages.
+CORPUS_MIN_PAGES = 2
 
 @dataclass(slots=True, frozen=True)
 class CleanOptions:
@@ -103,14 +120,22 @@ def _page_lines(page: Page, options: CleanOptions) -> list[str]:
     return page.lines
 
 
+def page_site(page: Page) -> str | None:
+    """The site a page belongs to: its own ``site``, else its URL's registered domain (lower case)."""
+    site = page.site or site_of(page.url)
+    return site.lower() if site else None
+
+
 def clean_batch(labeler: Labeler, items: Sequence[Page | Failure], options: CleanOptions = CleanOptions()) -> list[dict]:
     """One output record per item, in order: the cleaned page, or an error record saying why not.
 
     Pure and picklable: the labeler, the items and the options are all it uses. The pages' text is
-    labeled in one model call for the whole batch.
+    labeled in one model call for the whole batch, each page with its site's template when the
+    labeler has one (a template file that cannot be read makes an error record of the page).
     """
     out: list[dict | None] = [None] * len(items)
     todo: list[tuple[int, Page, list[str]]] = []
+    templates: list[SiteTemplate | None] = []
     for i, item in enumerate(items):
         if isinstance(item, Failure):
             out[i] = error_record(item.source, item.record, item.message, record_id=item.id)
@@ -128,8 +153,14 @@ def clean_batch(labeler: Labeler, items: Sequence[Page | Failure], options: Clea
         if not any(line.strip() for line in lines):
             out[i] = error_record(item.source, record, "empty page: no text to clean", item)
             continue
+        try:
+            template = labeler.template_for(item.site, item.url)
+        except InputError as exc:
+            out[i] = error_record(item.source, record, f"its site template cannot be read: {exc}", item)
+            continue
         todo.append((i, item, lines))
-    results = labeler.label_pages([lines for _, _, lines in todo]) if todo else []
+        templates.append(template)
+    results = labeler.label_pages([lines for _, _, lines in todo], templates=templates) if todo else []
     for (i, page, _), res in zip(todo, results):
         body = [r.text for r in res if r.is_body]
         chrome = [r.text for r in res if r.is_body is False]
@@ -144,6 +175,121 @@ def clean_batch(labeler: Labeler, items: Sequence[Page | Failure], options: Clea
             rec["dropped"] = chrome
         out[i] = rec
     return out  # type: ignore[return-value]
+
+
+# -- site templates of a corpus ---------------------------------------------------------------
+
+class TemplateLearner:
+    """Learns site templates from a stream of pages, site by site, in bounded memory.
+
+    :meth:`add` holds a site's pages until it has ``site_pages`` of them (or ``held_pages`` pages are
+    held in all, when the site with most waits no longer), then counts them into the site's template
+    (:func:`~boiler.templates.learn_template` with the template so far as its base). A site learned in
+    one go (most sites) gets exactly the template of all its pages at once; a larger one is learned in
+    parts, its earlier parts' bodies estimated from fewer pages. ``bases`` gives a site's template
+    learned before (as from a :class:`~boiler.templates.TemplateStore`), to be updated.
+    """
+
+    def __init__(self, bases: Callable[[str], SiteTemplate | None] | None = None,
+                 site_pages: int = LEARN_SITE_PAGES, held_pages: int = LEARN_HELD_PAGES):
+        self.bases = bases
+        self.site_pages = max(site_pages, 1)
+        self.held_pages = max(held_pages, 1)
+        self.templates: dict[str, SiteTemplate] = {}
+        self.read: dict[str, int] = {}  # pages given per site
+        self.base_pages: dict[str, int] = {}  # pages the site's base template had seen
+        self._held: dict[str, list[tuple[list[str], list[str] | None]]] = {}
+        self._n_held = 0
+
+    def add(self, site: str, lines: Sequence[str], labels: Sequence[str] | None = None) -> None:
+        """One page of ``site`` (its lines, and their labels if known)."""
+        site = site.lower()
+        held = self._held.setdefault(site, [])
+        held.append((list(lines), list(labels) if labels is not None else None))
+        self.read[site] = self.read.get(site, 0) + 1
+        self._n_held += 1
+        if len(held) >= self.site_pages:
+            self._learn(site)
+        elif self._n_held >= self.held_pages:
+            self._learn(max(self._held, key=lambda s: len(self._held[s])))
+
+    def _learn(self, site: str) -> None:
+        held = self._held.pop(site)
+        self._n_held -= len(held)
+        base = self.templates.get(site)
+        if base is None and site not in self.base_pages:
+            base = self.bases(site) if self.bases is not None else None
+            self.base_pages[site] = base.n_pages if base is not None else 0
+        self.templates[site] = learn_template([lines for lines, _ in held], site, [lab for _, lab in held], base=base)
+
+    def finish(self) -> dict[str, SiteTemplate]:
+        """The template of every site given, by site (lower case)."""
+        for site in list(self._held):
+            self._learn(site)
+        return self.templates
+
+    def learned(self, site: str) -> int:
+        """Pages of ``site`` counted into its template that it had not seen before."""
+        return self.templates[site].n_pages - self.base_pages.get(site, 0)
+
+
+def learn_batch_templates(items: Iterable[Page | Failure], options: CleanOptions = CleanOptions(),
+                          min_pages: int = CORPUS_MIN_PAGES) -> tuple[dict[str, SiteTemplate], int]:
+    """The first pass of a corpus run: a template per site from the batch's own pages (no labels used),
+    for each site with at least ``min_pages`` distinct pages; and how many pages had no site.
+
+    Failures, pages that cannot be read or are empty are passed over here (the cleaning pass reports
+    them); an HTML page is parsed with the options' time limit.
+    """
+    learner = TemplateLearner()
+    no_site = 0
+    for item in items:
+        if isinstance(item, Failure):
+            continue
+        try:
+            lines = _page_lines(item, options)
+        except Exception as exc:  # noqa: BLE001 - the cleaning pass gives this page its error record
+            log.debug("%s: record %s not learned from: %s", item.source, item.record, exc)
+            continue
+        if not any(line.strip() for line in lines):
+            continue
+        site = page_site(item)
+        if site is None:
+            no_site += 1
+            continue
+        learner.add(site, lines)
+    learned = {site: t for site, t in learner.finish().items() if t.n_pages >= min_pages}
+    return learned, no_site
+
+
+class LearnedTemplates:
+    """Site templates held in memory (as a corpus pass learns them), looked up as a
+    :class:`~boiler.templates.TemplateStore` is; a site it lacks is looked up in ``fallback``."""
+
+    def __init__(self, templates: Mapping[str, SiteTemplate], fallback: TemplateStore | LearnedTemplates | None = None):
+        self.templates = {site.lower(): t for site, t in templates.items()}
+        self.fallback = fallback
+
+    def get(self, site: str | None) -> SiteTemplate | None:
+        if not site:
+            return None
+        t = self.templates.get(site.lower())
+        if t is None and self.fallback is not None:
+            return self.fallback.get(site)
+        return t
+
+    def sites(self) -> list[str]:
+        return sorted(self.templates)
+
+    def __len__(self) -> int:
+        return len(self.templates)
+
+
+def with_templates(labeler: Labeler, templates: Mapping[str, SiteTemplate], fallback: bool = True) -> Labeler:
+    """A labeler like ``labeler`` that labels each page with ``templates``' template of its site; sites
+    without one use ``labeler``'s own store (``fallback=False``: none)."""
+    store = LearnedTemplates(templates, labeler.templates if fallback else None)
+    return Labeler(labeler.model, labeler.meta, source=labeler.source, templates=store)  # type: ignore[arg-type]
 
 
 def batches(items: Iterable[Page | Failure], size: int = BATCH_PAGES) -> Iterator[list[Page | Failure]]:

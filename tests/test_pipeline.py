@@ -4,7 +4,16 @@ import pytest
 from conftest import DATA
 
 from boiler.formats import Failure, Page, atomic_output, read_inputs, read_lines_txt
-from boiler.pipeline import CleanOptions, batches, clean_batch, is_error, run_local
+from boiler.pipeline import (
+    CleanOptions,
+    TemplateLearner,
+    batches,
+    clean_batch,
+    is_error,
+    learn_batch_templates,
+    run_local,
+    with_templates,
+)
 
 NEWS = read_lines_txt((DATA / "handmade_news.lines.txt").read_text(encoding="utf-8")).lines
 HTML = ("<html><body><nav><a href='/'>Home</a> | <a href='/news'>News</a></nav><article><p>"
@@ -72,3 +81,53 @@ def test_atomic_output_keeps_the_old_file_when_interrupted(tmp_path):
         raise KeyboardInterrupt
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt.gz"]
     assert [p.lines for p in read_inputs([path])] == [["old"]]
+
+
+def _outlet_pages(n: int) -> list[list[str]]:
+    """Pages of one outlet: the same menu and footer, a different article each."""
+    topics = ["the harbour", "a new school", "the river bridge", "winter storms", "the town budget", "a choir",
+              "the old mill"]
+    return [["Home | World | Sport", "Markets", f"A story about {topics[k]}",
+             f"The reporter wrote about {topics[k]} this week, and the paragraph ended with a full stop as usual.",
+             "Most read on the site", "Terms of use"] for k in range(n)]
+
+
+def test_template_learner_learns_a_site_in_parts_as_in_one_go():
+    pages = _outlet_pages(7)
+    whole = TemplateLearner()
+    parts = TemplateLearner(site_pages=3)
+    for lines in pages:
+        whole.add("Outlet.example", lines)
+        parts.add("outlet.example", lines)
+    a, b = whole.finish()["outlet.example"], parts.finish()["outlet.example"]
+    assert a.n_pages == b.n_pages == 7 and parts.learned("outlet.example") == 7
+    assert {k: c.pages for k, c in a.lines.items()} == {k: c.pages for k, c in b.lines.items()}
+    assert a.lines["terms of use"].pages == 7
+
+
+def test_learn_batch_templates_skips_lone_sites_failures_and_pages_without_a_site():
+    items = [Page(lines=lines, url=f"https://www.outlet.example.com/{k}", source="a") for k, lines in
+             enumerate(_outlet_pages(4))]
+    items += [Page(lines=["A page alone on its site, with a sentence."], url="https://lone.example.org/", source="b"),
+              Page(lines=["No address at all on this page."], source="c"), Failure("d", 1, "bad"),
+              Page(lines=["", " "], url="https://www.outlet.example.com/blank", source="e")]
+    learned, no_site = learn_batch_templates(items)
+    assert list(learned) == ["example.com"] and learned["example.com"].n_pages == 4 and no_site == 1
+
+
+def test_with_templates_labels_with_the_learned_ones_and_pickles(small_labeler):
+    import pickle
+
+    pages = _outlet_pages(5)
+    items = [Page(lines=lines, id=str(k), url=f"https://outlet.example.com/{k}", source="a")
+             for k, lines in enumerate(pages)]
+    learned, _ = learn_batch_templates(items)
+    labeler = pickle.loads(pickle.dumps(with_templates(small_labeler, learned)))
+    assert labeler.template_for(url="https://outlet.example.com/9").n_pages == 5
+    assert labeler.template_for(site="elsewhere.org") is None
+    plain = clean_batch(small_labeler, items, CleanOptions(labels=True))
+    tpl = clean_batch(labeler, items, CleanOptions(labels=True))
+    assert [r["id"] for r in tpl] == [str(k) for k in range(5)]
+    assert tpl != plain  # the template changed the scores (each page left out of its own template)
+    expected = labeler.label_pages(pages, templates=[learned["example.com"]] * 5)
+    assert [r["p_body"] for r in tpl] == [[round(x.p_body, 4) for x in res] for res in expected]
