@@ -31,14 +31,35 @@ from rich.text import Text
 
 from . import __version__
 from .errors import BoilerError, InputError, ModelFileError
-from .formats import Failure, Page, format_lines_txt, open_output, read_inputs, record_from_page
+from .formats import (
+    DEFAULT_FIELDS,
+    Failure,
+    Page,
+    RecordFields,
+    format_lines_txt,
+    open_output,
+    read_inputs,
+    record_from_page,
+)
 from .html import html_to_lines
-from .labeler import BATCH_PAGES, Labeler, LineResult, default_model_path, load
+from .labeler import (
+    BATCH_PAGES,
+    Labeler,
+    LineResult,
+    default_model_path,
+    default_template_path,
+    load,
+)
 from .modelio import atomic_write
-from .pipeline import batches
+from .pipeline import batches, page_site
+from .sites import site_of
+from .templates import SiteTemplate, TemplateStore
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Label each line of scraped pages as article body or site chrome.")
+templates_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                            help="Site templates: what recurs on an outlet's pages, learned from the pages alone.")
+app.add_typer(templates_app, name="templates")
 
 EXIT_OK, EXIT_FAILED_RECORDS, EXIT_INPUT, EXIT_MODEL, EXIT_REGRESSIONS = 0, 1, 2, 3, 4
 #: Pages per batch with ``clean --low-memory``.
@@ -59,6 +80,11 @@ class CleanFormat(str, Enum):
 class DiffFormat(str, Enum):
     pretty = "pretty"
     jsonl = "jsonl"
+
+
+class ShowFormat(str, Enum):
+    pretty = "pretty"
+    json = "json"
 
 
 def _err() -> Console:
@@ -85,43 +111,78 @@ def main(
                         format="%(levelname)s %(name)s: %(message)s")
 
 
-def _load(model: Path | str | None, compiled: bool = True) -> Labeler:
+def _load(model: Path | str | None, compiled: bool = True, templates: Path | str | None = "default") -> Labeler:
     if model is not None and str(model) == "default":
         model = None
     try:
-        return load(model, compiled=compiled)
+        return load(model, compiled=compiled, templates=templates)
     except ModelFileError as exc:
         raise _fail(str(exc), EXIT_MODEL) from None
+
+
+_TEMPLATES_HELP = "Folder of site templates used for pages whose site or URL is known (default: the shipped store)."
+_NO_TEMPLATES_HELP = "Label every page on its own, without site templates."
+
+
+def _template_choice(templates: Path | None, no_templates: bool) -> Path | str | None:
+    """What ``--templates DIR`` / ``--no-templates`` ask for, as :func:`boiler.load` takes it."""
+    if templates is not None and no_templates:
+        raise _fail("--templates and --no-templates exclude each other", EXIT_INPUT)
+    if no_templates:
+        return None
+    if templates is None:
+        return "default"
+    if not templates.is_dir():
+        raise _fail(f"{templates}: no such folder (--templates takes a folder of site templates)", EXIT_INPUT)
+    return templates
+
+
+def _skipped(console: Console, message: object) -> None:
+    console.print(f"[yellow]skipped:[/] {message}", markup=True, soft_wrap=True, highlight=False)
+
+
+def _where(page: Page) -> str:
+    return page.source + (f": record {page.record}" if page.record is not None else "")
 
 
 class _Batch:
     """Reads pages, turns HTML into lines, and counts what failed; yields chunks of pages."""
 
-    def __init__(self, inputs: list[str], html: bool | None, site: str | None, url: str | None):
+    def __init__(self, inputs: list[str], html: bool | None, site: str | None, url: str | None,
+                 fields: RecordFields = DEFAULT_FIELDS):
         self.inputs = inputs or ["-"]
         self.html = html
         self.site, self.url = site, url
+        self.fields = fields
         self.read = 0
         self.failed = 0
 
     def pages(self) -> Iterator[Page]:
         console = _err()
-        for item in read_inputs(self.inputs, html=self.html):
+        for item in read_inputs(self.inputs, html=self.html, fields=self.fields):
             if isinstance(item, Failure):
-                self.failed += 1
-                console.print(f"[yellow]skipped:[/] {item}", markup=True, soft_wrap=True, highlight=False)
+                self.fail(console, item)
                 continue
             if item.html is not None and not item.lines:
                 try:
                     item.lines = html_to_lines(item.html, item.source)
                 except InputError as exc:
-                    self.failed += 1
-                    console.print(f"[yellow]skipped:[/] {exc}", markup=True, soft_wrap=True, highlight=False)
+                    self.fail(console, exc)
                     continue
             item.site = self.site or item.site
             item.url = self.url or item.url
             self.read += 1
             yield item
+
+    def fail(self, console: Console, message: object) -> None:
+        """Report one record that could not be read, and count it."""
+        self.failed += 1
+        _skipped(console, message)
+
+    def reject(self, console: Console, message: object) -> None:
+        """Report a page that was read but cannot be used, and count it as failed instead."""
+        self.read -= 1
+        self.fail(console, message)
 
     def chunks(self) -> Iterator[list[Page]]:
         return batches(self.pages(), BATCH_PAGES)
@@ -141,9 +202,13 @@ def _progress(enabled: bool) -> Progress:
                     console=_err(), transient=True, disable=not enabled)
 
 
-def _pretty(console: Console, page: Page, results: list[LineResult]) -> None:
+def _pretty(console: Console, page: Page, results: list[LineResult], template: SiteTemplate | None = None) -> None:
     title = page.id or page.source
-    console.rule(f"{title}" + (f"  ({page.site})" if page.site else ""))
+    about = [page.site or (template.site if template is not None else None)]
+    if template is not None:
+        about.append(f"template: {template.n_pages} page(s)")
+    about = [a for a in about if a]
+    console.rule(f"{title}" + (f"  ({', '.join(about)})" if about else ""))
     for r in results:
         if r.is_body is None:
             console.print(Text("      ", style="dim") + Text(r.text, style="dim"))
@@ -169,20 +234,25 @@ def label(
     model: Path = typer.Option(None, help="Model folder (default: the shipped model)."),
     html: bool = typer.Option(None, "--html/--text", help="Read plain files as HTML (or as text); default by name."),
     reasons: bool = typer.Option(True, "--reasons/--no-reasons", help="Say why each line got its label."),
+    templates: Path = typer.Option(None, "--templates", help=_TEMPLATES_HELP),
+    no_templates: bool = typer.Option(False, "--no-templates", help=_NO_TEMPLATES_HELP),
 ) -> None:
-    """Label every line of each page body (+) or chrome (-), with a probability and a reason."""
-    labeler = _load(model)
+    """Label every line of each page body (+) or chrome (-), with a probability and a reason.
+
+    With --site or --url (or records that carry them), the site's template from the store is used."""
+    labeler = _load(model, templates=_template_choice(templates, no_templates))
     batch = _Batch(inputs, html, site, url)
     to_folder = fmt is LabelFormat.lines and output and (output.endswith(os.sep) or Path(output).is_dir())
     stream = None if to_folder else open_output(output)
     console = Console(file=stream, highlight=False, force_terminal=None) if fmt is LabelFormat.pretty else None
     try:
         for chunk in batch.chunks():
-            results = labeler.label_pages([p.lines for p in chunk], reasons=reasons)
-            for page, res in zip(chunk, results):
+            chunk, tpls = _with_templates(labeler, chunk, batch)
+            results = labeler.label_pages([p.lines for p in chunk], reasons=reasons, templates=tpls)
+            for page, res, tpl in zip(chunk, results, tpls):
                 page.labels = [r.label for r in res]
                 if fmt is LabelFormat.pretty:
-                    _pretty(console, page, res)
+                    _pretty(console, page, res, tpl)
                 elif fmt is LabelFormat.jsonl:
                     rec = record_from_page(page)
                     rec["p_body"] = [round(r.p_body, 4) for r in res]
@@ -203,6 +273,20 @@ def label(
         if stream not in (None, sys.stdout):
             stream.close()
     batch.finish("labeled")
+
+
+def _with_templates(labeler: Labeler, chunk: list[Page], batch: _Batch) -> tuple[list[Page], list[SiteTemplate | None]]:
+    """The chunk's pages with their sites' templates; a page whose template file cannot be read is
+    reported, counted and left out."""
+    pages, tpls = [], []
+    for page in chunk:
+        try:
+            tpls.append(labeler.template_for(page.site, page.url))
+        except InputError as exc:
+            batch.reject(_err(), f"{_where(page)}: its site template cannot be read: {exc}")
+            continue
+        pages.append(page)
+    return pages, tpls
 
 
 def _safe_name(name: str) -> str:
@@ -256,35 +340,54 @@ def clean(
     low_memory: bool = typer.Option(False, "--low-memory",
                                     help=f"Batches of {LOW_MEMORY_BATCH} pages and scikit-learn's tree walk instead of "
                                          "the compiled one: under 300 MB, somewhat slower."),
+    templates: Path = typer.Option(None, "--templates", help=_TEMPLATES_HELP),
+    no_templates: bool = typer.Option(False, "--no-templates", help=_NO_TEMPLATES_HELP),
+    learn_templates: bool = typer.Option(False, "--learn-templates",
+                                         help="Corpus mode: first learn a template per site from the input's own pages "
+                                              "(sites with at least two pages), then clean each page with its site's "
+                                              "template, which leaves the page itself out. Reads the input twice "
+                                              "(stdin is spooled to a temporary file)."),
+    save_templates: Path = typer.Option(None, "--save-templates",
+                                        help="With --learn-templates: also write the learned templates to this folder "
+                                             "(replacing templates of the same sites there)."),
 ) -> None:
     """Keep only the body lines of each page. Every input record gives one output record or one error record."""
-    from .formats import RecordFields, atomic_output
+    from .formats import atomic_output
     from .pipeline import CleanOptions, is_error, run_local
 
     if engine is Engine.dask and not scheduler:
         raise _fail("--engine dask needs --scheduler ADDRESS", EXIT_INPUT)
-    labeler = _load(model, compiled=not low_memory)
+    if save_templates is not None and not learn_templates:
+        raise _fail("--save-templates needs --learn-templates", EXIT_INPUT)
+    labeler = _load(model, compiled=not low_memory, templates=_template_choice(templates, no_templates))
     batch_pages = LOW_MEMORY_BATCH if low_memory else BATCH_PAGES
     options = CleanOptions(labels=labels, dropped=dropped is not None, time_limit=time_limit or None)
     fields = RecordFields(id=id_field, url=url_field, text=text_field, html=html_field)
+    stdin = None  # with --learn-templates, a spooled copy of standard input, read once per pass
 
     def items():
-        for item in read_inputs(inputs or ["-"], html=html, fields=fields):
+        if stdin is not None:
+            stdin.seek(0)
+        for item in read_inputs(inputs or ["-"], html=html, fields=fields, stdin=stdin):
             if isinstance(item, Page):
                 item.site = site or item.site
                 item.url = url or item.url
             yield item
 
-    if engine is Engine.dask:
-        from .distributed import run_dask
-
-        results = run_dask(items(), labeler, scheduler, options, batch_pages=batch_pages)
-    else:
-        results = run_local(items(), labeler, options, jobs=jobs, batch_pages=batch_pages)
     counts = {"read": 0, "written": 0, "failed": 0}
     console = _err()
     show = sys.stderr.isatty() if progress is None else progress
     with contextlib.ExitStack() as stack:
+        if learn_templates:
+            if not inputs or "-" in inputs:
+                stdin = _spool_stdin(stack)
+            labeler = _learn_corpus_templates(labeler, items(), options, save_templates)
+        if engine is Engine.dask:
+            from .distributed import run_dask
+
+            results = run_dask(items(), labeler, scheduler, options, batch_pages=batch_pages)
+        else:
+            results = run_local(items(), labeler, options, jobs=jobs, batch_pages=batch_pages)
         out = stack.enter_context(atomic_output(output))
         side = stack.enter_context(atomic_output(dropped)) if dropped else None
         err_out = stack.enter_context(atomic_output(errors)) if errors else None
@@ -325,6 +428,42 @@ def clean(
         console.print(f"{counts['read']} read, {counts['written']} written, {counts['failed']} failed", highlight=False)
     if counts["failed"]:
         raise typer.Exit(EXIT_FAILED_RECORDS)
+
+
+def _spool_stdin(stack: contextlib.ExitStack):
+    """Standard input copied to a temporary file (removed when ``stack`` closes), to be read more than once."""
+    import shutil
+    import tempfile
+
+    from .formats import _stdin
+
+    tmp = stack.enter_context(tempfile.TemporaryFile(prefix="boiler-stdin-"))  # noqa: SIM115 - closed by the stack
+    shutil.copyfileobj(_stdin(), tmp, 1 << 20)
+    return tmp
+
+
+def _learn_corpus_templates(labeler: Labeler, items: Iterator, options, save: Path | None) -> Labeler:
+    """The first pass of ``clean --learn-templates``: a template per site of the input, held by the labeler."""
+    from .pipeline import learn_batch_templates, with_templates
+
+    console = _err()
+    learned, no_site = learn_batch_templates(items, options)
+    console.print(f"site templates learned for {len(learned)} site(s) from "
+                  f"{sum(t.n_pages for t in learned.values())} page(s)"
+                  + (f"; {no_site} page(s) without a site or URL get none" if no_site else ""), highlight=False,
+                  soft_wrap=True)
+    if not labeler.model.uses_templates:
+        console.print(f"[yellow]warning:[/] the model {labeler.source} has no site-template features: "
+                      "the learned templates do not change its labels", markup=True, highlight=False, soft_wrap=True)
+    if save is not None:
+        store = TemplateStore(save)
+        try:
+            for t in learned.values():
+                store.save(t)
+        except OSError as exc:
+            raise _fail(f"{save}: cannot write templates ({exc.strerror or exc})", EXIT_INPUT) from None
+        console.print(f"{len(learned)} template(s) written to {save}", highlight=False, soft_wrap=True)
+    return with_templates(labeler, learned)
 
 
 def _corpus_paths(corpora: list[str] | None, corpus_list: Path | None) -> list[str]:
@@ -470,23 +609,191 @@ def report(
     site: str = typer.Option(None, help="The outlet (registered domain) of the pages."),
     url: str = typer.Option(None, help="The address of the page."),
     max_pages: int = typer.Option(50, "--max-pages", help="Pages in the report at most (the rest are counted)."),
+    templates: Path = typer.Option(None, "--templates", help=_TEMPLATES_HELP),
+    no_templates: bool = typer.Option(False, "--no-templates", help=_NO_TEMPLATES_HELP),
 ) -> None:
     """Write a self-contained HTML report: each line coloured by label, its reason and evidence on hover."""
     from .report import render_report
 
-    labeler = _load(model)
+    labeler = _load(model, templates=_template_choice(templates, no_templates))
     batch = _Batch(inputs, html, site, url)
     pages: list = []
     skipped = 0
     for chunk in batch.chunks():
         room = max(max_pages - len(pages), 0)
         skipped += max(len(chunk) - room, 0)
-        chunk = chunk[:room]
+        chunk, tpls = _with_templates(labeler, chunk[:room], batch)
         if chunk:
-            pages.extend(zip(chunk, labeler.explain_pages([p.lines for p in chunk])))
+            pages.extend(zip(chunk, labeler.explain_pages([p.lines for p in chunk], templates=tpls)))
     if pages:
         document = render_report(pages, model=labeler.source)
         atomic_write(output, lambda tmp: Path(tmp).write_text(document, encoding="utf-8"))
         _err().print(f"report written to {output}: {len(pages)} page(s)"
                      + (f", {skipped} more not included (--max-pages)" if skipped else ""), highlight=False)
     batch.finish("reported")
+
+
+# -- site templates ---------------------------------------------------------------------------
+
+_STORE_HELP = "Folder of site templates (default: the shipped store, models/templates)."
+
+
+def _store(folder: Path | None, must_exist: bool = True) -> TemplateStore:
+    """The store ``--store`` names (default: the shipped one); a named folder must exist unless it is to be written."""
+    if folder is None:
+        return TemplateStore(default_template_path())
+    if folder.exists() and not folder.is_dir():
+        raise _fail(f"{folder}: not a folder (--store takes a folder of site templates)", EXIT_INPUT)
+    if must_exist and not folder.is_dir():
+        raise _fail(f"{folder}: no such folder (--store takes a folder of site templates)", EXIT_INPUT)
+    return TemplateStore(folder)
+
+
+def _site_name(site: str) -> str:
+    """A site as given: a registered domain, or a URL (whose registered domain is taken)."""
+    return (site_of(site) or site) if "/" in site else site.lower()
+
+
+@templates_app.command("learn")
+def templates_learn(
+    inputs: list[str] = typer.Argument(None, help="Pages of one site (text, .lines.txt, .html files, folders) or "
+                                                  "of many (JSONL, WARC, WET), or - for stdin."),
+    site: str = typer.Option(None, help="The site of all the pages (default: each page's own site, or its URL's "
+                                        "registered domain)."),
+    store: Path = typer.Option(None, "--store", help=_STORE_HELP),
+    html: bool = typer.Option(None, "--html/--text", help="Read plain files as HTML (or as text); default by name."),
+    text_field: str = typer.Option("text", help="JSONL field holding a page's text."),
+    html_field: str = typer.Option("html", help="JSONL field holding a page's HTML."),
+    url_field: str = typer.Option("url", help="JSONL field holding a page's URL."),
+    id_field: str = typer.Option("id", help="JSONL field holding a page's id."),
+) -> None:
+    """Learn each site's template from its pages (no labels needed; labeled pages give their labels) and save
+    it to the store, updating the template already there."""
+    from .pipeline import TemplateLearner
+
+    target = _store(store, must_exist=False)
+    fields = RecordFields(id=id_field, url=url_field, text=text_field, html=html_field)
+    batch = _Batch(inputs, html, _site_name(site) if site else None, None, fields)
+    learner = TemplateLearner(bases=target.get)
+    console = _err()
+    try:
+        for page in batch.pages():
+            where = page_site(page)
+            if where is None:
+                batch.reject(console, f"{_where(page)}: no site (give --site, or pages with a 'site' or 'url')")
+                continue
+            learner.add(where, page.lines, page.labels)
+        learned = learner.finish()
+    except InputError as exc:  # a template in the store cannot be read
+        raise _fail(f"{exc} (remove the file to learn the site anew)", EXIT_INPUT) from None
+    for name, t in sorted(learned.items()):
+        try:
+            path = target.save(t)
+        except OSError as exc:
+            raise _fail(f"{target.path(name)}: cannot write ({exc.strerror or exc})", EXIT_INPUT) from None
+        new = learner.learned(name)
+        seen = learner.read[name] - new
+        console.print(f"{name}: {new} page(s) learned" + (f" ({seen} seen before)" if seen else "")
+                      + f", {t.n_pages} in all, {len(t.lines)} recurring line(s) → {path}", highlight=False,
+                      soft_wrap=True)
+    batch.finish("read")
+
+
+@templates_app.command("list")
+def templates_list(store: Path = typer.Option(None, "--store", help=_STORE_HELP)) -> None:
+    """The sites with a template in the store and the pages each has seen, one per line."""
+    source = _store(store)
+    console = _err()
+    failed = 0
+    for name in source.sites():
+        try:
+            t = source.get(name)
+        except InputError as exc:
+            failed += 1
+            _skipped(console, exc)
+            continue
+        if t is not None:
+            typer.echo(f"{name}\t{t.n_pages}")
+    if not source.sites():
+        console.print(f"no site templates in {source.folder}", highlight=False)
+    if failed:
+        raise typer.Exit(EXIT_FAILED_RECORDS)
+
+
+def _template_summary(t: SiteTemplate, limit: int = 15) -> dict:
+    """What ``boiler templates show`` shows: pages seen, the typical body span, the lines that open chrome
+    regions (after the body on most pages) and close them (before it), and the most frequent lines and shapes."""
+    def row(key: str, c) -> dict:
+        return {"line": c.example or key, "key": key, "pages": c.pages, "before": c.before, "inside": c.inside,
+                "after": c.after}
+
+    def top(table: dict) -> list[dict]:
+        return [row(k, c) for k, c in sorted(table.items(), key=lambda kc: (-kc[1].pages, kc[0]))[:limit]]
+
+    openers, closers = t.regions()
+    span = t.body_span()
+    return {"site": t.site, "pages": t.n_pages, "body_span": list(span) if span else None,
+            "openers": [row(k, c) for k, c in openers[:limit]], "closers": [row(k, c) for k, c in closers[:limit]],
+            "lines": top(t.lines), "shapes": top(t.shapes)}
+
+
+@templates_app.command("show")
+def templates_show(
+    site: str = typer.Argument(..., help="The site (registered domain, or a URL of it)."),
+    store: Path = typer.Option(None, "--store", help=_STORE_HELP),
+    fmt: ShowFormat = typer.Option(ShowFormat.pretty, "--format", "-f", help="pretty: tables; json: the same as data."),
+    limit: int = typer.Option(15, help="Lines shown in each list at most."),
+) -> None:
+    """What a site's template holds: pages seen, where the body lies, region openers and closers, and the
+    lines that recur most, with where they sat (before, inside or after the body)."""
+    source = _store(store)
+    name = _site_name(site)
+    try:
+        t = source.get(name)
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_INPUT) from None
+    if t is None:
+        raise _fail(f"no template of {name} in {source.folder} ('boiler templates list' shows the sites there)",
+                    EXIT_INPUT)
+    summary = _template_summary(t, max(limit, 0))
+    if fmt is ShowFormat.json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=1))
+        return
+    _show_pretty(Console(highlight=False), summary)
+
+
+def _show_pretty(console: Console, s: dict) -> None:
+    console.rule(f"site template of {s['site']}")
+    console.print(f"pages seen: {s['pages']}")
+    if s["body_span"]:
+        lo, hi = s["body_span"]
+        console.print(f"typical body: from {lo:.0%} to {hi:.0%} of the page (the part it covers on at least half "
+                      "the pages)")
+    else:
+        console.print("typical body: not known (no body found on half the pages)")
+
+    for title, rows, col in (("region openers: after the body on most pages (chrome below them)", s["openers"], "after"),
+                             ("region closers: before the body on most pages (chrome above them)", s["closers"], "before")):
+        if not rows:
+            console.print(f"{title.split(':')[0]}: none")
+            continue
+        table = Table(title=title, title_justify="left")
+        table.add_column("line", overflow="fold")
+        table.add_column("pages", justify="right")
+        table.add_column(col, justify="right")
+        for r in rows:
+            table.add_row(r["line"], str(r["pages"]), f"{r[col] / r['pages']:.0%}")
+        console.print(table)
+    for title, rows in (("most frequent lines", s["lines"]), ("most frequent shapes (dates, times, numbers masked)",
+                                                              s["shapes"])):
+        if not rows:
+            console.print(f"{title}: none")
+            continue
+        table = Table(title=title, title_justify="left")
+        table.add_column("shape" if "shapes" in title else "line", overflow="fold")
+        for col in ("pages", "share", "before", "inside", "after"):
+            table.add_column(col, justify="right")
+        for r in rows:
+            table.add_row(r["key"] if "shapes" in title else r["line"], str(r["pages"]),
+                          f"{r['pages'] / max(s['pages'], 1):.0%}", str(r["before"]), str(r["inside"]), str(r["after"]))
+        console.print(table)

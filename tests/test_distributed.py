@@ -62,3 +62,17 @@ def test_clean_bag_gives_one_record_per_input(cluster, small_labeler):
 
     expected = clean_batch(small_labeler, [page_from_record(r, "<bag>", k + 1) for k, r in enumerate(records[:30])])
     assert [r["text"] for r in out[:30]] == [r["text"] for r in expected]
+
+
+def test_learned_templates_reach_the_dask_workers(cluster, pages_jsonl, small_model_dir, tmp_path):
+    runner = CliRunner()
+    local, remote = tmp_path / "local.jsonl", tmp_path / "dask.jsonl"
+    common = ["clean", str(pages_jsonl), "--format", "jsonl", "--labels", "--learn-templates", "--no-templates",
+              "--model", str(small_model_dir)]
+    r1 = runner.invoke(app, common + ["-o", str(local)])
+    r2 = runner.invoke(app, common + ["-o", str(remote), "--engine", "dask", "--scheduler", cluster.scheduler_address])
+    assert r1.exit_code == r2.exit_code == EXIT_FAILED_RECORDS, r2.output
+    assert "site templates learned for" in r2.stderr and local.read_bytes() == remote.read_bytes()
+    plain = runner.invoke(app, ["clean", str(pages_jsonl), "--format", "jsonl", "--labels", "--no-templates",
+                                "--model", str(small_model_dir)])
+    assert plain.stdout != local.read_text()  # the templates changed some scores
