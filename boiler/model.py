@@ -66,6 +66,8 @@ STAGE2_OWN: tuple[str, ...] = (
 TEMPLATE_CONTEXT: tuple[str, ...] = ("tpl_line_share", "tpl_shape_share")
 #: Template features stage 2 sees beside the probabilities.
 TEMPLATE_STAGE2: tuple[str, ...] = ("tpl_pages", "tpl_line_share", "tpl_after_end", "tpl_before_start", "tpl_span")
+#: Half-widths of the centred windows whose mean template line share stage 2 sees.
+TEMPLATE_WINDOWS: tuple[int, ...] = (2, 5)
 _TPL = {f.name: j for j, f in enumerate(TEMPLATE_FEATURES)}
 #: Probability above which a line counts as body.
 DEFAULT_THRESHOLD = 0.5
@@ -105,6 +107,8 @@ def stage2_feature_names(templates: bool = True) -> list[F.Feature]:
     out += [by_name[n] for n in STAGE2_OWN]
     if templates:
         out += [TEMPLATE_FEATURES[_TPL[n]] for n in TEMPLATE_STAGE2]
+        out += [F.Feature(f"tpl_share_mean{w}", "site template", f"mean share of the site's other pages with the lines within {w} lines")
+                for w in TEMPLATE_WINDOWS]
     return out
 
 
@@ -304,6 +308,9 @@ def stage2_matrix(batch: F.LineBatch, p1: np.ndarray, tpl: np.ndarray | None = N
     cols.append(batch.X[:, own])
     if tpl is not None:
         cols.append(tpl[:, [_TPL[n] for n in TEMPLATE_STAGE2]])
+        share = tpl[:, _TPL["tpl_line_share"]]
+        cs_share = _page_cumsum(share, starts)
+        cols += [_window_mean(share, starts, page, w, cs_share)[:, None] for w in TEMPLATE_WINDOWS]
     return np.hstack(cols).astype(np.float32)
 
 

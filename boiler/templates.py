@@ -90,8 +90,8 @@ TEMPLATE_FEATURES: tuple[F.Feature, ...] = (
     F.Feature("tpl_line_pages", "site template", "the site's other pages with this line (log)"),
     F.Feature("tpl_shape_share", "site template", "share of the site's other pages with this line's shape"),
     F.Feature("tpl_line_inside", "site template", "share of the pages with this line that had it inside the body"),
-    F.Feature("tpl_after_end", "site template", "strongest line at or above it that comes after the body on the site's pages"),
-    F.Feature("tpl_before_start", "site template", "strongest line at or below it that comes before the body on the site's pages"),
+    F.Feature("tpl_after_end", "site template", "share of the site's pages on which a line at or above it comes after the body (the strongest)"),
+    F.Feature("tpl_before_start", "site template", "share of the site's pages on which a line at or below it comes before the body (the strongest)"),
     F.Feature("tpl_span", "site template", "share of the site's pages whose body covers this part of the page"),
 )
 _T = {f.name: j for j, f in enumerate(TEMPLATE_FEATURES)}
@@ -375,6 +375,13 @@ def own_profile(lines: Sequence[str], tpl: SiteTemplate) -> PageProfile | None:
 
 # -- features ---------------------------------------------------------------------------------
 
+def _anchor(c: KeyCount, others: int) -> tuple[float, float]:
+    """How strongly a line marks the end and the start of the body: the share of the site's other pages
+    on which it sat after (before) the body. A line seen after the body on a few pages only (another
+    article's headline in a related list) is a weak anchor; a section heading on every page a strong one."""
+    return min(c.after / others, 1.0), min(c.before / others, 1.0)
+
+
 def _page_template_features(rows: Sequence[str], rel_pos: np.ndarray, tpl: SiteTemplate,
                             own: PageProfile | None) -> np.ndarray:
     """Template features of one page's non-blank lines."""
@@ -411,10 +418,15 @@ def _page_template_features(rows: Sequence[str], rel_pos: np.ndarray, tpl: SiteT
             out[r, _T["tpl_line_pages"]] = math.log1p(lc.pages)
             out[r, _T["tpl_line_inside"]] = lc.inside / lc.pages
             if lc.pages >= ANCHOR_MIN_PAGES:
-                end[r] = lc.after / lc.pages
-                start[r] = lc.before / lc.pages
+                end[r], start[r] = _anchor(lc, others)
         sc = counts(tpl.shapes, shape_key(line), own_shapes)
-        out[r, _T["tpl_shape_share"]] = max(share, min(sc.pages / others, 1.0) if sc is not None else 0.0)
+        if sc is not None:
+            out[r, _T["tpl_shape_share"]] = max(share, min(sc.pages / others, 1.0))
+            if sc.pages >= ANCHOR_MIN_PAGES:
+                end_s, start_s = _anchor(sc, others)
+                end[r], start[r] = max(end[r], end_s), max(start[r], start_s)
+        else:
+            out[r, _T["tpl_shape_share"]] = share
     out[:, _T["tpl_pages"]] = math.log1p(others)
     out[:, _T["tpl_after_end"]] = np.maximum.accumulate(end)
     out[:, _T["tpl_before_start"]] = np.maximum.accumulate(start[::-1])[::-1]

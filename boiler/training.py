@@ -19,7 +19,8 @@ from .model import LineClassifier, stage1_feature_names, stage2_feature_names
 from .modelio import save_model
 from .templates import SiteTemplate, learn_template
 
-__all__ = ["Corpus", "Evaluation", "load_corpus", "corpus_list", "fit_model", "cross_validate", "fold_models",
+__all__ = ["Corpus", "Evaluation", "load_corpus", "corpus_list", "fit_model", "cross_validate", "cross_validate_modes",
+           "fold_models",
            "site_templates", "evaluate_pages", "train_and_save", "DEFAULT_CORPUS_LIST"]
 
 log = logging.getLogger(__name__)
@@ -177,22 +178,37 @@ def fold_models(corpus: Corpus, n_folds: int = 5, seed: int = 0, params: dict | 
         yield fit_model([corpus.pages[i] for i in tr], [weights[i] for i in tr], **(params or {})), list(te)
 
 
+def cross_validate_modes(corpus: Corpus, n_folds: int = 5, seed: int = 0, params: dict | None = None,
+                         on_fold: Callable[[int, int], None] | None = None,
+                         page_weight: Sequence[float] | None = None) -> dict[str, Evaluation]:
+    """Scores of models trained with whole sites held out (``n_folds`` folds grouped by site), labeling
+    each held-out page two ways: ``"alone"``, and ``"site_templates"``, with a template of its site learned
+    (unlabeled) from the site's other held-out pages, as a corpus pass with ``--learn-templates`` does."""
+    alone: list[list[bool | None]] = [[] for _ in corpus.pages]
+    with_tpl: list[list[bool | None]] = [[] for _ in corpus.pages]
+    for k, (model, te) in enumerate(fold_models(corpus, n_folds, seed, params, page_weight)):
+        test = [corpus.pages[i] for i in te]
+        lines = [p.lines for p in test]
+        for i, pred in zip(te, model.predict_pages(lines)):
+            alone[i] = pred
+        if model.uses_templates:
+            for i, pred in zip(te, model.predict_pages(lines, site_templates(test))):
+                with_tpl[i] = pred
+        else:
+            for i in te:
+                with_tpl[i] = alone[i]
+        if on_fold:
+            on_fold(k + 1, n_folds)
+    return {"alone": _evaluation(corpus.pages, corpus.sets, alone),
+            "site_templates": _evaluation(corpus.pages, corpus.sets, with_tpl)}
+
+
 def cross_validate(corpus: Corpus, n_folds: int = 5, seed: int = 0, params: dict | None = None,
                    on_fold: Callable[[int, int], None] | None = None,
                    page_weight: Sequence[float] | None = None, templates: bool = False) -> Evaluation:
-    """Scores of models trained with whole sites held out: ``n_folds`` folds grouped by site.
-
-    ``templates``: label each held-out page with a template of its site learned (unlabeled) from the
-    site's other held-out pages, as a corpus pass with ``--learn-templates`` would."""
-    predicted: list[list[bool | None]] = [[] for _ in corpus.pages]
-    for k, (model, te) in enumerate(fold_models(corpus, n_folds, seed, params, page_weight)):
-        test = [corpus.pages[i] for i in te]
-        tpls = site_templates(test) if templates else None
-        for i, pred in zip(te, model.predict_pages([p.lines for p in test], tpls)):
-            predicted[i] = pred
-        if on_fold:
-            on_fold(k + 1, n_folds)
-    return _evaluation(corpus.pages, corpus.sets, predicted)
+    """:func:`cross_validate_modes`, one of its modes: pages alone, or with site templates (``templates``)."""
+    modes = cross_validate_modes(corpus, n_folds, seed, params, on_fold, page_weight)
+    return modes["site_templates" if templates else "alone"]
 
 
 def train_and_save(paths: Sequence[str], out: str | os.PathLike, cv_folds: int = 0,
@@ -220,10 +236,16 @@ def train_and_save(paths: Sequence[str], out: str | os.PathLike, cv_folds: int =
         "fit_seconds": round(time.time() - started, 1),
     }
     if cv_folds:
-        ev = cross_validate(corpus, cv_folds, params=params, page_weight=weights)
+        modes = cross_validate_modes(corpus, cv_folds, params=params, page_weight=weights)
+        ev, tpl = modes["alone"], modes["site_templates"]
         meta["cross_validation"] = {"folds": cv_folds, "grouped_by": "site",
                                     "per_set": {k: v.as_dict() for k, v in sorted(ev.per_set.items())},
-                                    "overall": ev.overall.as_dict()}
+                                    "overall": ev.overall.as_dict(),
+                                    "with_site_templates": {
+                                        "note": "each held-out page labeled with a template learned, without labels, "
+                                                "from its site's other held-out pages",
+                                        "per_set": {k: v.as_dict() for k, v in sorted(tpl.per_set.items())},
+                                        "overall": tpl.overall.as_dict()}}
     save_model(model, out, meta)
     return meta
 

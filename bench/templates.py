@@ -1,0 +1,211 @@
+"""What site templates buy: leave-one-page-out F1 per site, F1 against pages seen, drift, and cost.
+
+Models are trained as ``boiler train`` trains (``training_data/corpora.txt``, own pages weighted) in
+five folds grouped by site, so a site's pages are only ever labeled by a model that never saw the
+site. For each held-out page:
+
+* **none**: labeled alone (no template);
+* **others**: with a template learned, without labels, from all the site's other pages;
+* **k pages** (sites with more than 20 pages): with a template learned from k random other pages of
+  the site, k in 1, 2, 5, 10, 20;
+* **drift** (msv-big9, which holds each site in 2005, 2009, 2013 and 2017): with a template learned
+  from the site's pages of each crawl year (the same year: its other pages).
+
+Scores are the text-track F1 of FORMATS.md per site; the figures are averages over the sites with
+at least 5 pages. "Recurring chrome" counts the chrome lines that occur on at least 3 other pages of
+their site, and how many of them are labeled chrome.
+
+Cost: ``boiler clean`` over every page of the corpora (JSONL on disk, one process) with and without
+``--learn-templates``, wall time of each.
+
+    python bench/templates.py [--folds 5] [--json bench/results/templates.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from boiler.evaluate import page_counts, score_pages
+from boiler.formats import record_from_page
+from boiler.templates import learn_template, line_key
+from boiler.training import DEFAULT_CORPUS_LIST, corpus_list, fold_models, load_corpus, own_page_weights, site_templates
+
+ROOT = Path(__file__).resolve().parent.parent
+MIN_PAGES = 5
+CURVE = (1, 2, 5, 10, 20)
+RECUR_OTHERS = 3
+
+
+def year_of(page) -> str | None:
+    """msv-big9's crawl year, from the page id (``big5-05`` is 2005)."""
+    for yy in ("05", "09", "13", "17"):
+        if f"big5-{yy}" in (page.id or ""):
+            return "20" + yy
+    return None
+
+
+def site_f1(pages, preds) -> dict[str, float]:
+    by = defaultdict(list)
+    for p, pred in zip(pages, preds):
+        by[p.site].append(page_counts(p.lines, p.labels, pred))
+    return {s: score_pages(c).f1 for s, c in by.items()}
+
+
+def summary(f1: dict[str, float], sites: list[str]) -> float:
+    return float(np.mean([f1[s] for s in sites])) if sites else float("nan")
+
+
+def corpus_pass_seconds(pages, learn: bool) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "pages.jsonl.gz"
+        with gzip.open(src, "wt", encoding="utf-8") as f:
+            for p in pages:
+                rec = record_from_page(p)
+                rec.pop("labels", None)
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        cmd = [sys.executable, "-m", "boiler", "clean", str(src), "-o", str(Path(tmp) / "out.jsonl"), "--format", "jsonl"]
+        if learn:
+            cmd.append("--learn-templates")
+        started = time.perf_counter()
+        subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
+        return time.perf_counter() - started
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--params", default="{}", help="JSON of LineClassifier parameters")
+    ap.add_argument("--no-cost", action="store_true", help="skip the corpus-pass timing")
+    ap.add_argument("--json", type=Path, help="write the results here")
+    args = ap.parse_args()
+
+    corpus = load_corpus(corpus_list(ROOT / DEFAULT_CORPUS_LIST))
+    pages = corpus.pages
+    rng = random.Random(args.seed)
+    started = time.time()
+    pred_none: list = [None] * len(pages)
+    pred_all: list = [None] * len(pages)
+    curve_pred: dict[int, dict[int, list]] = {k: {} for k in CURVE}
+    drift_pred: dict[tuple[int, str], list] = {}
+    by_site: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(pages):
+        if p.site:
+            by_site[p.site].append(i)
+    big = {s for s, idx in by_site.items() if len(idx) > max(CURVE)}
+    for k, (model, te) in enumerate(fold_models(corpus, args.folds, args.seed, json.loads(args.params),
+                                                own_page_weights(pages))):
+        test = [pages[i] for i in te]
+        lines = [p.lines for p in test]
+        for i, pred in zip(te, model.predict_pages(lines)):
+            pred_none[i] = pred
+        for i, pred in zip(te, model.predict_pages(lines, site_templates(test))):
+            pred_all[i] = pred
+        # F1 against the number of pages the template saw
+        for n in CURVE:
+            rows, tpls = [], []
+            for i in te:
+                if pages[i].site in big:
+                    others = [j for j in by_site[pages[i].site] if j != i]
+                    seen = rng.sample(others, n)
+                    rows.append(i)
+                    tpls.append(learn_template([pages[j].lines for j in seen], pages[i].site))
+            for i, pred in zip(rows, model.predict_pages([pages[i].lines for i in rows], tpls)):
+                curve_pred[n][i] = pred
+        # drift: templates of each crawl year
+        rows, tpls, keys = [], [], []
+        for i in te:
+            y = year_of(pages[i])
+            if y is None:
+                continue
+            for ty in ("2005", "2009", "2013", "2017"):
+                src = [j for j in by_site[pages[i].site] if year_of(pages[j]) == ty and j != i]
+                rows.append(i)
+                keys.append((i, ty))
+                tpls.append(learn_template([pages[j].lines for j in src], pages[i].site))
+        for key, pred in zip(keys, model.predict_pages([pages[i].lines for i in rows], tpls)):
+            drift_pred[key] = pred
+        print(f"fold {k + 1}/{args.folds} done at {time.time() - started:.0f} s", file=sys.stderr, flush=True)
+
+    multi = sorted(s for s, idx in by_site.items() if len(idx) >= MIN_PAGES)
+    f_none, f_all = site_f1(pages, pred_none), site_f1(pages, pred_all)
+    none, alls = summary(f_none, multi), summary(f_all, multi)
+    per_set = {}
+    for name in sorted(set(corpus.sets)):
+        sites = sorted({pages[i].site for i, s in enumerate(corpus.sets) if s == name and pages[i].site in multi})
+        if sites:
+            per_set[name] = {"sites": len(sites), "none": summary(f_none, sites), "template": summary(f_all, sites)}
+    # recurring chrome lines
+    tpls = site_templates(pages)
+    total = chrome = 0
+    for p, pred, t in zip(pages, pred_all, tpls):
+        if t is None:
+            continue
+        for line, lab, pr in zip(p.lines, p.labels, pred):
+            if lab == "-" and t.line_pages(line_key(line)) - 1 >= RECUR_OTHERS:
+                total += 1
+                chrome += pr is False
+    # curve
+    curve = {}
+    for n in CURVE:
+        idx = sorted(curve_pred[n])
+        f = site_f1([pages[i] for i in idx], [curve_pred[n][i] for i in idx])
+        sites = sorted(f)
+        alone = site_f1([pages[i] for i in idx], [pred_none[i] for i in idx])
+        curve[n] = {"sites": len(sites), "template": summary(f, sites), "none": summary(alone, sites)}
+    # drift
+    drift: dict[str, dict[str, float]] = {}
+    msv = [i for i in range(len(pages)) if year_of(pages[i])]
+    msv_sites = sorted({pages[i].site for i in msv})
+    for y in ("2005", "2009", "2013", "2017"):
+        rows = [i for i in msv if year_of(pages[i]) == y]
+        base = site_f1([pages[i] for i in rows], [pred_none[i] for i in rows])
+        drift[y] = {"none": summary(base, msv_sites)}
+        for ty in ("2005", "2009", "2013", "2017"):
+            f = site_f1([pages[i] for i in rows], [drift_pred[(i, ty)] for i in rows])
+            drift[y][ty] = summary(f, msv_sites)
+
+    print(f"sites with at least {MIN_PAGES} pages: {len(multi)}")
+    print(f"  mean site F1 without template {none:.4f}, with a template of the site's other pages {alls:.4f}; "
+          f"error {1 - none:.4f} -> {1 - alls:.4f} ({(1 - alls) / max(1 - none, 1e-9):.0%} of before)")
+    for name, r in per_set.items():
+        print(f"  {name:16s} {r['sites']:4d} sites  {r['none']:.4f} -> {r['template']:.4f}")
+    print(f"recurring chrome (on >= {RECUR_OTHERS} other pages) labeled chrome: {chrome}/{total} = {chrome / max(total, 1):.4%}")
+    print("F1 against pages the template saw (sites with more than 20 pages):")
+    for n, r in curve.items():
+        print(f"  {n:2d} pages: {r['template']:.4f}  (none {r['none']:.4f}, {r['sites']} sites)")
+    print("drift (msv-big9, rows: year labeled, columns: year the template was learned on):")
+    print("         none   2005   2009   2013   2017")
+    for y, r in drift.items():
+        print(f"  {y}  {r['none']:.4f} " + " ".join(f"{r[ty]:.4f}" for ty in ("2005", "2009", "2013", "2017")))
+    out = {"folds": args.folds, "seed": args.seed, "min_pages": MIN_PAGES, "sites": len(multi),
+           "f1_none": none, "f1_template": alls, "error_ratio": (1 - alls) / max(1 - none, 1e-9),
+           "per_set": per_set, "per_site": {s: {"pages": len(by_site[s]), "none": f_none[s], "template": f_all[s]} for s in multi},
+           "recurring_chrome": {"lines": total, "labeled_chrome": chrome}, "curve": curve, "drift": drift,
+           "train_and_label_seconds": round(time.time() - started)}
+    if not args.no_cost:
+        plain = corpus_pass_seconds(pages, learn=False)
+        learned = corpus_pass_seconds(pages, learn=True)
+        out["corpus_pass_seconds"] = {"plain": round(plain, 1), "learn_templates": round(learned, 1),
+                                      "added": round(learned / plain - 1, 3)}
+        print(f"corpus pass over {len(pages)} pages: {plain:.1f} s plain, {learned:.1f} s with --learn-templates "
+              f"(+{learned / plain - 1:.0%})")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(out, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
