@@ -255,11 +255,13 @@ class SiteTemplate:
         c = self.lines.get(key)
         return c.pages if c is not None else 0
 
-    def regions(self, min_share: float = 0.6) -> tuple[list[tuple[str, KeyCount]], list[tuple[str, KeyCount]]]:
-        """Lines that open chrome regions (after the body on at least ``min_share`` of their pages) and
-        lines that close them (before the body), most frequent first."""
-        after = [(k, c) for k, c in self.lines.items() if c.pages >= ANCHOR_MIN_PAGES and c.after >= min_share * c.pages]
-        before = [(k, c) for k, c in self.lines.items() if c.pages >= ANCHOR_MIN_PAGES and c.before >= min_share * c.pages]
+    def regions(self, min_share: float = 0.5) -> tuple[list[tuple[str, KeyCount]], list[tuple[str, KeyCount]]]:
+        """Lines that open chrome regions (after the body on at least ``min_share`` of the site's pages)
+        and lines that close them (before the body), most frequent first: the strong anchors of
+        :func:`template_features`."""
+        need = max(ANCHOR_MIN_PAGES, min_share * self.n_pages)
+        after = [(k, c) for k, c in self.lines.items() if c.after >= need]
+        before = [(k, c) for k, c in self.lines.items() if c.before >= need]
         order = lambda kc: (-kc[1].pages, kc[0])  # noqa: E731
         return sorted(after, key=order), sorted(before, key=order)
 

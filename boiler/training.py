@@ -137,11 +137,32 @@ def site_templates(pages: Sequence[Page]) -> list[SiteTemplate | None]:
     return out
 
 
-def fit_model(pages: Sequence[Page], page_weight: Sequence[float] | None = None, **params) -> LineClassifier:
+#: In training, every this-many-th page of a site with a template is shown without it, so the model
+#: learns both regimes: a page of a site with a template, and the same kind of page alone (a new
+#: site), where it must do as well as a model that never saw templates.
+TEMPLATE_DROPOUT_EVERY = 2
+
+
+def training_templates(pages: Sequence[Page], dropout_every: int = TEMPLATE_DROPOUT_EVERY) -> list[SiteTemplate | None]:
+    """:func:`site_templates`, with every ``dropout_every``-th page of each site (in input order) left
+    without its template (the template still counts that page, as another page of the site)."""
+    out = site_templates(pages)
+    seen: dict[str, int] = defaultdict(int)
+    for i, (p, t) in enumerate(zip(pages, out)):
+        if t is not None:
+            seen[p.site] += 1
+            if dropout_every and seen[p.site] % dropout_every == 0:
+                out[i] = None
+    return out
+
+
+def fit_model(pages: Sequence[Page], page_weight: Sequence[float] | None = None,
+              template_dropout_every: int = TEMPLATE_DROPOUT_EVERY, **params) -> LineClassifier:
     """A :class:`LineClassifier` fitted on labeled pages, grouped by site, with leave-one-page-out
-    templates of every site with several pages."""
+    templates of every site with several pages (some pages shown without, see TEMPLATE_DROPOUT_EVERY;
+    0: none)."""
     model = LineClassifier(**params)
-    templates = site_templates(pages) if model.uses_templates else None
+    templates = training_templates(pages, template_dropout_every) if model.uses_templates else None
     return model.fit([p.lines for p in pages], [p.labels for p in pages], page_groups(pages), page_weight, templates)
 
 

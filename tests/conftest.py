@@ -38,10 +38,12 @@ def own_pages():
 
 @pytest.fixture(scope="session")
 def small_model(own_pages):
-    """A quickly trained model on our own pages only (seconds): for API, CLI and I/O tests."""
+    """A quickly trained model on our own pages only (seconds): for API, CLI and I/O tests. Every page of
+    a site with several pages is shown its site template (no dropout), so that this small model learns
+    to use templates, and the template tests have something to see."""
     from boiler.training import fit_model
 
-    return fit_model(own_pages.pages, n_folds=2, stage1_iter=30, stage2_iter=20)
+    return fit_model(own_pages.pages, template_dropout_every=0, n_folds=2, stage1_iter=30, stage2_iter=20)
 
 
 @pytest.fixture(scope="session")

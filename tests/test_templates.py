@@ -223,3 +223,56 @@ def test_region_enum_values_are_stable():
     # the JSON stores counts per region by name; the enum's order must not change silently
     assert [r.name for r in Region] == ["UNKNOWN", "BEFORE", "INSIDE", "AFTER"]
     assert isinstance(SiteTemplate("x").span_cover, np.ndarray)
+
+
+# -- the reference outlets: a Dawn-like daily and an Asia-Plus-like agency (our own pages) ----------
+
+REFERENCE_OUTLETS = ("dawnlike", "asialike")
+
+
+def _reference_pages(own_pages, outlet):
+    return [p for p in own_pages.pages if p.site and p.site.startswith(outlet)]
+
+
+def _chrome_after_body(page, pred):
+    """(line, predicted) for the gold chrome lines after the page's last body line: the editorial list
+    of the Dawn-like pages, the link footer of the Asia-Plus-like ones."""
+    last = max(i for i, lab in enumerate(page.labels) if lab == "+")
+    return [(page.lines[i], pred[i]) for i in range(last + 1, len(page.lines)) if page.labels[i] == "-"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("outlet", REFERENCE_OUTLETS)
+def test_template_of_other_pages_catches_the_chrome_region_of_an_unseen_outlet(own_pages, outlet):
+    """Trained without the outlet, a model given a template of the outlet's other pages (no labels)
+    labels every line of the left-out page's editorial list or link footer chrome, teasers included."""
+    from conftest import shared_or_skip
+
+    from boiler.training import fit_model, load_corpus
+
+    paths = [str(shared_or_skip("data", name, "lines.jsonl.gz")) for name in ("msv-big9", "cleanportaleval")]
+    shared = load_corpus(paths).pages
+    train = shared + [p for p in own_pages.pages if not (p.site or "").startswith(REFERENCE_OUTLETS)]
+    weights = [1.0] * len(shared) + [10.0] * (len(train) - len(shared))
+    model = fit_model(train, weights, n_folds=3, stage1_iter=100, stage2_iter=60)
+    pages = _reference_pages(own_pages, outlet)
+    assert len(pages) >= 8
+    missed = []
+    for k, page in enumerate(pages):
+        others = [p.lines for j, p in enumerate(pages) if j != k]
+        tpl = learn_template(others, page.site)
+        pred = model.predict_pages([page.lines], [tpl])[0]
+        region = _chrome_after_body(page, pred)
+        assert len(region) >= 5
+        missed += [(page.id, line[:60]) for line, p in region if p is not False]
+    assert not missed, missed
+
+
+@pytest.mark.parametrize("outlet", REFERENCE_OUTLETS)
+def test_default_model_with_a_template_catches_the_chrome_region(default_labeler, own_pages, outlet):
+    pages = _reference_pages(own_pages, outlet)
+    for k, page in enumerate(pages):
+        tpl = learn_template([p.lines for j, p in enumerate(pages) if j != k], page.site)
+        results = default_labeler.label(page.lines, template=tpl, reasons=False)
+        region = _chrome_after_body(page, [r.is_body for r in results])
+        assert region and all(p is False for _, p in region), (page.id, [line for line, p in region if p])
