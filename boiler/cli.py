@@ -633,6 +633,62 @@ def report(
     batch.finish("reported")
 
 
+@app.command()
+def align(
+    page: str = typer.Argument(None, help="The page: an .html/.htm file (HTML), or any other file (its text lines)."),
+    gold: str = typer.Argument(None, help="The page's gold main text: a plain-text file, one paragraph a line."),
+    pages: str = typer.Option(None, "--pages", help="A pages JSONL (html and gold per record, FORMATS.md §1) "
+                                                    "to align record by record, instead of PAGE GOLD."),
+    output: str = typer.Option(None, "--output", "-o",
+                               help="Output file (default stdout): .lines.txt for one page, labeled-lines JSONL "
+                                    "for --pages (.gz or .zst compresses); written to a temporary name and renamed."),
+    html: bool = typer.Option(None, "--html/--text", help="Read PAGE as HTML (or as text); default by its name."),
+    progress: bool = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr (default: when it is a terminal)."),
+) -> None:
+    """Label a page's lines from its gold text: a line is body when at least half of its words align with the gold."""
+    from .align import align_files, align_records
+    from .formats import atomic_output, write_jsonl
+
+    if pages is not None and (page is not None or gold is not None):
+        raise _fail("give either PAGE GOLD or --pages FILE, not both", EXIT_INPUT)
+    if pages is None:
+        if page is None or gold is None:
+            raise _fail("give PAGE and GOLD (or --pages FILE)", EXIT_INPUT)
+        try:
+            labeled = align_files(page, gold, is_html=html)
+        except InputError as exc:
+            raise _fail(str(exc), EXIT_INPUT) from None
+        with atomic_output(output) as out:
+            out.write(format_lines_txt(labeled))
+        return
+    if pages != "-" and not Path(pages).is_file():
+        raise _fail(f"{pages}: no such file", EXIT_INPUT)
+    console = _err()
+    counts = {"read": 0, "failed": 0}
+    show = sys.stderr.isatty() if progress is None else progress
+
+    def records():
+        for item in align_records(read_inputs([pages])):
+            counts["read"] += 1
+            if isinstance(item, Failure):
+                counts["failed"] += 1
+                _skipped(console, item)
+            else:
+                yield item
+            bar.update(task, completed=counts["read"], failed=counts["failed"])
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(), console=console,
+                  transient=True, disable=not show) as bar, atomic_output(output) as out:
+        task = bar.add_task("aligning", total=None, failed=0)
+        written = write_jsonl(records(), out)
+    if counts["read"] == 0:
+        raise _fail("no pages in the input", EXIT_INPUT)
+    console.print(f"{counts['read']} read, {written} written, {counts['failed']} failed", highlight=False)
+    if counts["failed"]:
+        raise typer.Exit(EXIT_FAILED_RECORDS)
+
+
 # -- site templates ---------------------------------------------------------------------------
 
 _STORE_HELP = "Folder of site templates (default: the shipped store, models/templates)."
