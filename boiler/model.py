@@ -469,12 +469,17 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
 
     def cuts(self, scores: Scores) -> np.ndarray:
         """The probability each scored row must reach to be body: the threshold, lowered on a page whose
-        best line is below it to ``relative_threshold`` of that best (if the best reaches RELATIVE_MIN_BEST)."""
+        best line is below it to ``relative_threshold`` of that best (if the best reaches RELATIVE_MIN_BEST,
+        and so does the best line's own stage-1 score: a page of menu words that its neighbours lift a
+        little keeps nothing)."""
         page = scores.batch.page_index
-        best = np.zeros(len(scores.batch.page_start) - 1, dtype=np.float32)
+        n_pages = len(scores.batch.page_start) - 1
+        best = np.zeros(n_pages, dtype=np.float32)
         np.maximum.at(best, page, scores.p2)
-        cut = np.where(best >= RELATIVE_MIN_BEST, np.minimum(self.threshold, self.relative_threshold * best),
-                       self.threshold)
+        best_own = np.zeros(n_pages, dtype=np.float32)
+        np.maximum.at(best_own, page, scores.p1)
+        relative = (best >= RELATIVE_MIN_BEST) & (best_own >= RELATIVE_MIN_BEST)
+        cut = np.where(relative, np.minimum(self.threshold, self.relative_threshold * best), self.threshold)
         return cut[page]
 
     def decide(self, scores: Scores) -> np.ndarray:
