@@ -93,6 +93,7 @@ TEMPLATE_FEATURES: tuple[F.Feature, ...] = (
     F.Feature("tpl_after_end", "site template", "share of the site's pages on which a line at or above it comes after the body (the strongest)"),
     F.Feature("tpl_before_start", "site template", "share of the site's pages on which a line at or below it comes before the body (the strongest)"),
     F.Feature("tpl_span", "site template", "share of the site's pages whose body covers this part of the page"),
+    F.Feature("tpl_fit", "site template", "share of the page's lines found on the site's other pages (how well the template fits)"),
 )
 _T = {f.name: j for j, f in enumerate(TEMPLATE_FEATURES)}
 
@@ -247,12 +248,29 @@ class SiteTemplate:
     lines: dict[str, KeyCount] = field(default_factory=dict)
     shapes: dict[str, KeyCount] = field(default_factory=dict)
     span_cover: np.ndarray = field(default_factory=lambda: np.zeros(SPAN_BINS, dtype=np.int64))
-    once: list[str] = field(default_factory=list)  # hashes of lines seen on one page only
+    once: list[str] = field(default_factory=list)  # lines seen on one page only: hash and region digit
     page_hashes: list[str] = field(default_factory=list)
+    _once_index: dict[str, Region] | None = field(default=None, repr=False, compare=False)
 
     # -- reading --------------------------------------------------------------------------
-    def line_pages(self, key: str) -> int:
+    def once_index(self) -> dict[str, Region]:
+        """Hash of each line seen on one page only, to the region it sat in (built on first use)."""
+        if self._once_index is None:
+            self._once_index = {e[:8]: _region_of_digit(e[8:]) for e in self.once}
+        return self._once_index
+
+    def line_count(self, key: str) -> KeyCount | None:
+        """The counts of a line: kept by name, or seen on one page only (kept as a hash)."""
         c = self.lines.get(key)
+        if c is None and self.once:
+            region = self.once_index().get(_hash(key, 4))
+            if region is not None:
+                c = KeyCount()
+                c.add(region)
+        return c
+
+    def line_pages(self, key: str) -> int:
+        c = self.line_count(key)
         return c.pages if c is not None else 0
 
     def regions(self, min_share: float = 0.5) -> tuple[list[tuple[str, KeyCount]], list[tuple[str, KeyCount]]]:
@@ -275,8 +293,8 @@ class SiteTemplate:
         return float(covered[0] / SPAN_BINS), float((covered[-1] + 1) / SPAN_BINS)
 
     # -- learning -------------------------------------------------------------------------
-    def _add_profile(self, prof: PageProfile, rows: Sequence[str], once: set[str]) -> None:
-        """Count one more page (``once``: hashes of lines an earlier learning saw on one page)."""
+    def _add_profile(self, prof: PageProfile, rows: Sequence[str], once: dict[str, Region]) -> None:
+        """Count one more page (``once``: lines an earlier learning saw on one page, by hash)."""
         for table, regions, seq in ((self.lines, prof.regions(False), prof.keys),
                                     (self.shapes, prof.regions(True), prof.shapes)):
             examples = dict(zip(seq, rows))
@@ -284,8 +302,10 @@ class SiteTemplate:
                 c = table.get(k)
                 if c is None:
                     c = table[k] = KeyCount(example=examples.get(k, ""))
-                    if table is self.lines and once and _hash(k, 4) in once:
-                        c.pages = 1  # seen on one earlier page, where it sat is not known
+                    if table is self.lines and once:
+                        earlier = once.get(_hash(k, 4))
+                        if earlier is not None:  # seen on one earlier page
+                            c.add(earlier)
                 c.add(region)
         self.span_cover += prof.span_bins()
         self.n_pages += 1
@@ -293,11 +313,12 @@ class SiteTemplate:
     def _prune(self) -> None:
         """Keep what recurs (capped); lines seen once become hashes, so later pages still count them."""
         once = [k for k, c in self.lines.items() if c.pages < RECUR_MIN_PAGES]
-        for k in once:
-            del self.lines[k]
+        removed = {k: self.lines.pop(k) for k in once}
         kept = {_hash(k, 4) for k in self.lines}  # a hash that became a counted line leaves the list
-        self.once = [h for h in self.once if h not in kept] + [_hash(k, 4) for k in once]
+        self.once = [e for e in self.once if e[:8] not in kept] + \
+            [_hash(k, 4) + str(int(_sole_region(removed[k]))) for k in once]
         self.once = self.once[-MAX_ONCE:]
+        self._once_index = None
         for k in [k for k, c in self.shapes.items() if c.pages < RECUR_MIN_PAGES]:
             del self.shapes[k]
         for table in (self.lines, self.shapes):
@@ -315,9 +336,8 @@ def _recurring_counts(profiles: Sequence[PageProfile], base: SiteTemplate | None
     for prof in profiles:
         counts.update(set(prof.keys))
     if base is not None:
-        once = set(base.once)
         for key in counts:
-            counts[key] += base.line_pages(key) or (1 if _hash(key, 4) in once else 0)
+            counts[key] += base.line_pages(key)
     return counts
 
 
@@ -344,7 +364,7 @@ def learn_template(pages: Iterable[Sequence[str]], site: str, labels: Sequence[S
         profiles.append(prof)
         kept.append(k)
     counts = _recurring_counts(profiles, base)
-    once = set(tpl.once)
+    once = dict(tpl.once_index())
     for prof, k in zip(profiles, kept):
         rows = _nonblank(pages[k])
         if labels[k] is not None:
@@ -359,14 +379,29 @@ def learn_template(pages: Iterable[Sequence[str]], site: str, labels: Sequence[S
     return tpl
 
 
+def _sole_region(c: KeyCount) -> Region:
+    """The region of a line counted on one page."""
+    if c.before:
+        return Region.BEFORE
+    if c.inside:
+        return Region.INSIDE
+    if c.after:
+        return Region.AFTER
+    return Region.UNKNOWN
+
+
+def _region_of_digit(digit: str) -> Region:
+    return Region(int(digit)) if digit in ("0", "1", "2", "3") else Region.UNKNOWN
+
+
 def _copy(t: SiteTemplate) -> SiteTemplate:
     return template_from_json(template_to_json(t), f"template of {t.site}")
 
 
-def own_profile(lines: Sequence[str], tpl: SiteTemplate) -> PageProfile | None:
+def own_profile(lines: Sequence[str], tpl: SiteTemplate, prof: PageProfile | None = None) -> PageProfile | None:
     """The page's contribution to ``tpl`` if the template has seen it (else None), recomputed as
-    :func:`learn_template` computed it."""
-    prof = profile_page(lines)
+    :func:`learn_template` computed it (``prof``: the page's :func:`profile_page`, if already made)."""
+    prof = prof if prof is not None else profile_page(lines)
     if prof.fingerprint not in set(tpl.page_hashes):
         return None
     rows = _nonblank(lines)
@@ -384,10 +419,11 @@ def _anchor(c: KeyCount, others: int) -> tuple[float, float]:
     return min(c.after / others, 1.0), min(c.before / others, 1.0)
 
 
-def _page_template_features(rows: Sequence[str], rel_pos: np.ndarray, tpl: SiteTemplate,
+def _page_template_features(prof: PageProfile, rel_pos: np.ndarray, tpl: SiteTemplate,
                             own: PageProfile | None) -> np.ndarray:
-    """Template features of one page's non-blank lines."""
-    n = len(rows)
+    """Template features of one page's non-blank lines (``prof``: the page's profile; ``own``: the same
+    with its body span, when the template has seen the page and must leave it out)."""
+    n = len(prof.keys)
     out = np.zeros((n, len(TEMPLATE_FEATURES)), dtype=np.float32)
     others = tpl.n_pages - (1 if own is not None else 0)
     if others < 1 or n == 0:
@@ -398,7 +434,7 @@ def _page_template_features(rows: Sequence[str], rel_pos: np.ndarray, tpl: SiteT
     def counts(table: dict[str, KeyCount], key: str | None, mine: dict[str, Region]) -> KeyCount | None:
         if key is None:
             return None
-        c = table.get(key)
+        c = tpl.line_count(key) if table is tpl.lines else table.get(key)
         if c is None:
             return None
         region = mine.get(key)
@@ -410,8 +446,7 @@ def _page_template_features(rows: Sequence[str], rel_pos: np.ndarray, tpl: SiteT
 
     end = np.zeros(n, dtype=np.float32)
     start = np.zeros(n, dtype=np.float32)
-    for r, line in enumerate(rows):
-        key = line_key(line)
+    for r, (key, shape) in enumerate(zip(prof.keys, prof.shapes)):
         lc = counts(tpl.lines, key, own_lines)
         share = 0.0
         if lc is not None:
@@ -421,7 +456,7 @@ def _page_template_features(rows: Sequence[str], rel_pos: np.ndarray, tpl: SiteT
             out[r, _T["tpl_line_inside"]] = lc.inside / lc.pages
             if lc.pages >= ANCHOR_MIN_PAGES:
                 end[r], start[r] = _anchor(lc, others)
-        sc = counts(tpl.shapes, shape_key(line), own_shapes)
+        sc = counts(tpl.shapes, shape, own_shapes)
         if sc is not None:
             out[r, _T["tpl_shape_share"]] = max(share, min(sc.pages / others, 1.0))
             if sc.pages >= ANCHOR_MIN_PAGES:
@@ -430,6 +465,7 @@ def _page_template_features(rows: Sequence[str], rel_pos: np.ndarray, tpl: SiteT
         else:
             out[r, _T["tpl_shape_share"]] = share
     out[:, _T["tpl_pages"]] = math.log1p(others)
+    out[:, _T["tpl_fit"]] = float(np.mean(out[:, _T["tpl_line_pages"]] > 0))
     out[:, _T["tpl_after_end"]] = np.maximum.accumulate(end)
     out[:, _T["tpl_before_start"]] = np.maximum.accumulate(start[::-1])[::-1]
     cover = tpl.span_cover - (own.span_bins() if own is not None else 0)
@@ -450,8 +486,9 @@ def template_features(batch: F.LineBatch, pages: Sequence[Sequence[str]],
         if tpl is None or tpl.n_pages == 0:
             continue
         a, b = int(batch.page_start[p]), int(batch.page_start[p + 1])
-        own = own_profile(pages[p], tpl) if tpl.page_hashes else None
-        out[a:b] = _page_template_features(batch.texts[a:b], char_pos[a:b], tpl, own)
+        prof = profile_page(pages[p])
+        own = own_profile(pages[p], tpl, prof) if tpl.page_hashes else None
+        out[a:b] = _page_template_features(prof, char_pos[a:b], tpl, own)
     return out
 
 

@@ -276,3 +276,24 @@ def test_default_model_with_a_template_catches_the_chrome_region(default_labeler
         results = default_labeler.label(page.lines, template=tpl, reasons=False)
         region = _chrome_after_body(page, [r.is_body for r in results])
         assert region and all(p is False for _, p in region), (page.id, [line for line, p in region if p])
+
+
+def test_lines_seen_on_one_page_still_count_for_a_page_the_template_has_not_seen():
+    t = learn_template(PAGES[1:3], "gazette.example")  # the teaser of page 1 is on one page only
+    line = TEASERS[1]
+    assert line_key(line) not in t.lines and t.line_pages(line_key(line)) == 1
+    assert t.line_count(line_key(line)).after == 1  # and where it sat is kept with its hash
+    _, X = features_of([PAGES[1][:6] + [line]], [learn_template(PAGES[2:4], "gazette.example")])
+    assert X[-1, COL["tpl_line_pages"]] == 0
+    _, X = features_of([PAGES[3][:6] + [line]], [t])
+    assert X[-1, COL["tpl_line_pages"]] == pytest.approx(np.log1p(1))
+    # a template that has seen the page: its own one-page lines are left out
+    _, X = features_of([PAGES[1]], [t])
+    assert X[rows_of(PAGES[1]).index(line), COL["tpl_line_pages"]] == 0
+
+
+def test_fit_says_how_much_of_the_page_the_template_knows():
+    t = learn_template(PAGES[1:], "gazette.example")
+    _, X = features_of([PAGES[0], ["An unrelated page", "with nothing in common"]], [t, t])
+    fit = X[:, COL["tpl_fit"]]
+    assert 0 < fit[0] < 1 and fit[-1] == 0
