@@ -98,7 +98,6 @@ TEMPLATE_FEATURES: tuple[F.Feature, ...] = (
 _T = {f.name: j for j, f in enumerate(TEMPLATE_FEATURES)}
 
 _DIGIT_RUN = re.compile(r"\d+")
-_SPACES = re.compile(r"\s+")
 
 
 # -- keys -------------------------------------------------------------------------------------
@@ -111,12 +110,12 @@ def line_key(line: str) -> str:
 def shape_key(line: str) -> str | None:
     """A line with its dates and times masked and number runs folded, or None for a line without
     digits (whose shape is its line key)."""
-    if not any(c.isdigit() for c in line):
+    if _DIGIT_RUN.search(line) is None:
         return None
     masked = F.DATE_PATTERN.sub(" <date> ", line)
     masked = F.TIME_PATTERN.sub(" <time> ", masked)
     masked = _DIGIT_RUN.sub("0", masked.lower())
-    return _SPACES.sub(" ", masked).strip()
+    return " ".join(masked.split())
 
 
 def _hash(text: str, size: int = 8) -> str:
