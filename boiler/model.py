@@ -65,7 +65,7 @@ STAGE2_OWN: tuple[str, ...] = (
 #: Template features repeated for the neighbours in the stage-1 window.
 TEMPLATE_CONTEXT: tuple[str, ...] = ("tpl_line_share", "tpl_shape_share")
 #: Template features stage 2 sees beside the probabilities.
-TEMPLATE_STAGE2: tuple[str, ...] = ("tpl_pages", "tpl_line_share", "tpl_after_end", "tpl_before_start", "tpl_span", "tpl_fit")
+TEMPLATE_STAGE2: tuple[str, ...] = ("tpl_pages", "tpl_line_share", "tpl_after_end", "tpl_before_start", "tpl_span")
 #: Half-widths of the centred windows whose mean template line share stage 2 sees.
 TEMPLATE_WINDOWS: tuple[int, ...] = (2, 5)
 _TPL = {f.name: j for j, f in enumerate(TEMPLATE_FEATURES)}

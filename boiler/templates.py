@@ -93,7 +93,6 @@ TEMPLATE_FEATURES: tuple[F.Feature, ...] = (
     F.Feature("tpl_after_end", "site template", "share of the site's pages on which a line at or above it comes after the body (the strongest)"),
     F.Feature("tpl_before_start", "site template", "share of the site's pages on which a line at or below it comes before the body (the strongest)"),
     F.Feature("tpl_span", "site template", "share of the site's pages whose body covers this part of the page"),
-    F.Feature("tpl_fit", "site template", "share of the page's lines found on the site's other pages (how well the template fits)"),
 )
 _T = {f.name: j for j, f in enumerate(TEMPLATE_FEATURES)}
 
@@ -464,7 +463,6 @@ def _page_template_features(prof: PageProfile, rel_pos: np.ndarray, tpl: SiteTem
         else:
             out[r, _T["tpl_shape_share"]] = share
     out[:, _T["tpl_pages"]] = math.log1p(others)
-    out[:, _T["tpl_fit"]] = float(np.mean(out[:, _T["tpl_line_pages"]] > 0))
     out[:, _T["tpl_after_end"]] = np.maximum.accumulate(end)
     out[:, _T["tpl_before_start"]] = np.maximum.accumulate(start[::-1])[::-1]
     cover = tpl.span_cover - (own.span_bins() if own is not None else 0)

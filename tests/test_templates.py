@@ -290,10 +290,3 @@ def test_lines_seen_on_one_page_still_count_for_a_page_the_template_has_not_seen
     # a template that has seen the page: its own one-page lines are left out
     _, X = features_of([PAGES[1]], [t])
     assert X[rows_of(PAGES[1]).index(line), COL["tpl_line_pages"]] == 0
-
-
-def test_fit_says_how_much_of_the_page_the_template_knows():
-    t = learn_template(PAGES[1:], "gazette.example")
-    _, X = features_of([PAGES[0], ["An unrelated page", "with nothing in common"]], [t, t])
-    fit = X[:, COL["tpl_fit"]]
-    assert 0 < fit[0] < 1 and fit[-1] == 0
