@@ -19,8 +19,9 @@ itself: that is how training computes the features leave-one-page-out, and why a
 learn from a batch and then label the same batch.
 
 Templates are human-readable JSON (:func:`template_to_json`), kept small (recurring lines only,
-capped; lines seen once are kept as short hashes so that learning from more pages later still counts
-them), and stored one file per site by :class:`TemplateStore`.
+capped; a line seen on one page only is kept as a short hash with the number of its region, so that
+learning from more pages later still counts it, and a page the template has not seen still finds it),
+and stored one file per site by :class:`TemplateStore`.
 """
 
 from __future__ import annotations

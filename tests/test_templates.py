@@ -220,8 +220,8 @@ def test_fingerprint_ignores_blank_lines_and_spacing():
 
 
 def test_region_enum_values_are_stable():
-    # the JSON stores counts per region by name; the enum's order must not change silently
-    assert [r.name for r in Region] == ["UNKNOWN", "BEFORE", "INSIDE", "AFTER"]
+    # the JSON keeps the region of a line seen once as the enum's number: the numbers must not change
+    assert [(r.name, r.value) for r in Region] == [("UNKNOWN", 0), ("BEFORE", 1), ("INSIDE", 2), ("AFTER", 3)]
     assert isinstance(SiteTemplate("x").span_cover, np.ndarray)
 
 
