@@ -190,7 +190,10 @@ def _class_table() -> np.ndarray:
 
 def normalise_line(line: str) -> str:
     """Case, digits and spacing folded: the key under which repeated lines are counted."""
-    return " ".join(line.lower().translate(_DIGIT_FOLD).split())
+    low = line.lower()
+    if _DIGITS.search(low) is not None:  # most lines have no digit: skip the (slow) translate
+        low = low.translate(_DIGIT_FOLD)
+    return " ".join(low.split())
 
 
 def _token_words(text: str) -> list[str]:
