@@ -28,7 +28,7 @@ from sklearn.model_selection import GroupKFold
 
 from . import features as F
 from .forest import Forest, predict_body
-from .templates import TEMPLATE_FEATURES, SiteTemplate, template_features
+from .templates import MIN_TEMPLATE_FIT, TEMPLATE_FEATURES, SiteTemplate, template_features
 
 __all__ = ["WordEvidence", "LineClassifier", "EVIDENCE_FEATURES", "stage1_feature_names",
            "stage2_feature_names", "PROB_OFFSETS"]
@@ -344,13 +344,14 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         return bool(getattr(self, "templates", False))
 
     def template_matrix(self, batch: F.LineBatch, pages: Sequence[Sequence[str]],
-                        templates: Sequence[SiteTemplate | None] | None) -> np.ndarray | None:
-        """The template features of a batch (zeros for pages without one), or None for a model without them."""
+                        templates: Sequence[SiteTemplate | None] | None, min_fit: float = MIN_TEMPLATE_FIT) -> np.ndarray | None:
+        """The template features of a batch (zeros for pages without one, or whose template fits less than
+        ``min_fit`` of their lines), or None for a model without them."""
         if not self.uses_templates:
             return None
         if templates is None or not any(t is not None for t in templates):
             return np.zeros((batch.n_rows, len(TEMPLATE_FEATURES)), dtype=np.float32)
-        return template_features(batch, pages, templates)
+        return template_features(batch, pages, templates, min_fit)
 
     @staticmethod
     def stage1_matrix(batch: F.LineBatch, evidence: np.ndarray, tpl: np.ndarray | None = None) -> np.ndarray:
@@ -377,7 +378,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         has seen the page leaves it out of its counts (see :mod:`boiler.templates`).
         """
         batch = F.extract(pages)
-        tpl = self.template_matrix(batch, pages, site_templates)
+        tpl = self.template_matrix(batch, pages, site_templates, min_fit=0.0)
         y = np.array([labels[p][i] == "+" for p, i in zip(batch.page_index, batch.line_index)], dtype=np.int8)
         row_groups = np.asarray(groups, dtype=object)[batch.page_index]
         tokens = self.tokens(batch)

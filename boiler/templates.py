@@ -48,7 +48,7 @@ from .modelio import write_text_atomic
 __all__ = [
     "SiteTemplate", "KeyCount", "Region", "TemplateStore", "TEMPLATE_FEATURES",
     "learn_template", "template_features", "line_key", "shape_key", "page_fingerprint",
-    "estimate_body_span", "template_to_json", "template_from_json", "DEFAULT_TEMPLATE_DIR",
+    "estimate_body_span", "template_to_json", "template_from_json", "DEFAULT_TEMPLATE_DIR", "MIN_TEMPLATE_FIT",
 ]
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,10 @@ PARA_MIN_WORDS = 8
 BODY_RUN_GAP = 4
 #: A line is a region anchor only when the site's other pages hold it at least this often.
 ANCHOR_MIN_PAGES = 2
+#: Labeling, a template is used only when at least this share of the page's lines occur on the site's
+#: other pages: a template of another layout (the site redesigned since) fits a page badly and is
+#: worse than none (in training every template is used, so that the model learns from all of them).
+MIN_TEMPLATE_FIT = 0.3
 #: Bins of the relative position on a page, for the typical span of the body.
 SPAN_BINS = 20
 
@@ -473,10 +477,12 @@ def _page_template_features(prof: PageProfile, rel_pos: np.ndarray, tpl: SiteTem
 
 
 def template_features(batch: F.LineBatch, pages: Sequence[Sequence[str]],
-                      templates: Sequence[SiteTemplate | None]) -> np.ndarray:
+                      templates: Sequence[SiteTemplate | None], min_fit: float = 0.0) -> np.ndarray:
     """The :data:`TEMPLATE_FEATURES` of every row of ``batch`` (zeros for pages without a template).
 
-    A page the template has seen is taken out of its counts first (leave-one-page-out).
+    A page the template has seen is taken out of its counts first (leave-one-page-out). A page of
+    which less than ``min_fit`` of the lines occur on the template's other pages gets zeros (see
+    MIN_TEMPLATE_FIT).
     """
     out = np.zeros((batch.n_rows, len(TEMPLATE_FEATURES)), dtype=np.float32)
     char_pos = batch.X[:, F.FEATURE_NAMES.index("char_pos")]
@@ -486,7 +492,10 @@ def template_features(batch: F.LineBatch, pages: Sequence[Sequence[str]],
         a, b = int(batch.page_start[p]), int(batch.page_start[p + 1])
         prof = profile_page(pages[p])
         own = own_profile(pages[p], tpl, prof) if tpl.page_hashes else None
-        out[a:b] = _page_template_features(prof, char_pos[a:b], tpl, own)
+        feats = _page_template_features(prof, char_pos[a:b], tpl, own)
+        if min_fit > 0 and len(feats) and np.mean(feats[:, _T["tpl_line_pages"]] > 0) < min_fit:
+            continue  # the template does not fit this page: labeled as without one
+        out[a:b] = feats
     return out
 
 

@@ -290,3 +290,14 @@ def test_lines_seen_on_one_page_still_count_for_a_page_the_template_has_not_seen
     # a template that has seen the page: its own one-page lines are left out
     _, X = features_of([PAGES[1]], [t])
     assert X[rows_of(PAGES[1]).index(line), COL["tpl_line_pages"]] == 0
+
+
+def test_a_template_that_fits_a_page_badly_is_not_used():
+    t = learn_template(PAGES[1:], "gazette.example")
+    other_layout = ["Completely different menu", "A new layout of the site after a redesign, with other words.",
+                    "Another paragraph of the redesigned page that the old template never saw.", "Opinion"]
+    batch = F.extract([other_layout])
+    assert template_features(batch, [other_layout], [t]).any()  # 'Opinion' is known: 1 line of 4
+    assert not template_features(batch, [other_layout], [t], min_fit=0.3).any()
+    batch = F.extract([PAGES[0]])
+    assert template_features(batch, [PAGES[0]], [t], min_fit=0.3).any()
