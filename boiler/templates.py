@@ -445,6 +445,9 @@ def _page_template_features(prof: PageProfile, rel_pos: np.ndarray, tpl: SiteTem
             return c
         c = KeyCount(c.pages, c.before, c.inside, c.after)
         c.add(region, -1)
+        # a page learned with its labels had a labeled body span, which the recomputed one may not
+        # match: never let a region count go below zero (nor a share above one, below)
+        c.before, c.inside, c.after = max(c.before, 0), max(c.inside, 0), max(c.after, 0)
         return c if c.pages > 0 else None
 
     end = np.zeros(n, dtype=np.float32)
@@ -456,7 +459,7 @@ def _page_template_features(prof: PageProfile, rel_pos: np.ndarray, tpl: SiteTem
             share = min(lc.pages / others, 1.0)
             out[r, _T["tpl_line_share"]] = share
             out[r, _T["tpl_line_pages"]] = math.log1p(lc.pages)
-            out[r, _T["tpl_line_inside"]] = lc.inside / lc.pages
+            out[r, _T["tpl_line_inside"]] = min(lc.inside / lc.pages, 1.0)
             if lc.pages >= ANCHOR_MIN_PAGES:
                 end[r], start[r] = _anchor(lc, others)
         sc = counts(tpl.shapes, shape, own_shapes)

@@ -301,3 +301,12 @@ def test_a_template_that_fits_a_page_badly_is_not_used():
     assert not template_features(batch, [other_layout], [t], min_fit=0.3).any()
     batch = F.extract([PAGES[0]])
     assert template_features(batch, [PAGES[0]], [t], min_fit=0.3).any()
+
+
+def test_a_page_learned_with_labels_is_left_out_without_negative_counts():
+    labels = [["+", " ", "+", " ", "+", "+", "+", " ", "+", "-", "-", "-"] for _ in PAGES]  # an odd labeling
+    t = learn_template(PAGES, "gazette.example", labels=labels)
+    _, X = features_of([PAGES[0]], [t])
+    shares = [COL[n] for n in ("tpl_line_share", "tpl_shape_share", "tpl_line_inside", "tpl_after_end",
+                                "tpl_before_start", "tpl_span")]
+    assert (X >= 0).all() and (X[:, shares] <= 1).all() and X[:, COL["tpl_line_pages"]].any()
