@@ -145,6 +145,7 @@ class PageProfile:
     keys: list[str]
     shapes: list[str | None]
     rel_pos: np.ndarray  # share of the page's characters before each line
+    rows: list[str]  # the non-blank lines, stripped
     span: tuple[int, int] | None = None  # first and last row of the body, if found
 
     def regions(self, shapes: bool = False) -> dict[str, Region]:
@@ -187,7 +188,7 @@ def profile_page(lines: Sequence[str]) -> PageProfile:
     lengths = np.fromiter((len(r) for r in rows), dtype=np.float64, count=len(rows))
     total = max(float(lengths.sum()), 1.0)
     rel = (np.cumsum(lengths) - lengths) / total
-    return PageProfile(_hash("\n".join(rows), 8), [line_key(r) for r in rows], [shape_key(r) for r in rows], rel)
+    return PageProfile(_hash("\n".join(rows), 8), [line_key(r) for r in rows], [shape_key(r) for r in rows], rel, rows)
 
 
 def _is_paragraph(line: str) -> bool:
@@ -369,13 +370,12 @@ def learn_template(pages: Iterable[Sequence[str]], site: str, labels: Sequence[S
     counts = _recurring_counts(profiles, base)
     once = dict(tpl.once_index())
     for prof, k in zip(profiles, kept):
-        rows = _nonblank(pages[k])
         if labels[k] is not None:
             prof.span = labeled_body_span(labels[k], pages[k])
         else:
             own = set(prof.keys)
-            prof.span = estimate_body_span(rows, [counts[key] - (key in own) >= 1 for key in prof.keys])
-        tpl._add_profile(prof, rows, once)
+            prof.span = estimate_body_span(prof.rows, [counts[key] - (key in own) >= 1 for key in prof.keys])
+        tpl._add_profile(prof, prof.rows, once)
         tpl.page_hashes.append(prof.fingerprint)
     if prune:
         tpl._prune()
@@ -401,15 +401,16 @@ def _copy(t: SiteTemplate) -> SiteTemplate:
     return template_from_json(template_to_json(t), f"template of {t.site}")
 
 
-def own_profile(lines: Sequence[str], tpl: SiteTemplate, prof: PageProfile | None = None) -> PageProfile | None:
+def own_profile(lines: Sequence[str], tpl: SiteTemplate, prof: PageProfile | None = None,
+                seen: set[str] | None = None) -> PageProfile | None:
     """The page's contribution to ``tpl`` if the template has seen it (else None), recomputed as
-    :func:`learn_template` computed it (``prof``: the page's :func:`profile_page`, if already made)."""
+    :func:`learn_template` computed it (``prof``: the page's :func:`profile_page`, and ``seen``: the set
+    of the template's page fingerprints, if already made)."""
     prof = prof if prof is not None else profile_page(lines)
-    if prof.fingerprint not in set(tpl.page_hashes):
+    if prof.fingerprint not in (seen if seen is not None else set(tpl.page_hashes)):
         return None
-    rows = _nonblank(lines)
     own = set(prof.keys)
-    prof.span = estimate_body_span(rows, [tpl.line_pages(k) - (k in own) >= 1 for k in prof.keys])
+    prof.span = estimate_body_span(prof.rows, [tpl.line_pages(k) - (k in own) >= 1 for k in prof.keys])
     return prof
 
 
@@ -489,12 +490,18 @@ def template_features(batch: F.LineBatch, pages: Sequence[Sequence[str]],
     """
     out = np.zeros((batch.n_rows, len(TEMPLATE_FEATURES)), dtype=np.float32)
     char_pos = batch.X[:, F.FEATURE_NAMES.index("char_pos")]
+    seen: dict[int, set[str]] = {}  # each template's page fingerprints, as a set once per batch
     for p, tpl in enumerate(templates):
         if tpl is None or tpl.n_pages == 0:
             continue
         a, b = int(batch.page_start[p]), int(batch.page_start[p + 1])
         prof = profile_page(pages[p])
-        own = own_profile(pages[p], tpl, prof) if tpl.page_hashes else None
+        own = None
+        if tpl.page_hashes:
+            hashes = seen.get(id(tpl))
+            if hashes is None:
+                hashes = seen[id(tpl)] = set(tpl.page_hashes)
+            own = own_profile(pages[p], tpl, prof, hashes)
         feats = _page_template_features(prof, char_pos[a:b], tpl, own)
         if min_fit > 0 and len(feats) and np.mean(feats[:, _T["tpl_line_pages"]] > 0) < min_fit:
             continue  # the template does not fit this page: labeled as without one

@@ -201,10 +201,12 @@ def fold_models(corpus: Corpus, n_folds: int = 5, seed: int = 0, params: dict | 
 
 def cross_validate_modes(corpus: Corpus, n_folds: int = 5, seed: int = 0, params: dict | None = None,
                          on_fold: Callable[[int, int], None] | None = None,
-                         page_weight: Sequence[float] | None = None) -> dict[str, Evaluation]:
+                         page_weight: Sequence[float] | None = None,
+                         with_templates: bool = True) -> dict[str, Evaluation]:
     """Scores of models trained with whole sites held out (``n_folds`` folds grouped by site), labeling
     each held-out page two ways: ``"alone"``, and ``"site_templates"``, with a template of its site learned
-    (unlabeled) from the site's other held-out pages, as a corpus pass with ``--learn-templates`` does."""
+    (unlabeled) from the site's other held-out pages, as a corpus pass with ``--learn-templates`` does.
+    ``with_templates=False`` labels pages alone only (``"site_templates"`` then holds the same scores)."""
     alone: list[list[bool | None]] = [[] for _ in corpus.pages]
     with_tpl: list[list[bool | None]] = [[] for _ in corpus.pages]
     for k, (model, te) in enumerate(fold_models(corpus, n_folds, seed, params, page_weight)):
@@ -212,7 +214,7 @@ def cross_validate_modes(corpus: Corpus, n_folds: int = 5, seed: int = 0, params
         lines = [p.lines for p in test]
         for i, pred in zip(te, model.predict_pages(lines)):
             alone[i] = pred
-        if model.uses_templates:
+        if with_templates and model.uses_templates:
             for i, pred in zip(te, model.predict_pages(lines, site_templates(test))):
                 with_tpl[i] = pred
         else:
@@ -228,7 +230,7 @@ def cross_validate(corpus: Corpus, n_folds: int = 5, seed: int = 0, params: dict
                    on_fold: Callable[[int, int], None] | None = None,
                    page_weight: Sequence[float] | None = None, templates: bool = False) -> Evaluation:
     """:func:`cross_validate_modes`, one of its modes: pages alone, or with site templates (``templates``)."""
-    modes = cross_validate_modes(corpus, n_folds, seed, params, on_fold, page_weight)
+    modes = cross_validate_modes(corpus, n_folds, seed, params, on_fold, page_weight, with_templates=templates)
     return modes["site_templates" if templates else "alone"]
 
 
