@@ -1,21 +1,27 @@
-"""Scoring on the text track of FORMATS.md, and cross-validation grouped by site.
+"""Scoring on both tracks of FORMATS.md, and cross-validation grouped by site.
 
-Per page, each line weighs its number of word tokens (``\\w+``). Precision is averaged over pages
-where something was labeled body, recall over all pages (a page with no gold body tokens counts
-recall 1: nothing was missed), and F1 is the harmonic mean of the two averages. Pooled
+Text track: per page, each line weighs its number of word tokens (``\\w+``). Precision is averaged
+over pages where something was labeled body, recall over all pages (a page with no gold body tokens
+counts recall 1: nothing was missed), and F1 is the harmonic mean of the two averages. Pooled
 precision, recall and F1 over all lines are reported too.
+
+Pages (HTML) track: an extracted text against the page's gold text, by word 4-gram shingles
+(:func:`shingle_counts`, :func:`score_shingle_pages`), the metric of the public article-extraction
+benchmarks.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["PageCounts", "Scores", "page_counts", "score_pages", "site_folds", "group_of", "count_tokens"]
+__all__ = ["PageCounts", "Scores", "page_counts", "score_pages", "site_folds", "group_of", "count_tokens",
+           "SHINGLE_SIZE", "ShingleCounts", "ShingleScores", "word_tokens", "shingles", "shingle_counts",
+           "score_shingle_pages"]
 
 _TOKEN = re.compile(r"\w+")
 
@@ -126,3 +132,90 @@ def site_folds(groups: Sequence[str], n_folds: int, seed: int = 0) -> list[tuple
         tr = np.setdiff1d(all_idx, te)
         out.append((tr, te))
     return out
+
+
+# -- pages track: word 4-gram shingles -------------------------------------------------------
+
+#: Words per shingle on the pages track.
+SHINGLE_SIZE = 4
+
+
+@dataclass(slots=True)
+class ShingleCounts:
+    """Shingle counts of one page: true positives, false positives, false negatives (multisets)."""
+
+    tp: int
+    fp: int
+    fn: int
+
+    @property
+    def predicted(self) -> int:
+        return self.tp + self.fp
+
+    @property
+    def gold(self) -> int:
+        return self.tp + self.fn
+
+    @property
+    def precision(self) -> float | None:
+        """Share of the output's shingles found in the gold; None for an empty output."""
+        return self.tp / self.predicted if self.predicted else None
+
+    @property
+    def recall(self) -> float:
+        """Share of the gold's shingles found in the output; 1.0 when the gold has none."""
+        return self.tp / self.gold if self.gold else 1.0
+
+
+@dataclass(slots=True)
+class ShingleScores:
+    """Pages-track scores: precision averaged over pages with output, recall over all pages, F1 of
+    the two averages; ``empty`` counts the pages whose output had no shingle."""
+
+    pages: int
+    precision: float
+    recall: float
+    f1: float
+    empty: int
+
+    def as_dict(self) -> dict:
+        return {"pages": self.pages, "precision": round(self.precision, 4), "recall": round(self.recall, 4),
+                "f1": round(self.f1, 4), "empty_outputs": self.empty}
+
+
+def word_tokens(text: str | None) -> list[str]:
+    """The word tokens (``\\w+``, case kept) of a text; none for None."""
+    return _TOKEN.findall(text or "")
+
+
+def shingles(tokens: Sequence[str], size: int = SHINGLE_SIZE) -> Counter[tuple[str, ...]]:
+    """The multiset of ``size``-word shingles of a token run. A run shorter than ``size`` (but not
+    empty) is one shingle of all its tokens, so a very short text still counts; no tokens, no shingle."""
+    if not tokens:
+        return Counter()
+    last = max(len(tokens) - size + 1, 1)
+    return Counter(tuple(tokens[i:i + size]) for i in range(last))
+
+
+def match_shingles(predicted: Counter, gold: Counter) -> ShingleCounts:
+    """TP/FP/FN of two shingle multisets: a shingle found k times in the output and m times in the
+    gold gives min(k, m) true positives and the excess to FP or FN."""
+    tp = sum((predicted & gold).values())
+    return ShingleCounts(tp, sum(predicted.values()) - tp, sum(gold.values()) - tp)
+
+
+def shingle_counts(extracted: str | None, gold: str, size: int = SHINGLE_SIZE) -> ShingleCounts:
+    """Shingle TP/FP/FN of one page's extracted text against its gold text (None: nothing extracted).
+    Shingles run across line breaks: only the word sequence counts."""
+    return match_shingles(shingles(word_tokens(extracted), size), shingles(word_tokens(gold), size))
+
+
+def score_shingle_pages(counts: Iterable[ShingleCounts]) -> ShingleScores:
+    """Pages-track scores: precision averaged over pages whose output has a shingle (an empty output
+    is left out of it, but counts recall 0 when the gold has text), recall over all pages, F1 the
+    harmonic mean of the two averages."""
+    counts = list(counts)
+    precs = [c.precision for c in counts if c.predicted]
+    p = float(np.mean(precs)) if precs else 0.0
+    r = float(np.mean([c.recall for c in counts])) if counts else 0.0
+    return ShingleScores(len(counts), p, r, _f1(p, r), len(counts) - len(precs))
