@@ -30,7 +30,7 @@ from pathlib import Path
 
 from boiler.align import align_lines
 from boiler.evaluate import count_tokens
-from boiler.html import html_to_lines
+from boiler.html import HTML_TEXT_DROP, html_to_lines
 
 _WORDS = re.compile(r"\w+")
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +70,7 @@ def run_set(folder: Path, limit: int | None, worst: int) -> dict:
             continue
         pages += 1
         t0 = time.perf_counter()
-        lines = html_to_lines(rec["html"], rec["id"])
+        lines = html_to_lines(rec["html"], rec["id"], drop=HTML_TEXT_DROP)
         t1 = time.perf_counter()
         result = align_lines(lines, rec["gold"])
         t2 = time.perf_counter()

@@ -1,19 +1,127 @@
-"""HTML pages to lines, the way the shared corpora's text track was made (html-text, guess_layout).
+"""HTML pages to lines, with the structural evidence of each line (tag path, links, class words).
 
-Using the same converter means an HTML page and the scraped text of the same page give the same
-lines, so one model serves both.
+The lines are the ones a scraper's text would have: the walk reproduces html-text's
+``guess_layout`` conversion (the one that made the shared corpora's text track), so an HTML page
+and the scraped text of the same page give the same lines, and the text model and the HTML model
+label the same units. While walking it records, for each line, what the DOM knew:
+
+* the tags around the line's main text (the longest piece of text on the line): inside a ``nav``,
+  ``header``, ``footer``, ``aside``, ``article``/``main``, a list item, a link, a heading, a figure,
+  a table, a form (:data:`DOM_FLAGS`), its depth and its tag path (for people: ``div.story > p``);
+* link density: the share of the line's characters inside links, and of its block's and of the
+  block's parent's (a list of links is chrome even where one item is long);
+* the block (the nearest line-making ancestor): its characters, its text per element (text
+  density), and how many siblings share its tag and class (a list of teasers);
+* the words of the ``class``, ``id``, ``role`` and ``itemprop`` attributes on the path, for the
+  model's learned attribute evidence ("related", "sidebar", "caption", "articleBody"...).
+
+Script, style, noscript, template, comments and processing instructions are dropped. A page is
+bounded: at most :data:`MAX_HTML_CHARS` characters and :data:`MAX_PAGE_SECONDS` of walking; over
+either, a clear :class:`~boiler.errors.InputError` names the page.
 """
 
 from __future__ import annotations
 
+import math
 import re
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from .errors import InputError
+from .features import Feature
 from .formats import split_lines
 
-__all__ = ["html_to_lines", "decode_html"]
+__all__ = ["DOM_FEATURES", "DOM_FLAGS", "HTML_TEXT_DROP", "HtmlPage", "MAX_HTML_CHARS", "MAX_PAGE_SECONDS", "decode_html",
+           "html_to_lines", "parse_html"]
+
+#: Largest page (in characters, after decoding) that is parsed; larger pages are refused with an error.
+MAX_HTML_CHARS = 30_000_000
+#: Time allowed to walk one page's tree (seconds); a page that takes longer is refused with an error.
+MAX_PAGE_SECONDS = 10.0
+#: Elements walked between two looks at the clock.
+_CLOCK_EVERY = 2048
+#: Attribute words kept per element, and per path.
+ATTR_WORDS_PER_ELEMENT = 8
+ATTR_WORDS_PER_PATH = 24
+#: Components shown in a tag path.
+PATH_DEPTH = 5
+
+# As html-text (guess_layout): tags that end a line, and tags that leave a blank line around them.
+NEWLINE_TAGS = frozenset(["article", "aside", "br", "dd", "details", "div", "dt", "fieldset", "figcaption",
+                          "footer", "form", "header", "hr", "legend", "li", "main", "nav", "table", "tr"])
+DOUBLE_NEWLINE_TAGS = frozenset(["blockquote", "dl", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "ol", "p",
+                                 "pre", "title", "ul"])
+#: Elements whose content is never text (html-text's cleaner drops these too, except noscript and template).
+KILL_TAGS = frozenset(["script", "style", "noscript", "template", "link", "meta", "applet", "frame", "frameset",
+                       "noframes", "base", "svg"])
+#: What html-text's cleaner drops (it keeps noscript, template and svg): for lines identical to the corpora's.
+HTML_TEXT_DROP = frozenset(["script", "style", "link", "meta", "applet", "frame", "frameset", "noframes", "base"])
+_BLOCK_TAGS = NEWLINE_TAGS | DOUBLE_NEWLINE_TAGS | {"td", "th", "section", "body", "html", "head"}
+
+#: Structural flags: a line's main text is inside one of these tags.
+DOM_FLAGS: tuple[tuple[str, frozenset[str], str], ...] = (
+    ("in_nav", frozenset(["nav"]), "inside a <nav>"),
+    ("in_header", frozenset(["header"]), "inside a <header>"),
+    ("in_footer", frozenset(["footer"]), "inside a <footer>"),
+    ("in_aside", frozenset(["aside"]), "inside an <aside>"),
+    ("in_article", frozenset(["article", "main"]), "inside an <article> or <main>"),
+    ("in_list", frozenset(["li", "dd", "dt"]), "inside a list item"),
+    ("in_link", frozenset(["a"]), "inside a link"),
+    ("in_heading", frozenset(["h1", "h2", "h3", "h4", "h5", "h6"]), "inside a heading"),
+    ("in_p", frozenset(["p"]), "inside a <p>"),
+    ("in_figure", frozenset(["figure", "figcaption"]), "inside a <figure> or caption"),
+    ("in_table", frozenset(["table"]), "inside a table"),
+    ("in_form", frozenset(["form", "button", "select", "label", "input", "textarea", "option"]), "inside a form"),
+    ("in_quote", frozenset(["blockquote", "q"]), "inside a quotation"),
+    ("in_pre", frozenset(["pre", "code"]), "inside <pre> or <code>"),
+    ("in_head", frozenset(["head", "title"]), "the page's <title>"),
+    ("in_time", frozenset(["time"]), "inside a <time>"),
+    ("in_emphasis", frozenset(["strong", "b", "em", "i"]), "inside bold or italics"),
+)
+_FLAG_OF_TAG: dict[str, int] = {}
+for _bit, (_name, _tags, _) in enumerate(DOM_FLAGS):
+    for _t in _tags:
+        _FLAG_OF_TAG[_t] = _FLAG_OF_TAG.get(_t, 0) | (1 << _bit)
+_LINK_BIT = 1 << [n for n, _, _ in DOM_FLAGS].index("in_link")
+_HEADING_LEVEL = {f"h{k}": k for k in range(1, 7)}
+
+#: The DOM features of a line, in column order of :attr:`HtmlPage.dom`.
+DOM_FEATURES: tuple[Feature, ...] = (
+    Feature("link_share", "links", "share of the line's characters inside links"),
+    Feature("block_link_share", "links", "share of the line's block's characters inside links"),
+    Feature("parent_link_share", "links", "share of the characters around the line's block that are inside links"),
+    Feature("block_chars", "block", "characters in the line's block (log)"),
+    Feature("text_density", "block", "characters per element in the line's block (log)"),
+    Feature("same_siblings", "block", "siblings of the line's block with the same tag and class (log)"),
+    Feature("dom_depth", "tags", "depth of the line's main text in the tree"),
+    Feature("heading_level", "tags", "heading level of the line (1-6; 0: not a heading)"),
+    *(Feature(name, "tags", desc) for name, _, desc in DOM_FLAGS),
+)
+DOM_FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in DOM_FEATURES)
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_TRAILING_WS = re.compile(r"\s$").search
+_PUNCT_AFTER = re.compile(r'^[,:;.!?")]').search
+_OPEN_BRACKET_BEFORE = re.compile(r"\($").search
+_ATTR_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+
+
+@dataclass(slots=True)
+class HtmlPage:
+    """An HTML page's lines with their structural evidence.
+
+    ``dom`` has one row per line (:data:`DOM_FEATURES`; zeros for a blank line); ``attrs`` holds the
+    attribute words on each line's tag path, nearest element's words first, and ``near`` how many of
+    them belong to the nearest element that has any; ``paths`` the tag path of each line's main text.
+    """
+
+    lines: list[str]
+    dom: np.ndarray
+    attrs: list[tuple[str, ...]] = field(default_factory=list)
+    near: list[int] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
 
 
 def decode_html(data: bytes, source: str = "<memory>") -> str:
@@ -35,16 +143,324 @@ def decode_html(data: bytes, source: str = "<memory>") -> str:
     return data.decode("cp1252", errors="replace")
 
 
-def html_to_lines(html: str | bytes, source: str = "<memory>") -> list[str]:
-    """The text lines of an HTML page (script, style and comments dropped; blocks become lines)."""
+def parse_tree(html: str | bytes, source: str = "<memory>"):
+    """The lxml tree of a page (parsed as html-text does: recovering, NULs removed), or None if empty."""
+    import lxml.etree
+
+    if isinstance(html, bytes):
+        html = decode_html(html, source)
+    if len(html) > MAX_HTML_CHARS:
+        raise InputError(source, f"page too large to parse ({len(html):,} characters; the limit is {MAX_HTML_CHARS:,})")
+    if _looks_binary(html):
+        raise InputError(source, "binary data, not HTML (control characters in the first 4,096 characters)")
+    body = html.strip().replace("\x00", "")
+    if not body:
+        return None
+    data = body.encode("utf-8", errors="replace")
+    for huge in (False, True):  # libxml2 stops at 256 levels of nesting, or 2,048 with huge_tree
+        parser = lxml.etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=huge)
+        try:
+            root = lxml.etree.fromstring(data, parser=parser)
+        except (ValueError, TypeError, lxml.etree.LxmlError) as exc:  # lxml refuses some inputs outright
+            raise InputError(source, f"cannot parse as HTML ({exc})") from None
+        if not any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+            break
+    else:
+        raise InputError(source, "elements nested too deep to parse (libxml2's limit: 2,048 levels); "
+                                 "the text beyond them would be lost")
+    return root
+
+
+#: A page whose first 4,096 characters hold more than this share of control characters is binary.
+BINARY_SHARE = 0.1
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffd]")
+
+
+def _looks_binary(text: str) -> bool:
+    head = text[:4096]
+    return bool(head) and len(_CONTROL.findall(head)) > BINARY_SHARE * len(head)
+
+
+def attr_words(el) -> tuple[str, ...]:
+    """Lower-case words of an element's class, id, role and itemprop (``storyBody-text`` → story, body, text)."""
+    get = el.get
+    values = [v for v in (get("class"), get("id"), get("role"), get("itemprop")) if v]
+    if not values:
+        return ()
+    words: list[str] = []
+    for v in values:
+        for w in _ATTR_WORD.findall(v):
+            if len(w) > 1:
+                w = w.lower()
+                if w not in words:
+                    words.append(w)
+    return tuple(words[:ATTR_WORDS_PER_ELEMENT])
+
+
+class _Walk:
+    """One pass over a tree in document order, building lines as html-text does (its spacing rules: no
+    space before closing punctuation, none after an opening bracket), and recording for each piece of
+    text its element, its tags and its block. Everything else about a line is looked up afterwards,
+    from its main element only."""
+
+    __slots__ = ("source", "drop", "deadline", "max_seconds", "adjacent", "lines", "line_chunks", "chunks", "prev", "blocks",
+                 "n_chars", "n_elements")
+
+    NL = 1
+    NL2 = 2
+
+    def __init__(self, source: str, max_seconds: float, drop: frozenset[str] = KILL_TAGS):
+        self.source = source
+        self.drop = drop
+        self.max_seconds = max_seconds
+        self.deadline = time.monotonic() + max_seconds
+        self.lines: list[str] = []
+        # per line: its text pieces as (element, characters, flags, block, depth)
+        self.line_chunks: list[list[tuple]] = [[]]
+        self.chunks: list[str] = []  # the current line's text
+        self.prev: int | str = self.NL2
+        self.adjacent = False  # no element began or ended since the last text (a dropped one's tail joins it)
+        # per block element: [element, parent block, characters before, link characters before, elements
+        # before, and the same three at its end]
+        self.blocks: list[list] = []
+        self.n_chars = [0, 0]  # characters of text so far, and of them inside links
+        self.n_elements = 0
+
+    def _end_line(self) -> None:
+        self.lines.append("".join(self.chunks))
+        self.chunks = []
+        self.line_chunks.append([])
+
+    def newlines(self, tag: str) -> None:
+        if self.prev == self.NL2:
+            return
+        if tag in DOUBLE_NEWLINE_TAGS:
+            if self.prev != self.NL:
+                self._end_line()
+            self._end_line()
+            self.prev = self.NL2
+        elif tag in NEWLINE_TAGS:
+            if self.prev != self.NL:
+                self._end_line()
+            self.prev = self.NL
+
+    def text(self, raw: str | None, el, ctx: tuple, glue: bool = False) -> None:
+        if not raw:
+            return
+        text = " ".join(raw.split())
+        if not text:
+            return
+        prev = self.prev
+        if prev.__class__ is str:
+            if glue and self.adjacent:  # joins the text before it (a dropped comment or script between them)
+                space = bool(_TRAILING_WS(prev)) or raw[0].isspace()
+            else:
+                space = bool(_TRAILING_WS(prev)) or (not _PUNCT_AFTER(text) and not _OPEN_BRACKET_BEFORE(prev))
+            if space:
+                self.chunks.append(" ")
+        self.chunks.append(text)
+        n = len(text)
+        flags = ctx[0]
+        self.line_chunks[-1].append((el, n, flags, ctx[1], ctx[3]))
+        self.adjacent = True
+        self.n_chars[0] += n
+        if flags & _LINK_BIT:
+            self.n_chars[1] += n
+        self.prev = raw
+
+    def run(self, root) -> None:
+        import lxml.etree
+
+        # per open element: (flags, block, own block or -1, depth, tag, element); None for a dropped one
+        stack: list[tuple | None] = []
+        top: tuple = (0, -1, -1, 0, "", root)
+        walker = lxml.etree.iterwalk(root, events=("start", "end", "comment", "pi"))
+        blocks, counts, drop = self.blocks, self.n_chars, self.drop
+        steps = 0
+        for event, el in walker:
+            steps += 1
+            if steps % _CLOCK_EVERY == 0 and time.monotonic() > self.deadline:
+                raise InputError(self.source, f"page took too long to read (over {self.max_seconds:g} s; "
+                                              f"{self.n_elements:,} elements walked)")
+            if event == "start":
+                tag = el.tag
+                if tag.__class__ is not str or tag in drop:
+                    walker.skip_subtree()
+                    stack.append(None)  # its "end" event still follows
+                    continue
+                self.n_elements += 1
+                self.adjacent = False
+                flags = top[0] | _FLAG_OF_TAG.get(tag, 0)
+                if tag in _BLOCK_TAGS:
+                    b = len(blocks)
+                    blocks.append([el, top[1], counts[0], counts[1], self.n_elements, 0, 0, 0])
+                    top = (flags, b, b, top[3] + 1, tag, el)
+                else:
+                    top = (flags, top[1], -1, top[3] + 1, tag, el)
+                stack.append(top)
+                if tag in _LAYOUT_TAGS:
+                    self.newlines(tag)
+                if el.text:
+                    self.text(el.text, el, top)
+            elif event == "end":
+                ctx = stack.pop()
+                if ctx is None:  # a dropped element: its tail joins the text before it
+                    if stack and el.tail:
+                        self.text(el.tail, top[5], top, glue=True)
+                    continue
+                tag = ctx[4]
+                self.adjacent = False
+                if tag in _LAYOUT_TAGS:
+                    self.newlines(tag)
+                if ctx[2] >= 0:
+                    blk = blocks[ctx[2]]
+                    blk[5], blk[6], blk[7] = counts[0], counts[1], self.n_elements
+                top = stack[-1] if stack else (0, -1, -1, 0, "", root)
+                if stack and el.tail:
+                    self.text(el.tail, top[5], top)
+            else:  # a comment or processing instruction: dropped; its tail joins the text before it
+                if stack and el.tail:
+                    self.text(el.tail, top[5], top, glue=True)
+        self.lines.append("".join(self.chunks))
+
+    # -- per-line evidence ---------------------------------------------------------------
+    def page(self) -> HtmlPage:
+        # html-text strips the whole text: drop leading and trailing blank lines (keeping chunk records aligned)
+        lines, chunks = self.lines, self.line_chunks[:len(self.lines)]
+        lo, hi = 0, len(lines)
+        while lo < hi and not lines[lo]:
+            lo += 1
+        while hi > lo and not lines[hi - 1]:
+            hi -= 1
+        lines, chunks = lines[lo:hi], chunks[lo:hi]
+        n = len(lines)
+        dom = np.zeros((n, len(DOM_FEATURES)), dtype=np.float32)
+        attrs: list[tuple[str, ...]] = [()] * n
+        near = [0] * n
+        paths = [""] * n
+        blocks = self.blocks
+        words_of: dict = {}
+        shapes: dict = {}
+        for i, pieces in enumerate(chunks):
+            if not pieces:
+                continue
+            main = max(pieces, key=_chunk_chars)
+            el, _, flags, b, depth = main
+            total = sum(c[1] for c in pieces)
+            linked = sum(c[1] for c in pieces if c[2] & _LINK_BIT)
+            row = dom[i]
+            row[0] = linked / total if total else 0.0
+            if b >= 0:
+                blk = blocks[b]
+                chars, link = blk[5] - blk[2], blk[6] - blk[3]
+                row[1] = link / chars if chars else 0.0
+                pb = blk[1]
+                if pb >= 0:
+                    par = blocks[pb]
+                    pchars = par[5] - par[2]
+                    row[2] = (par[6] - par[3]) / pchars if pchars else 0.0
+                else:
+                    row[2] = row[1]
+                row[3] = math.log1p(chars)
+                row[4] = math.log1p(chars / max(blk[7] - blk[4] + 1, 1))
+                row[5] = math.log1p(_same_siblings(blk[0], shapes))
+            row[6] = depth
+            row[7] = _heading_level(el)
+            for bit in range(len(DOM_FLAGS)):
+                if flags >> bit & 1:
+                    row[8 + bit] = 1.0
+            attrs[i], near[i], path = _path_info(el, words_of)
+            paths[i] = " > ".join(path)
+        return HtmlPage(lines, dom, attrs, near, paths)
+
+
+_LAYOUT_TAGS = NEWLINE_TAGS | DOUBLE_NEWLINE_TAGS
+
+
+def _chunk_chars(chunk: tuple) -> int:
+    return chunk[1]
+
+
+def _same_siblings(el, cache: dict) -> int:
+    """How many other children of ``el``'s parent have its tag and class."""
+    parent = el.getparent()
+    if parent is None:
+        return 0
+    shapes = cache.get(parent)
+    if shapes is None:
+        shapes = cache[parent] = {}
+        for c in parent:
+            key = (c.tag, c.get("class"))
+            shapes[key] = shapes.get(key, 0) + 1
+    return shapes.get((el.tag, el.get("class")), 1) - 1
+
+
+def _heading_level(el) -> int:
+    """1-6 when the element or one of its three nearest ancestors is a heading, else 0."""
+    for _ in range(4):
+        if el is None:
+            return 0
+        level = _HEADING_LEVEL.get(el.tag) if el.tag.__class__ is str else None
+        if level:
+            return level
+        el = el.getparent()
+    return 0
+
+
+def _path_info(el, cache: dict) -> tuple[tuple[str, ...], int, tuple[str, ...]]:
+    """The attribute words on an element's path (nearest first), how many belong to the nearest element
+    that has any, and its tag path (last :data:`PATH_DEPTH` elements). Ancestors are cached in ``cache``."""
+    hit = cache.get(el)
+    if hit is not None:
+        return hit
+    todo = [el]  # the element and its ancestors not yet in the cache, nearest first
+    parent = el.getparent()
+    while parent is not None and parent not in cache:
+        todo.append(parent)
+        parent = parent.getparent()
+    out = _NO_PATH if parent is None else cache[parent]
+    for e in reversed(todo):
+        pwords, pnear, ppath = out
+        own = attr_words(e) if e.attrib else ()
+        tag = e.tag if e.tag.__class__ is str else "?"
+        path = (*ppath[1 - PATH_DEPTH:], tag + "." + own[0] if own else tag)
+        if own:
+            out = ((*own, *(w for w in pwords if w not in own))[:ATTR_WORDS_PER_PATH], len(own), path)
+        else:
+            out = (pwords, pnear, path)
+        cache[e] = out
+    return out
+
+
+_NO_PATH: tuple[tuple[str, ...], int, tuple[str, ...]] = ((), 0, ())
+
+
+def parse_html(html: str | bytes, source: str = "<memory>", max_seconds: float = MAX_PAGE_SECONDS,
+               drop: frozenset[str] = KILL_TAGS) -> HtmlPage:
+    """An HTML page's lines (as html-text's guess_layout gives them) with each line's DOM evidence.
+
+    Raises :class:`~boiler.errors.InputError` naming ``source`` for a page over the size or time limit,
+    or one lxml refuses outright; a page with no text gives no lines.
+    """
+    root = parse_tree(html, source)
+    if root is None:
+        return HtmlPage([], np.zeros((0, len(DOM_FEATURES)), dtype=np.float32))
+    walk = _Walk(source, max_seconds, drop)
+    walk.run(root)
+    return walk.page()
+
+
+def html_to_lines(html: str | bytes, source: str = "<memory>", drop: frozenset[str] = KILL_TAGS) -> list[str]:
+    """The text lines of an HTML page (script, style, noscript, comments... dropped; blocks become lines)."""
+    return parse_html(html, source, drop=drop).lines
+
+
+def _html_text_lines(html: str | bytes, source: str = "<memory>") -> list[str]:
+    """html-text's own conversion, which made the shared corpora's lines (for comparing with ours)."""
     import html_text
 
     if isinstance(html, bytes):
         html = decode_html(html, source)
     if not html.strip():
         return []
-    try:
-        text = html_text.extract_text(html, guess_layout=True)
-    except (ValueError, TypeError) as exc:  # lxml refuses some inputs outright
-        raise InputError(source, f"cannot parse as HTML ({exc})") from None
-    return split_lines(text)
+    return split_lines(html_text.extract_text(html, guess_layout=True))

@@ -11,3 +11,110 @@ def test_a_declared_charset_that_cannot_decode_falls_back_to_cp1252(charset):
 
 def test_declared_charset_is_used_when_not_utf8():
     assert decode_html('<meta charset="koi8-r"><p>Привет</p>'.encode("koi8-r")).endswith("<p>Привет</p>")
+
+
+# -- lines and DOM evidence -------------------------------------------------------------------------
+
+import numpy as np  # noqa: E402
+
+from boiler.errors import InputError  # noqa: E402
+from boiler.html import (DOM_FEATURE_NAMES, HTML_TEXT_DROP, _html_text_lines, html_to_lines,  # noqa: E402
+                         parse_html)
+
+PAGE = """<html><head><title>Storm hits coast</title><script>var x = 1;</script></head>
+<body>
+<nav class="main-menu"><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li></ul></nav>
+<article itemprop="articleBody">
+<h1>Storm hits coast</h1>
+<p>The storm reached the coast on Monday, <a href="/x">officials said</a>, and <!-- ad -->closed the port.</p>
+<figure><img src="a.jpg"><figcaption class="caption">Waves at the port. Photo: AP</figcaption></figure>
+<p>Fishing boats stayed in harbour.</p>
+</article>
+<aside class="related-news"><h3>Related</h3><ul>
+<li><a href="/1">Flood warning for the north</a></li><li><a href="/2">Rain to continue</a></li>
+<li><a href="/3">Port reopens</a></li></ul></aside>
+<noscript>Please enable JavaScript</noscript>
+<footer id="site-footer">&copy; 2024 The Daily</footer>
+</body></html>"""
+
+
+def _row(page, line):
+    i = page.lines.index(line)
+    return dict(zip(DOM_FEATURE_NAMES, page.dom[i].tolist())), page.attrs[i], page.paths[i]
+
+
+def test_lines_are_html_texts_lines_with_noscript_dropped():
+    page = parse_html(PAGE)
+    ours = [ln for ln in page.lines]
+    theirs = _html_text_lines(PAGE)
+    assert "Please enable JavaScript" in theirs and "Please enable JavaScript" not in ours
+    assert [ln for ln in theirs if ln != "Please enable JavaScript"] == ours
+    assert parse_html(PAGE, drop=HTML_TEXT_DROP).lines == theirs
+    assert "The storm reached the coast on Monday, officials said, and closed the port." in ours
+    assert page.dom.shape == (len(ours), len(DOM_FEATURE_NAMES))
+
+
+def test_a_comment_between_words_joins_them_as_html_text_does():
+    html = "<p>foo<!-- c -->bar <b>x</b><!-- c -->, y</p>"
+    assert html_to_lines(html) == _html_text_lines(html) == ["foobar x, y"]
+
+
+def test_dom_evidence_of_menu_article_caption_and_related_list():
+    page = parse_html(PAGE)
+    menu, words, path = _row(page, "Home")
+    assert menu["in_nav"] == 1 and menu["in_link"] == 1 and menu["in_list"] == 1
+    assert menu["link_share"] == 1 and menu["block_link_share"] == 1 and menu["same_siblings"] > 0
+    assert words[:2] == ("main", "menu") and path.endswith("nav.main > ul > li > a")
+    body, words, _ = _row(page, "The storm reached the coast on Monday, officials said, and closed the port.")
+    assert body["in_article"] == 1 and body["in_p"] == 1 and body["in_nav"] == 0
+    assert 0.1 < body["link_share"] < 0.4  # "officials said" of the whole sentence
+    assert "article" in words and "body" in words
+    cap, words, _ = _row(page, "Waves at the port. Photo: AP")
+    assert cap["in_figure"] == 1 and words[0] == "caption"
+    head, _, _ = _row(page, "Related")
+    assert head["heading_level"] == 3 and head["in_aside"] == 1
+    rel, words, _ = _row(page, "Flood warning for the north")
+    assert rel["in_aside"] == 1 and rel["parent_link_share"] > 0.8 and words[:2] == ("related", "news")
+    foot, words, _ = _row(page, "© 2024 The Daily")
+    assert foot["in_footer"] == 1 and words == ("site", "footer")
+    title, _, _ = _row(page, "Storm hits coast")
+    assert title["in_head"] == 1
+
+
+def test_blank_lines_have_no_evidence():
+    page = parse_html(PAGE)
+    blank = [i for i, ln in enumerate(page.lines) if not ln]
+    assert blank and not np.any(page.dom[blank])
+
+
+def test_an_empty_or_textless_page_has_no_lines():
+    assert parse_html("").lines == [] and parse_html(b"  \n ").lines == []
+    assert parse_html("<html><body><script>x()</script></body></html>").lines == []
+
+
+def test_bytes_are_decoded_by_their_declared_charset():
+    html = '<meta charset="windows-1251"><p>Привет, мир</p>'.encode("cp1251")
+    assert parse_html(html).lines == ["Привет, мир"]
+
+
+def test_binary_sent_as_html_is_an_error_naming_the_page():
+    with pytest.raises(InputError, match="junk.html: binary data"):
+        parse_html(bytes(range(256)) * 100, source="junk.html")
+
+
+def test_nesting_beyond_the_parsers_limit_is_an_error_not_lost_text():
+    deep = "<div>" * 100_000 + "deep text" + "</div>" * 100_000
+    with pytest.raises(InputError, match="deep.html: elements nested too deep"):
+        parse_html(deep, source="deep.html")
+    assert parse_html("<div>" * 1000 + "deep text" + "</div>" * 1000).lines == ["deep text"]
+
+
+def test_a_page_over_the_time_limit_is_an_error_naming_it():
+    many = "<ul>" + "<li><a href=x>item</a></li>" * 20_000 + "</ul>"
+    with pytest.raises(InputError, match="slow.html: page took too long"):
+        parse_html(many, source="slow.html", max_seconds=0.0)
+    assert len(parse_html(many).lines) == 20_000
+
+
+def test_broken_markup_still_gives_lines():
+    assert parse_html("<p>one<p>two</div></span><li>three").lines == ["one", "", "two", "", "three"]
