@@ -34,7 +34,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 from .errors import InputError
-from .formats import Failure, Label, Page, split_lines
+from .formats import Failure, Label, Page, looks_like_html, split_lines
 
 __all__ = [
     "ANCHOR_NGRAM",
@@ -301,17 +301,6 @@ def align_page(html_or_text: str | bytes, gold: str, url: str | None = None, sit
     meta = {k: f"{v:.4f}" for k, v in (("align_recall", result.align_recall),
                                         ("align_precision", result.align_precision))}
     return Page(lines=lines, labels=result.labels, url=url, site=site, gold=gold, source=source, meta=meta)
-
-
-_HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title|div|p)\b", re.IGNORECASE | re.DOTALL)
-
-
-def looks_like_html(data: str | bytes) -> bool:
-    """Whether a page starts like HTML (a doctype or a common tag, after blanks and comments)."""
-    head = data[:2048]
-    if isinstance(head, str):
-        head = head.encode("utf-8", errors="replace")
-    return bool(_HTML_START.match(head))
 
 
 def align_files(page_path: str, gold_path: str, is_html: bool | None = None) -> Page:

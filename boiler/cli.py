@@ -41,7 +41,7 @@ from .formats import (
     read_inputs,
     record_from_page,
 )
-from .html import html_to_lines
+from .html import HtmlPage, parse_html
 from .labeler import (
     BATCH_PAGES,
     Labeler,
@@ -156,6 +156,7 @@ class _Batch:
         self.fields = fields
         self.read = 0
         self.failed = 0
+        self._parsed: dict[int, HtmlPage] = {}  # HTML pages of the current chunk, by id() of their Page
 
     def pages(self) -> Iterator[Page]:
         console = _err()
@@ -165,10 +166,12 @@ class _Batch:
                 continue
             if item.html is not None and not item.lines:
                 try:
-                    item.lines = html_to_lines(item.html, item.source)
+                    hp = parse_html(item.html, item.source)
                 except InputError as exc:
                     self.fail(console, exc)
                     continue
+                item.lines = hp.lines
+                self._parsed[id(item)] = hp
             item.site = self.site or item.site
             item.url = self.url or item.url
             self.read += 1
@@ -185,7 +188,13 @@ class _Batch:
         self.fail(console, message)
 
     def chunks(self) -> Iterator[list[Page]]:
-        return batches(self.pages(), BATCH_PAGES)
+        for chunk in batches(self.pages(), BATCH_PAGES):
+            yield chunk
+            self._parsed.clear()
+
+    def parsed(self, pages: list[Page]) -> list[HtmlPage | None]:
+        """The parsed HTML of each page of the current chunk (None for a text page)."""
+        return [self._parsed.get(id(p)) for p in pages]
 
     def finish(self, what: str) -> None:
         console = _err()
@@ -217,6 +226,8 @@ def _pretty(console: Console, page: Page, results: list[LineResult], template: S
         line = Text(f"{r.label} {r.p_body:4.2f} ", style=f"bold {style}")
         line.append(r.text, style=style if r.is_body else "dim red")
         console.print(line, soft_wrap=True)
+        if r.path:
+            console.print(Text(f"         <{r.path}>", style="magenta"), soft_wrap=True)
         if r.reason:
             console.print(Text(f"         {r.reason}", style="italic cyan"), soft_wrap=True)
 
@@ -248,7 +259,7 @@ def label(
     try:
         for chunk in batch.chunks():
             chunk, tpls = _with_templates(labeler, chunk, batch)
-            results = labeler.label_pages([p.lines for p in chunk], reasons=reasons, templates=tpls)
+            results = labeler.label_mixed([p.lines for p in chunk], batch.parsed(chunk), reasons=reasons, templates=tpls)
             for page, res, tpl in zip(chunk, results, tpls):
                 page.labels = [r.label for r in res]
                 if fmt is LabelFormat.pretty:
@@ -258,6 +269,8 @@ def label(
                     rec["p_body"] = [round(r.p_body, 4) for r in res]
                     if reasons:
                         rec["reasons"] = [r.reason for r in res]
+                    if any(r.path for r in res):
+                        rec["paths"] = [r.path for r in res]
                     stream.write(json.dumps(rec, ensure_ascii=False) + "\n")
                 elif to_folder:
                     name = _safe_name(page.id or Path(page.source).name or "page") + ".lines.txt"
@@ -486,17 +499,29 @@ def train(
     exclude_site: list[str] = typer.Option(None, "--exclude-site", help="Leave this site's pages out (repeatable)."),
     own_weight: float = typer.Option(None, "--own-weight",
                                      help="Weight of each page from training_data/ against a corpus page (default 10)."),
+    html: bool = typer.Option(False, "--html", help="Train the HTML model on HTML pages with gold text (pages JSONL; "
+                                                    "default: the list in training_data/html_corpora.txt), into the "
+                                                    "model folder's html/."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Processes for parsing and aligning HTML pages."),
 ) -> None:
     """Train a model on labeled pages and save it with its metadata."""
-    from .training import OWN_PAGE_WEIGHT, train_and_save
+    from .labeler import HTML_MODEL_DIR
+    from .training import DEFAULT_HTML_CORPUS_LIST, OWN_PAGE_WEIGHT, train_and_save, train_html_and_save
 
     try:
-        paths = _corpus_paths(corpora, corpus_list)
-        out = output or default_model_path()
+        if html:
+            paths = _corpus_paths(corpora, corpus_list or Path(__file__).resolve().parent.parent / DEFAULT_HTML_CORPUS_LIST)
+            out = output or (default_model_path() / HTML_MODEL_DIR)
+        else:
+            paths = _corpus_paths(corpora, corpus_list)
+            out = output or default_model_path()
         with _progress(sys.stderr.isatty()) as progress:
             progress.add_task("training", total=None)
-            meta = train_and_save(paths, out, cv_folds=cv, exclude_sites=exclude_site or (),
-                                  own_weight=OWN_PAGE_WEIGHT if own_weight is None else own_weight)
+            if html:
+                meta = train_html_and_save(paths, out, cv_folds=cv, exclude_sites=exclude_site or (), n_jobs=jobs)
+            else:
+                meta = train_and_save(paths, out, cv_folds=cv, exclude_sites=exclude_site or (),
+                                      own_weight=OWN_PAGE_WEIGHT if own_weight is None else own_weight)
     except BoilerError as exc:
         raise _fail(str(exc), EXIT_INPUT) from None
     _err().print(f"model written to {out}: {meta['pages']} pages, {meta['fit_seconds']} s", highlight=False)
@@ -624,7 +649,7 @@ def report(
         skipped += max(len(chunk) - room, 0)
         chunk, tpls = _with_templates(labeler, chunk[:room], batch)
         if chunk:
-            pages.extend(zip(chunk, labeler.explain_pages([p.lines for p in chunk], templates=tpls)))
+            pages.extend(zip(chunk, labeler.explain_mixed([p.lines for p in chunk], batch.parsed(chunk), templates=tpls)))
     if pages:
         document = render_report(pages, model=labeler.source)
         atomic_write(output, lambda tmp: Path(tmp).write_text(document, encoding="utf-8"))

@@ -4,37 +4,42 @@ All features are declared in :data:`FEATURES` (name, group, description), in col
 reason can name them. Lines with no word character ("nothing to judge") get no row: they are
 described instead by the blank-line gaps of their neighbours.
 
-The hot path is vectorised: the non-blank lines of the whole batch are joined into one string,
-its characters classified with numpy, and each regular expression runs once over the joined text,
-its matches mapped back to lines with ``searchsorted``.
+The hot path is vectorised: the non-blank lines of the whole batch are joined into one string and
+its characters classified with numpy (by table lookup of each code point). Sentence ends, menu
+separators, the first and last characters, years, and where a date or time can begin are found from
+these classes; the date and time patterns are then tried only at those places, and the few other
+regular expressions run once over the joined text, their matches mapped back to lines with
+``searchsorted``. Each of these gives exactly what the plain per-line or ``finditer`` form gives
+(tests/test_features.py checks them against it).
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 __all__ = [
-    "Feature",
-    "FEATURES",
-    "FEATURE_NAMES",
     "CONTEXT_FEATURES",
     "CONTEXT_OFFSETS",
-    "LineBatch",
-    "extract",
-    "context_window",
-    "line_tokens",
-    "batch_tokens",
-    "normalise_line",
-    "has_word",
     "DATE_PATTERN",
+    "FEATURES",
+    "FEATURE_NAMES",
     "TIME_PATTERN",
+    "Feature",
+    "LineBatch",
+    "TokenRows",
+    "batch_tokens",
+    "context_window",
+    "extract",
+    "has_word",
+    "line_tokens",
+    "normalise_line",
 ]
 
 #: A line with at least this many words is a "long" line (a candidate paragraph).
@@ -233,40 +238,171 @@ def _folded(parts: list[str]) -> str:
     return _DIGIT_RUN.sub("0", "\n".join(parts).lower())
 
 
-def batch_tokens(texts: Sequence[str], n_words: Sequence[int]) -> list[list[str]]:
-    """``[line_tokens(t, n) for t, n in zip(texts, n_words)]``, with the string work done per batch.
+#: Kinds of token rows: no word; first and last word only; every word and the whole line too.
+_T_NONE, _T_ENDS, _T_ALL = 0, 1, 2
 
-    Long lines need only their first and last words: those of all long lines are found by one
-    regular expression over the joined first (and, reversed, last) whitespace-separated parts.
-    Short lines are lower-cased and digit-folded together, then split into words line by line.
+
+class TokenRows(Sequence):
+    """The word-evidence tokens of a batch's lines (what :func:`line_tokens` gives each line), held flat.
+
+    Row ``k`` has no tokens (``kind[k] == 0``); its first and last word (``f:``, ``l:``; kind 1); or
+    also each word and the whole line (``w:``, ``L:``; kind 2, a short line). ``first`` and ``last``
+    hold each row's first and last word ("" for none); the rows of kind 2, in order, have
+    ``counts`` words each in ``words`` and their whole line (words joined by a space) in ``lines``.
+    :meth:`~boiler.model.WordEvidence.transform` reads these lists directly; indexing or iterating
+    gives each row's token list.
     """
-    out: list[list[str] | None] = [None] * len(texts)
-    if any("\n" in t for t in texts):  # the joined passes below need one line per text
-        return [line_tokens(t, n) for t, n in zip(texts, n_words)]
-    long_rows = [k for k, n in enumerate(n_words) if n > SHORT_LINE_WORDS + 2]
-    if long_rows:
-        long_texts = [texts[k] for k in long_rows]
+
+    __slots__ = ("_offsets", "counts", "first", "kind", "last", "lines", "words")
+
+    def __init__(self, kind: np.ndarray, first: list[str], last: list[str], words: list[str],
+                 counts: np.ndarray, lines: list[str]):
+        self.kind = kind
+        self.first = first
+        self.last = last
+        self.words = words
+        self.counts = counts
+        self.lines = lines
+        self._offsets: tuple[np.ndarray, np.ndarray] | None = None
+
+    @classmethod
+    def of(cls, rows: Sequence[Sequence[str]]) -> TokenRows:
+        """The rows of token lists as made by :func:`line_tokens`."""
+        kind = np.zeros(len(rows), dtype=np.int8)
+        first, last, words, counts, lines = [""] * len(rows), [""] * len(rows), [], [], []
+        for k, toks in enumerate(rows):
+            if not toks:
+                continue
+            first[k], last[k] = toks[0][2:], toks[1][2:]
+            if len(toks) > 2:
+                kind[k] = _T_ALL
+                words.extend(t[2:] for t in toks[2:-1])
+                counts.append(len(toks) - 3)
+                lines.append(toks[-1][2:])
+            else:
+                kind[k] = _T_ENDS
+        return cls(kind, first, last, words, np.asarray(counts, dtype=np.int64), lines)
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    def _row(self, k: int) -> list[str]:
+        kind = self.kind[k]
+        if kind == _T_NONE:
+            return []
+        toks = ["f:" + self.first[k], "l:" + self.last[k]]
+        if kind == _T_ALL:
+            if self._offsets is None:
+                rank = np.cumsum(self.kind == _T_ALL) - 1
+                self._offsets = (rank, np.concatenate(([0], np.cumsum(self.counts))))
+            rank, offsets = self._offsets
+            j = int(rank[k])
+            toks.extend("w:" + w for w in self.words[offsets[j]:offsets[j + 1]])
+            toks.append("L:" + self.lines[j])
+        return toks
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self._row(i) for i in range(*k.indices(len(self)))]
+        if k < 0:
+            k += len(self)
+        if not 0 <= k < len(self):
+            raise IndexError(k)
+        return self._row(k)
+
+    def __iter__(self):
+        return (self._row(k) for k in range(len(self)))
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, (TokenRows, list, tuple)):
+            return len(self) == len(other) and all(a == list(b) for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"TokenRows({list(self)!r})"
+
+
+def batch_tokens(texts: Sequence[str], n_words: Sequence[int]) -> TokenRows:
+    """``[line_tokens(t, n) for t, n in zip(texts, n_words)]`` as :class:`TokenRows`, with the string
+    work done per batch.
+
+    Long lines (more than ``SHORT_LINE_WORDS + 2`` words by the features' count) need only their first
+    and last words: those of all long lines are found by one regular expression over the joined first
+    (and, reversed, last) whitespace-separated parts. Short lines are lower-cased together, split into
+    words at once, and their word characters classified with numpy to count each line's words; a word
+    with a digit is digit-folded on its own.
+    """
+    n = len(texts)
+    kind = np.zeros(n, dtype=np.int8)
+    first = np.full(n, "", dtype=object)
+    last = np.full(n, "", dtype=object)
+    if n == 0:
+        return TokenRows.of([])
+    n_words = np.asarray(n_words, dtype=np.int64)
+    long_line = n_words > SHORT_LINE_WORDS + 2
+    long_rows = np.flatnonzero(long_line)
+    own: list[int] = []
+    if len(long_rows):
+        long_texts = [texts[k] for k in long_rows.tolist()]
         heads = _FIRST_WORD.findall(_folded([t.split(None, 1)[0] for t in long_texts]))
         # last words: the first words of the folded last parts read backwards (lines in reverse order)
         tails = _FIRST_WORD.findall(_folded([t.rsplit(None, 1)[-1] for t in long_texts])[::-1])[::-1]
-        for k, head, tail in zip(long_rows, heads, tails):
-            if head and tail:
-                out[k] = ["f:" + head, "l:" + tail[::-1]]
-            else:  # the first or last part has no word: look further in, as line_tokens does
-                out[k] = line_tokens(texts[k], n_words[k])
-    short_rows = [k for k, n in enumerate(n_words) if n <= SHORT_LINE_WORDS + 2]
-    if short_rows:
-        folded = _folded([texts[k] for k in short_rows]).split("\n")
-        findall = _WORD_RE.findall
-        for k, line in zip(short_rows, folded):
-            words = findall(line)
-            if not words:
-                out[k] = []
-            elif len(words) <= SHORT_LINE_WORDS:
-                out[k] = ["f:" + words[0], "l:" + words[-1], *["w:" + w for w in words], "L:" + " ".join(words)]
-            else:
-                out[k] = ["f:" + words[0], "l:" + words[-1]]
-    return out  # type: ignore[return-value]
+        first[long_rows] = heads
+        last[long_rows] = [t[::-1] for t in tails]
+        kind[long_rows] = _T_ENDS
+        if "" in heads or "" in tails:  # the first or last part has no word: look further in, as line_tokens does
+            own = [k for k, h, t in zip(long_rows.tolist(), heads, tails) if not h or not t]
+    short_rows = np.flatnonzero(~long_line)
+    words: list[str] = []
+    counts = np.zeros(0, dtype=np.int64)
+    if len(short_rows):
+        low = "\n".join([texts[k] for k in short_rows.tolist()]).lower()
+        if low.count("\n") != len(short_rows) - 1:  # a text holds a newline: the joined pass needs one line per text
+            return TokenRows.of([line_tokens(t, k) for t, k in zip(texts, n_words.tolist())])
+        found = _WORD_RE.findall(low)
+        cps = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        bits = _flags(cps)
+        is_word = (bits & _F_WORD) > 0
+        start = is_word.copy()
+        start[1:] &= ~is_word[:-1]
+        w_start = np.flatnonzero(start)
+        line_start = np.zeros(len(short_rows), dtype=np.int64)
+        line_start[1:] = np.flatnonzero(cps == 10) + 1
+        w_first = np.searchsorted(w_start, line_start)  # each line's first word
+        count = np.append(w_first[1:], len(w_start)) - w_first
+        digits = np.flatnonzero(bits & _F_DIGIT)
+        if len(digits):  # fold the digit runs of the words that have one
+            sub = _DIGIT_RUN.sub
+            for j in np.unique(np.searchsorted(w_start, digits, side="right") - 1).tolist():
+                found[j] = sub("0", found[j])
+        has = count > 0
+        k_short = np.where(count <= SHORT_LINE_WORDS, _T_ALL, _T_ENDS)
+        kind[short_rows[has]] = k_short[has]
+        get = found.__getitem__
+        first[short_rows[has]] = list(map(get, w_first[has].tolist()))
+        last[short_rows[has]] = list(map(get, (w_first + count - 1)[has].tolist()))
+        full = has & (k_short == _T_ALL)
+        counts = count[full]
+        before = np.cumsum(counts) - counts
+        words = list(map(get, (np.repeat(w_first[full] - before, counts) + np.arange(int(counts.sum()))).tolist()))
+    first_l, last_l = first.tolist(), last.tolist()
+    if own:  # tokenised on their own (rare): their tokens as line_tokens gives them
+        own_toks = {k: line_tokens(texts[k], int(n_words[k])) for k in own}
+        for k, toks in own_toks.items():
+            kind[k] = _T_NONE if not toks else (_T_ALL if len(toks) > 2 else _T_ENDS)
+            first_l[k], last_l[k] = (toks[0][2:], toks[1][2:]) if toks else ("", "")
+        if any(kind[k] == _T_ALL for k in own):
+            ends = np.cumsum(counts).tolist()
+            by_row = dict(zip(short_rows[full].tolist(), (words[a:b] for a, b in zip([0, *ends[:-1]], ends))))
+            by_row.update((k, [t[2:] for t in toks[2:-1]]) for k, toks in own_toks.items() if kind[k] == _T_ALL)
+            per_row = [by_row[k] for k in np.flatnonzero(kind == _T_ALL).tolist()]
+            counts = np.array([len(w) for w in per_row], dtype=np.int64)
+            words = [w for row in per_row for w in row]
+    ends = np.cumsum(counts).tolist()
+    lines = list(map(" ".join, map(words.__getitem__, map(slice, [0, *ends[:-1]], ends))))
+    return TokenRows(kind, first_l, last_l, words, counts, lines)
 
 
 @dataclass(slots=True)
@@ -385,57 +521,243 @@ def context_window(M: np.ndarray, page: np.ndarray, offsets: Sequence[int], fill
     return np.hstack([_shift(M, page, off, fill) for off in offsets]) if offsets else M[:, :0]
 
 
+# Bits of the per-character flags (:func:`_flag_table`) that the punctuation, sentence, separator and
+# date scans read instead of running regular expressions over the text.
+_F_SPACE = 1 << 0  # \s (str.isspace)
+_F_WORD = 1 << 1  # \w (str.isalnum() or the underscore)
+_F_DIGIT = 1 << 2  # \d (str.isdecimal)
+_F_SENT = 1 << 3  # a sentence end: . ! ? 。 ！ ？
+_F_SENT_NEXT = 1 << 4  # may follow a sentence end besides whitespace: " ' ” ’ ) ] »
+_F_SEP = 1 << 5  # a menu separator between spaces: | · • » › / -
+_F_DATE_NEXT = 1 << 6  # may follow a date's leading digits besides whitespace: - / . s n r t e 年
+_F_UPPER = 1 << 7  # str.isupper
+_F_BULLET = 1 << 8  # in _BULLETS
+_F_CLOSER = 1 << 9  # in _CLOSERS
+_SEP_CHARS = "|·•»›/-"
+_SENT_NEXT_CHARS = "\"'”’)]»"
+_DATE_NEXT_CHARS = "-/.snrte年"
+
+
+def _char_flags(ch: str) -> int:
+    return ((_F_SPACE if ch.isspace() else 0) | (_F_WORD if ch.isalnum() or ch == "_" else 0)
+            | (_F_DIGIT if ch.isdecimal() else 0) | (_F_SENT if ch in _SENTENCE_PUNCT else 0)
+            | (_F_SENT_NEXT if ch in _SENT_NEXT_CHARS else 0) | (_F_SEP if ch in _SEP_CHARS else 0)
+            | (_F_DATE_NEXT if ch in _DATE_NEXT_CHARS else 0) | (_F_UPPER if ch.isupper() else 0)
+            | (_F_BULLET if ch in _BULLETS else 0) | (_F_CLOSER if ch in _CLOSERS else 0))
+
+
+@functools.cache
+def _flag_table() -> np.ndarray:
+    """:func:`_char_flags` of each BMP code point."""
+    return np.fromiter((_char_flags(chr(cp)) for cp in range(0x10000)), dtype=np.uint16, count=0x10000)
+
+
+def _flags(cps: np.ndarray, astral: np.ndarray | None = None) -> np.ndarray:
+    """Flags of each code point; ``astral`` are the positions of those above the BMP (if known)."""
+    out = _flag_table().take(cps, mode="clip")
+    if astral is None:
+        astral = np.flatnonzero(cps > 0xFFFF)
+    if len(astral):
+        values, inverse = np.unique(cps[astral], return_inverse=True)
+        out[astral] = np.array([_char_flags(chr(cp)) for cp in values.tolist()], dtype=np.uint16)[inverse]
+    return out
+
+
+def _true_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (exclusive) of each run of True in ``mask``."""
+    edge = np.flatnonzero(np.diff(mask.view(np.int8), prepend=0, append=0))
+    return edge[0::2], edge[1::2]
+
+
+def _line_of(pos: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    return np.searchsorted(starts, pos, side="right") - 1
+
+
+def _verified_spans(pattern: re.Pattern, text: str, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The matches of ``pattern.finditer(text)``, given every position where one can start (and maybe
+    more): each candidate is tried in order, as finditer tries every position, skipping those inside
+    the last match."""
+    begin: list[int] = []
+    end: list[int] = []
+    match = pattern.match
+    after = 0
+    for q in candidates.tolist():
+        if q < after:
+            continue
+        m = match(text, q)
+        if m is not None:
+            after = m.end()
+            begin.append(q)
+            end.append(after)
+    return np.asarray(begin, dtype=np.int64), np.asarray(end, dtype=np.int64)
+
+
+def _sentence_ends(flags: np.ndarray, line_of_char: np.ndarray, n: int) -> np.ndarray:
+    """Matches of ``_SENTENCE_END`` on each line: a sentence mark followed by whitespace, a closing
+    quote or bracket, or the end of the text."""
+    pos = np.flatnonzero(flags & _F_SENT)
+    nxt = flags[np.minimum(pos + 1, len(flags) - 1)]
+    pos = pos[(pos + 1 >= len(flags)) | ((nxt & (_F_SPACE | _F_SENT_NEXT)) > 0)]
+    return np.bincount(line_of_char[pos], minlength=n).astype(np.float32)
+
+
+def _separators(flags: np.ndarray, line_of_char: np.ndarray, n: int) -> np.ndarray:
+    """Matches of ``_SEPARATORS`` starting on each line: a separator with whitespace on both sides;
+    of a chain of them that share a space (" | | "), every second, as ``finditer`` goes."""
+    mid = np.flatnonzero(flags & _F_SEP)
+    mid = mid[(mid > 0) & (mid < len(flags) - 1)]
+    mid = mid[((flags[mid - 1] & _F_SPACE) > 0) & ((flags[mid + 1] & _F_SPACE) > 0)]
+    if len(mid) > 1:
+        new = np.ones(len(mid), dtype=bool)
+        new[1:] = np.diff(mid) != 2
+        first = np.flatnonzero(new)
+        mid = mid[(np.arange(len(mid)) - first[np.cumsum(new) - 1]) % 2 == 0]
+    return np.bincount(line_of_char[mid - 1], minlength=n).astype(np.float32)
+
+
+def _past_space(next_flags: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """The first position at or after each of ``p`` that is not whitespace (``len`` past the end)."""
+    while True:
+        more = (next_flags[p] & _F_SPACE) > 0
+        if not more.any():
+            return p
+        p = p + more
+
+
+def _date_features(text: str, cps: np.ndarray, flags: np.ndarray, starts: np.ndarray, n: int):
+    """Date and time characters, and years, on each line of ``text`` (lines with a digit, joined by
+    newlines): the spans of ``_DATE`` and ``_TIME`` as ``finditer`` finds them, each pattern tried only
+    where the shape of the text lets a match begin, and the matches of ``_YEAR``, found by their shape.
+    """
+    size = len(cps)
+    word = (flags & _F_WORD) > 0
+    digit = (flags & _F_DIGIT) > 0
+    after_word = np.zeros(size + 1, dtype=bool)  # the character before is a word character
+    after_word[1:] = word
+    nf = np.concatenate((flags, np.zeros(3, dtype=np.uint16)))  # flags at a position (0 past the end)
+    nc = np.concatenate((cps.astype(np.int64), np.zeros(3, dtype=np.int64)))
+
+    def space(p):
+        return (nf[p] & _F_SPACE) > 0
+
+    def run_at(p, run_start, run_end):
+        """Length of the run that starts at each of ``p`` (0 where none does)."""
+        if not len(run_start):
+            return np.zeros(len(p), dtype=np.int64)
+        i = np.minimum(np.searchsorted(run_start, p), len(run_start) - 1)
+        return np.where(run_start[i] == p, run_end[i] - p, 0)
+
+    d_start, d_end = _true_runs(digit)
+    d_len = d_end - d_start
+    lead = ~after_word[d_start]  # runs of digits that begin a word (\b before them)
+    l_start, l_end = _true_runs(word & ~digit & (cps != 0x5F))  # runs of letters ([^\W\d_])
+
+    def year_at(p):
+        """A run of four digits at ``p`` that ends a word: the ``\\d{4}\\b`` closing a date."""
+        return (run_at(p, d_start, d_end) == 4) & ((nf[np.minimum(p + 4, size)] & _F_WORD) == 0)
+
+    def letters_at(p, comma):
+        """A word of 3 to 12 letters at ``p``, an optional dot (and ``comma``), whitespace: whether so,
+        and where the whitespace ends."""
+        length = run_at(p, l_start, l_end)
+        a = p + length
+        a = a + (nc[a] == 0x2E)
+        if comma:
+            a = a + (nc[a] == 0x2C)
+        return (length >= 3) & (length <= 12) & space(a), _past_space(nf, a)
+
+    short = lead & (d_len <= 2)
+    four = lead & (d_len == 4)
+    e = d_end
+    # from a digit: "2024-11-18", "21.10.2011" (1, 2 or 4 digits, a separator, a digit)
+    sep = (nc[e] == 0x2D) | (nc[e] == 0x2F) | (nc[e] == 0x2E)
+    a12 = (short | four) & sep & ((nf[e + 1] & _F_DIGIT) > 0)
+    # "2011年10月"
+    a5 = four & (nc[_past_space(nf, e)] == 0x5E74)
+    # "18 Nov, 2024", "18th November 2024": 1 or 2 digits, a suffix or a dot or neither, whitespace,
+    # a word of letters, an optional dot and comma, whitespace, a year
+    p = np.minimum(np.where(space(e), e, np.where(nc[e] == 0x2E, e + 1, e + 2)), size)
+    ok, q = letters_at(_past_space(nf, p), comma=True)
+    a3 = short & space(p) & ok & year_at(q)
+    date_digit = d_start[a12 | a5 | a3]
+    # from a word of 3 to 12 letters: "October 21, 2011", "Nov 3rd 2024": an optional dot, whitespace,
+    # 1 or 2 digits, a suffix or not, an optional comma, whitespace, a year
+    first = l_start[~after_word[l_start]]
+    ok, q = letters_at(first, comma=False)
+    length = run_at(q, d_start, d_end)
+    r = q + length
+    year = np.zeros(len(r), dtype=bool)
+    for a in (r, np.minimum(r + 2, size)):  # without or with a suffix (past the end: nothing)
+        a = a + (nc[a] == 0x2C)
+        year |= space(a) & year_at(_past_space(nf, a))
+    date_letter = first[ok & (length >= 1) & (length <= 2) & year]
+    date_at = np.sort(np.concatenate((date_digit, date_letter)))
+    b, e_ = _verified_spans(_DATE, text, date_at)
+    date_chars = np.bincount(_line_of(b, starts), weights=e_ - b, minlength=n).astype(np.float32)
+    # _TIME: 1 or 2 digits beginning a word, then a colon
+    b, e_ = _verified_spans(_TIME, text, d_start[short & (nc[e] == 0x3A)])
+    time_chars = np.bincount(_line_of(b, starts), weights=e_ - b, minlength=n).astype(np.float32)
+    # _YEAR: a word of four digits, 18.., 19.. or 20..
+    y = d_start[four & ((nf[e] & _F_WORD) == 0)]
+    c0, c1 = nc[y], nc[y + 1]
+    y = y[((c0 == 0x31) & ((c1 == 0x38) | (c1 == 0x39))) | ((c0 == 0x32) & (c1 == 0x30))]
+    years = np.bincount(_line_of(y, starts), minlength=n)
+    return date_chars, time_chars, years
+
+
 def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     """Features of every non-blank line of ``pages`` (each a sequence of lines)."""
-    texts: list[str] = []
-    page_index: list[np.ndarray] = []
-    line_index: list[np.ndarray] = []
-    gap_before: list[np.ndarray] = []
-    gap_after: list[np.ndarray] = []
-    repeats: list[int] = []
-    repeat_near: list[int] = []
-    page_start = [0]
-    for p, lines in enumerate(pages):
-        stripped = [line.strip() for line in lines]
-        keep = [i for i, s in enumerate(stripped) if s and (s[0].isalnum() or _WORD_RE.search(s))]
-        kept = [stripped[i] for i in keep]
-        texts.extend(kept)
-        idx = np.asarray(keep, dtype=np.int64)
-        line_index.append(idx)
-        page_index.append(np.full(len(keep), p, dtype=np.int64))
-        bounds = np.concatenate(([-1], idx, [len(lines)]))
-        gaps = np.minimum(np.diff(bounds) - 1, GAP_CAP)
-        gap_before.append(gaps[:-1])
-        gap_after.append(gaps[1:])
-        keys = [s.lower() for s in kept]
-        counts = Counter(keys)
-        if len(counts) == len(keys):
-            repeats.extend([0] * len(keys))
-            repeat_near.extend([0] * len(keys))
-        else:
-            repeats.extend(counts[k] - 1 for k in keys)
-            repeat_near.extend(
-                1 if counts[k] > 1 and keys[max(0, j - REPEAT_NEAR):j + REPEAT_NEAR + 1].count(k) > 1 else 0
-                for j, k in enumerate(keys))
-        page_start.append(len(texts))
-
+    n_pages = len(pages)
+    n_lines = [len(p) for p in pages]
+    sizes = np.asarray(n_lines, dtype=np.int64)
+    stripped = [line.strip() for lines in pages for line in lines]
+    search = _WORD_RE.search
+    keep = [i for i, s in enumerate(stripped) if s and (s[0].isalnum() or search(s))]
+    texts = list(map(stripped.__getitem__, keep))
+    del stripped
     n = len(texts)
+    page_end = np.cumsum(sizes)
+    row = np.asarray(keep, dtype=np.int64)
+    page = np.searchsorted(page_end, row, side="right")
+    lines_idx = row - (page_end - sizes)[page] if n_pages else row
+    starts_arr = np.searchsorted(page, np.arange(n_pages + 1)).astype(np.int64)
     X = np.zeros((n, len(FEATURES)), dtype=np.float32)
-    page = np.concatenate(page_index) if page_index else np.zeros(0, dtype=np.int64)
-    lines_idx = np.concatenate(line_index) if line_index else np.zeros(0, dtype=np.int64)
-    starts_arr = np.asarray(page_start, dtype=np.int64)
     if n == 0:
-        return LineBatch(X, page, lines_idx, starts_arr, texts, [len(p) for p in pages])
+        return LineBatch(X, page, lines_idx, starts_arr, texts, n_lines)
+
+    # Blank-line gaps, capped.
+    same_page = page[1:] == page[:-1]
+    before = np.full(n, -1, dtype=np.int64)
+    before[1:] = np.where(same_page, lines_idx[:-1], -1)
+    after = sizes[page]
+    after[:-1] = np.where(same_page, lines_idx[1:], after[:-1])
+    gap_before = np.minimum(lines_idx - before - 1, GAP_CAP)
+    gap_after = np.minimum(after - lines_idx - 1, GAP_CAP)
+
+    # Repeats: other lines of the page with the same text (case folded), and any within REPEAT_NEAR.
+    ids: dict[str, int] = {}
+    code = np.fromiter(map(ids.setdefault, map(str.lower, texts), itertools.count()), dtype=np.int64, count=n)
+    key = page * n + code
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    repeats = counts[inverse.reshape(-1)] - 1
+    repeat_near = np.zeros(n, dtype=bool)
+    for d in range(1, min(REPEAT_NEAR, n - 1) + 1):
+        same = key[d:] == key[:-d]
+        repeat_near[d:] |= same
+        repeat_near[:-d] |= same
 
     joined = "\n".join(texts)
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
     starts = np.zeros(n, dtype=np.int64)
     starts[1:] = np.cumsum(lengths[:-1] + 1)
+    ends = starts + lengths
 
     # A lone surrogate (possible in a str, not in text read from a file) is a code point of class "other".
     cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    table = _class_table()
-    cls = np.where(cps < 0x10000, table[np.minimum(cps, 0xFFFF)], _C_LETTER)
+    astral = np.flatnonzero(cps > 0xFFFF)
+    cls = _class_table().take(cps, mode="clip")
+    cls[astral] = _C_LETTER
+    flags = _flags(cps, astral)
     is_upper = cls == _C_UPPER
     is_letter = (cls == _C_LETTER) | is_upper
     is_digit = cls == _C_DIGIT
@@ -468,44 +790,62 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     X[:, col["upper_share"]] = n_upper / np.maximum(n_letters, 1)
     X[:, col["title_share"]] = n_caps / safe_words
 
-    first_chars = [t[0] for t in texts]
-    tails = [t.rstrip(_CLOSERS) or t for t in texts]
-    X[:, col["starts_upper"]] = [c.isupper() for c in first_chars]
-    X[:, col["starts_bullet"]] = [c in _BULLETS for c in first_chars]
-    X[:, col["ends_sentence"]] = [t[-1] in _SENTENCE_PUNCT and not t.endswith("...") for t in tails]
-    X[:, col["ends_ellipsis"]] = [t.endswith(("...", "…")) for t in tails]
-    X[:, col["ends_colon"]] = [t[-1] == ":" for t in tails]
+    # The first character, and the last of the line without closing quotes and brackets (unless
+    # that is all it has): ``t.rstrip(_CLOSERS) or t``.
+    first = flags[starts]
+    X[:, col["starts_upper"]] = (first & _F_UPPER) > 0
+    X[:, col["starts_bullet"]] = (first & _F_BULLET) > 0
+    tail = ends.copy()
+    active = np.flatnonzero((flags[ends - 1] & _F_CLOSER) > 0)
+    for _ in range(8):
+        if not len(active):
+            break
+        tail[active] -= 1
+        active = active[(tail[active] > starts[active]) & ((flags[tail[active] - 1] & _F_CLOSER) > 0)]
+    for k in active.tolist():  # a long run of closers: as str.rstrip finds it
+        tail[k] = starts[k] + len(texts[k].rstrip(_CLOSERS))
+    tail = np.where(tail > starts, tail, ends)
+    last = cps[tail - 1]
+    dots = (tail - starts >= 3) & (last == 0x2E) & (cps[np.maximum(tail - 2, 0)] == 0x2E) & \
+        (cps[np.maximum(tail - 3, 0)] == 0x2E)
+    X[:, col["ends_sentence"]] = ((flags[tail - 1] & _F_SENT) > 0) & ~dots
+    X[:, col["ends_ellipsis"]] = dots | (last == 0x2026)
+    X[:, col["ends_colon"]] = last == 0x3A
 
-    X[:, col["sentences"]] = np.log1p(_per_line_counts(_SENTENCE_END, joined, starts, n))
-    X[:, col["comma_rate"]] = np.fromiter((t.count(",") for t in texts), dtype=np.float32, count=n) / safe_words
-    X[:, col["separators"]] = np.log1p(_per_line_counts(_SEPARATORS, joined, starts, n))
+    X[:, col["sentences"]] = np.log1p(_sentence_ends(flags, line_of_char, n))
+    commas = np.bincount(line_of_char[np.flatnonzero(cps == 0x2C)], minlength=n).astype(np.float32)
+    X[:, col["comma_rate"]] = commas / safe_words
+    X[:, col["separators"]] = np.log1p(_separators(flags, line_of_char, n))
     X[:, col["has_url"]] = _per_line_substrings(_URL_MARKS, joined, starts, n) > 0
     X[:, col["copyright"]] = _per_line_substrings(_COPYRIGHT_MARKS, joined, starts, n) > 0
 
     # Dates, times and numbers: only lines with a digit can match, so scan just those.
-    with_digit = np.flatnonzero(n_digits > 0)
+    has_digit = n_digits > 0
+    with_digit = np.flatnonzero(has_digit)
     if len(with_digit):
-        d_texts = [texts[k] for k in with_digit]
+        d_texts = [texts[k] for k in with_digit.tolist()]
         d_joined = "\n".join(d_texts)
         d_len = lengths[with_digit]
         d_starts = np.zeros(len(d_texts), dtype=np.int64)
         d_starts[1:] = np.cumsum(d_len[:-1] + 1)
         m = len(d_texts)
-        date_chars = _per_line_span(_DATE, d_joined, d_starts, m)
-        time_chars = _per_line_span(_TIME, d_joined, d_starts, m)
+        in_digit_line = np.repeat(has_digit, lengths + 1)[: len(cps)]
+        d_cps = cps[in_digit_line][: len(d_joined)]
+        d_flags = flags[in_digit_line][: len(d_joined)]
+        date_chars, time_chars, years = _date_features(d_joined, d_cps, d_flags, d_starts, m)
         X[with_digit, col["has_date"]] = date_chars > 0
         X[with_digit, col["has_time"]] = time_chars > 0
-        X[with_digit, col["has_year"]] = _per_line_counts(_YEAR, d_joined, d_starts, m) > 0
+        X[with_digit, col["has_year"]] = years > 0
         date_share = np.minimum((date_chars + time_chars) / d_len, 1.0)
         X[with_digit, col["date_share"]] = date_share
         X[with_digit, col["date_only"]] = date_share >= DATE_ONLY_SHARE
         X[with_digit, col["number_word"]] = _per_line_counts(_NUMBER_WORD, d_joined, d_starts, m) > 0
         X[with_digit, col["paren_count"]] = _per_line_counts(_PAREN_COUNT, d_joined, d_starts, m) > 0
 
-    X[:, col["repeats"]] = np.log1p(np.asarray(repeats, dtype=np.float32))
+    X[:, col["repeats"]] = np.log1p(repeats.astype(np.float32))
     X[:, col["repeat_near"]] = repeat_near
-    X[:, col["gap_before"]] = np.concatenate(gap_before)
-    X[:, col["gap_after"]] = np.concatenate(gap_after)
+    X[:, col["gap_before"]] = gap_before
+    X[:, col["gap_after"]] = gap_after
 
     # Position and page-level features.
     rows_per_page = np.diff(starts_arr)

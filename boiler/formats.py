@@ -364,15 +364,36 @@ def _read_one_file(path: str, html: bool | None, stdin: io.BufferedIOBase | None
         yield from iter_warc(path, stdin)
         return
     try:
-        text = _decode(_read_bytes(path, stdin), path)
-        if _strip_compression(name).endswith(".lines.txt"):
+        data = _read_bytes(path, stdin)
+        bare = _strip_compression(name)
+        if html or (html is None and not bare.endswith(".lines.txt")
+                    and (bare.endswith(HTML_SUFFIXES) or looks_like_html(data))):
+            from .html import decode_html  # HTML is decoded by its own rules: BOM, meta charset, fallback
+
+            yield Page(lines=[], html=decode_html(data, path), source=path,
+                       id=None if path == "-" else Path(path).name)
+            return
+        text = _decode(data, path)
+        if bare.endswith(".lines.txt"):
             yield read_lines_txt(text, path)
-        elif html or (html is None and _strip_compression(name).endswith(HTML_SUFFIXES)):
-            yield Page(lines=[], html=text, source=path, id=Path(path).name)
         else:
             yield Page(lines=split_lines(text), source=path, id=None if path == "-" else Path(path).name)
     except InputError as exc:
         yield Failure(path, exc.record, exc.message)
+
+
+_HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title|div|p)\b",
+                         re.IGNORECASE | re.DOTALL)
+
+
+def looks_like_html(data: str | bytes) -> bool:
+    """Whether a page starts like HTML (a doctype or a common tag, after blanks and comments)."""
+    head = data[:2048]
+    if isinstance(head, str):
+        head = head.encode("utf-8", errors="replace")
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    return bool(_HTML_START.match(head))
 
 
 def _expand(paths: Iterable[str | os.PathLike]) -> Iterator[str]:

@@ -89,15 +89,15 @@ _HEADING_LEVEL = {f"h{k}": k for k in range(1, 7)}
 
 #: The DOM features of a line, in column order of :attr:`HtmlPage.dom`.
 DOM_FEATURES: tuple[Feature, ...] = (
-    Feature("link_share", "links", "share of the line's characters inside links"),
-    Feature("block_link_share", "links", "share of the line's block's characters inside links"),
-    Feature("parent_link_share", "links", "share of the characters around the line's block that are inside links"),
-    Feature("block_chars", "block", "characters in the line's block (log)"),
-    Feature("text_density", "block", "characters per element in the line's block (log)"),
-    Feature("same_siblings", "block", "siblings of the line's block with the same tag and class (log)"),
-    Feature("dom_depth", "tags", "depth of the line's main text in the tree"),
-    Feature("heading_level", "tags", "heading level of the line (1-6; 0: not a heading)"),
-    *(Feature(name, "tags", desc) for name, _, desc in DOM_FLAGS),
+    Feature("link_share", "HTML links", "share of the line's characters inside links"),
+    Feature("block_link_share", "HTML links", "share of the line's block's characters inside links"),
+    Feature("parent_link_share", "HTML links", "share of the characters around the line's block that are inside links"),
+    Feature("block_chars", "HTML block", "characters in the line's block (log)"),
+    Feature("text_density", "HTML block", "characters per element in the line's block (log)"),
+    Feature("same_siblings", "HTML block", "siblings of the line's block with the same tag and class (log)"),
+    Feature("dom_depth", "HTML tags", "depth of the line's main text in the tree"),
+    Feature("heading_level", "HTML tags", "heading level of the line (1-6; 0: not a heading)"),
+    *(Feature(name, "HTML tags", desc) for name, _, desc in DOM_FLAGS),
 )
 DOM_FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in DOM_FEATURES)
 
@@ -125,7 +125,8 @@ class HtmlPage:
 
 
 def decode_html(data: bytes, source: str = "<memory>") -> str:
-    """Decode HTML bytes: BOM, then strict UTF-8, then the declared charset, then cp1252."""
+    """Decode HTML bytes: BOM, then strict UTF-8, then the declared charset (if the bytes decode with it),
+    then cp1252 (Windows Latin-1, the commonest wrong declaration's truth)."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -137,8 +138,8 @@ def decode_html(data: bytes, source: str = "<memory>") -> str:
     m = _META_CHARSET.search(data[:4096])
     if m:
         try:
-            return data.decode(m.group(1).decode("ascii"), errors="replace")
-        except (LookupError, ValueError):  # unknown, not a text codec, or failing anyway ("undefined")
+            return data.decode(m.group(1).decode("ascii"))
+        except (LookupError, ValueError):  # unknown, not a text codec, or wrong: the bytes do not decode with it
             pass
     return data.decode("cp1252", errors="replace")
 
@@ -341,36 +342,44 @@ class _Walk:
         blocks = self.blocks
         words_of: dict = {}
         shapes: dict = {}
+        rows: list[int] = []
+        cols: list[tuple] = []  # per line with text: the eight numeric columns, then the flags
         for i, pieces in enumerate(chunks):
             if not pieces:
                 continue
-            main = max(pieces, key=_chunk_chars)
+            main = max(pieces, key=_chunk_chars) if len(pieces) > 1 else pieces[0]
             el, _, flags, b, depth = main
-            total = sum(c[1] for c in pieces)
-            linked = sum(c[1] for c in pieces if c[2] & _LINK_BIT)
-            row = dom[i]
-            row[0] = linked / total if total else 0.0
+            total = linked = 0
+            for c in pieces:
+                total += c[1]
+                if c[2] & _LINK_BIT:
+                    linked += c[1]
+            share = linked / total if total else 0.0
             if b >= 0:
                 blk = blocks[b]
-                chars, link = blk[5] - blk[2], blk[6] - blk[3]
-                row[1] = link / chars if chars else 0.0
+                chars = blk[5] - blk[2]
+                block_share = (blk[6] - blk[3]) / chars if chars else 0.0
                 pb = blk[1]
                 if pb >= 0:
                     par = blocks[pb]
                     pchars = par[5] - par[2]
-                    row[2] = (par[6] - par[3]) / pchars if pchars else 0.0
+                    parent_share = (par[6] - par[3]) / pchars if pchars else 0.0
                 else:
-                    row[2] = row[1]
-                row[3] = math.log1p(chars)
-                row[4] = math.log1p(chars / max(blk[7] - blk[4] + 1, 1))
-                row[5] = math.log1p(_same_siblings(blk[0], shapes))
-            row[6] = depth
-            row[7] = _heading_level(el)
-            for bit in range(len(DOM_FLAGS)):
-                if flags >> bit & 1:
-                    row[8 + bit] = 1.0
+                    parent_share = block_share
+                density = chars / max(blk[7] - blk[4] + 1, 1)
+                same = _same_siblings(blk[0], shapes)
+            else:
+                chars = block_share = parent_share = density = same = 0
+            rows.append(i)
+            cols.append((share, block_share, parent_share, chars, density, same, depth,
+                         _heading_level(el), flags))
             attrs[i], near[i], path = _path_info(el, words_of)
             paths[i] = " > ".join(path)
+        if rows:
+            v = np.array(cols, dtype=np.float64)
+            v[:, 3:6] = np.log1p(v[:, 3:6])
+            bits = (v[:, 8].astype(np.int64)[:, None] >> np.arange(len(DOM_FLAGS))) & 1
+            dom[rows] = np.hstack([v[:, :8], bits]).astype(np.float32)
         return HtmlPage(lines, dom, attrs, near, paths)
 
 

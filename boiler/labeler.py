@@ -4,8 +4,16 @@
 >>> labeler = boiler.load()                              # the shipped default model
 >>> results = labeler.label(text)                        # one LineResult per input line
 >>> body = labeler.clean(text)                           # the body text
+>>> body = labeler.clean_html(html, url=url)             # an HTML page, with its DOM evidence
 
-``label_pages`` and ``clean_pages`` take many pages and make one model call per batch.
+``label_pages`` and ``clean_pages`` (``label_html_pages``, ``clean_html_pages``) take many pages and
+make one model call per batch.
+
+Text and HTML are labeled by two models of the same kind (:class:`~boiler.model.LineClassifier`): the
+text model sees lines alone; the HTML model (``dom=True``, in the model folder's ``html/``) sees the
+same line features plus each line's DOM evidence. Two models rather than one with missing DOM columns:
+each is trained on exactly the input it will see, the text model stays as good as it was on text, and
+the HTML model's trees never spend splits telling the two kinds of input apart.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ import numpy as np
 
 from . import features as F
 from .formats import split_lines
-from .html import html_to_lines
+from .html import HtmlPage, parse_html
 from .model import LineClassifier, Scores, stage1_feature_names
 from .modelio import load_model
 from .sites import site_of
@@ -51,6 +59,7 @@ class LineResult:
     is_body: bool | None
     p_body: float
     reason: str = ""
+    path: str = ""  # HTML input: the tag path of the line's main text (``div.story > p``)
 
     @property
     def label(self) -> str:
@@ -106,7 +115,14 @@ def load(path: str | os.PathLike | None = None, compiled: bool = True,
     if isinstance(templates, str) and templates == "default":
         templates = default_template_path()
     store = templates if isinstance(templates, TemplateStore) or templates is None else TemplateStore(templates)
-    return Labeler(model, meta, source=str(folder), templates=store)
+    html_folder = folder / HTML_MODEL_DIR
+    return Labeler(model, meta, source=str(folder), templates=store,
+                   html_model=str(html_folder) if (html_folder / "model.json").is_file() else None,
+                   compiled=compiled)
+
+
+#: The HTML model's folder inside a model folder.
+HTML_MODEL_DIR = "html"
 
 
 def _as_lines(text_or_lines: str | Sequence[str]) -> list[str]:
@@ -120,11 +136,36 @@ class Labeler:
     """
 
     def __init__(self, model: LineClassifier, meta: dict | None = None, source: str = "<memory>",
-                 templates: TemplateStore | None = None):
+                 templates: TemplateStore | None = None, html_model: LineClassifier | str | None = None,
+                 compiled: bool = True):
         self.model = model
         self.meta = meta or {}
         self.source = source
         self.templates = templates
+        self.html_model = html_model  # the HTML model, or its folder (loaded on first use), or None
+        self.compiled = compiled
+
+    def html_labeler(self) -> Labeler:
+        """The labeler of HTML pages: over the HTML model when there is one (loaded on first use), else
+        this one (HTML pages are then labeled from their lines alone)."""
+        if self.html_model is None:
+            return self
+        cached = self.__dict__.get("_html_labeler")
+        if cached is None:
+            model, meta = self.html_model, {}
+            if not isinstance(model, LineClassifier):
+                model, meta = load_model(model)
+                model.use_compiled_trees(self.compiled)
+            cached = self.__dict__["_html_labeler"] = Labeler(model, meta, str(self.html_model), self.templates)
+        return cached
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_html_labeler", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
 
     # -- site templates -------------------------------------------------------------------
     def template_for(self, site: str | None = None, url: str | None = None) -> SiteTemplate | None:
@@ -161,32 +202,102 @@ class Labeler:
         return self.label_pages([_as_lines(text_or_lines)], reasons=reasons, sites=[site], urls=[url],
                                 templates=[template])[0]
 
-    def _scores(self, chunk: list[list[str]], lo: int, sites, urls, templates) -> Scores:
+    def _scores(self, chunk: list[list[str]], lo: int, sites, urls, templates,
+                html: Sequence[HtmlPage] | None = None) -> Scores:
         hi = lo + len(chunk)
         tpls = self._templates(len(chunk), sites[lo:hi] if sites is not None else None,
                                urls[lo:hi] if urls is not None else None,
                                templates[lo:hi] if templates is not None else None)
-        return self.model.score_pages(chunk, tpls)
+        dom = html[lo:hi] if html is not None and self.model.uses_dom else None
+        return self.model.score_pages(chunk, tpls, dom)
 
     def label_pages(self, pages: Sequence[str | Sequence[str]], reasons: bool = False,
                     sites: Sequence[str | None] | None = None, urls: Sequence[str | None] | None = None,
-                    templates: Sequence[SiteTemplate | None] | None = None) -> list[list[LineResult]]:
+                    templates: Sequence[SiteTemplate | None] | None = None,
+                    html: Sequence[HtmlPage] | None = None) -> list[list[LineResult]]:
         """Label many pages (texts or line lists), one model call per batch of pages.
 
         ``sites``, ``urls`` and ``templates`` (one per page, each may be None) select site templates as
-        :meth:`label` does."""
+        :meth:`label` does. ``html`` (parsed HTML pages whose lines the pages are) is for the HTML
+        model: use :meth:`label_html_pages`."""
+        self._check_html(html)
         out: list[list[LineResult]] = []
         for lo in range(0, len(pages), BATCH_PAGES):
             chunk = [_as_lines(p) for p in pages[lo:lo + BATCH_PAGES]]
-            scores = self._scores(chunk, lo, sites, urls, templates)
+            scores = self._scores(chunk, lo, sites, urls, templates, html)
             why = self._reasons(scores) if reasons else None
             out.extend(self._results(chunk, scores, why))
+        if html is not None:
+            for res, hp in zip(out, html):
+                for r, path in zip(res, hp.paths):
+                    r.path = path
         return out
 
+    def _check_html(self, html: Sequence[HtmlPage] | None) -> None:
+        if self.model.uses_dom and html is None:
+            raise TypeError(f"{self.source} is an HTML model: it labels HTML pages (label_html, clean_html)")
+
     def label_html(self, html: str | bytes, url: str | None = None, reasons: bool = True,
-                   site: str | None = None, template: SiteTemplate | None = None) -> list[LineResult]:
-        """Label the lines of an HTML page (converted as the shared corpora's text track was)."""
-        return self.label(html_to_lines(html), site=site, url=url, reasons=reasons, template=template)
+                   site: str | None = None, template: SiteTemplate | None = None,
+                   source: str = "<memory>") -> list[LineResult]:
+        """Label the lines of an HTML page (its lines as a scraper's text has them, see :mod:`boiler.html`),
+        with the HTML model and each line's DOM evidence; each result carries its tag ``path``.
+        Raises :class:`~boiler.errors.InputError` naming ``source`` for a page that cannot be read."""
+        return self.label_html_pages([html], reasons, [site], [url], [template], [source])[0]
+
+    def label_html_pages(self, htmls: Sequence[str | bytes | HtmlPage], reasons: bool = False,
+                         sites: Sequence[str | None] | None = None, urls: Sequence[str | None] | None = None,
+                         templates: Sequence[SiteTemplate | None] | None = None,
+                         sources: Sequence[str] | None = None) -> list[list[LineResult]]:
+        """:meth:`label_html` of many pages (HTML, or pages parsed with :func:`boiler.html.parse_html`),
+        one model call per batch."""
+        parsed = self._parse(htmls, sources)
+        lab = self.html_labeler()
+        return lab.label_pages([hp.lines for hp in parsed], reasons, sites, urls, templates, parsed)
+
+    def clean_html_pages(self, htmls: Sequence[str | bytes | HtmlPage], sites: Sequence[str | None] | None = None,
+                         urls: Sequence[str | None] | None = None,
+                         templates: Sequence[SiteTemplate | None] | None = None,
+                         sources: Sequence[str] | None = None) -> list[str]:
+        """The body text of many HTML pages, one model call per batch."""
+        parsed = self._parse(htmls, sources)
+        return self.html_labeler().clean_pages([hp.lines for hp in parsed], sites, urls, templates, parsed)
+
+    def label_mixed(self, pages: Sequence[Sequence[str]], html: Sequence[HtmlPage | None], reasons: bool = False,
+                    templates: Sequence[SiteTemplate | None] | None = None) -> list[list[LineResult]]:
+        """Label pages of both kinds at once: a page with an :class:`HtmlPage` (its lines are that page's)
+        by the HTML labeler with its DOM evidence, the others by the text model; in order."""
+        return self._mixed("label_pages", pages, html, templates, reasons=reasons)
+
+    def explain_mixed(self, pages: Sequence[Sequence[str]], html: Sequence[HtmlPage | None],
+                      templates: Sequence[SiteTemplate | None] | None = None) -> list[list[LineExplanation]]:
+        """:meth:`explain_pages` of pages of both kinds (see :meth:`label_mixed`)."""
+        return self._mixed("explain_pages", pages, html, templates)
+
+    def _mixed(self, method: str, pages, html, templates, **kw) -> list:
+        out: list = [None] * len(pages)
+        is_html = [h is not None for h in html]
+        hl = self.html_labeler()
+        for want, lab in ((False, self), (True, hl)):
+            idx = [i for i, h in enumerate(is_html) if h is want]
+            if not idx:
+                continue
+            sub_html = [html[i] for i in idx] if want else None
+            tpls = [templates[i] for i in idx] if templates is not None else None
+            dom = sub_html if want and lab.model.uses_dom else None
+            res = getattr(lab, method)([pages[i] for i in idx], templates=tpls, html=dom, **kw)
+            for i, r in zip(idx, res):
+                out[i] = r
+            if want and dom is None:  # no HTML model: the lines were labeled alone; give them their paths
+                for i in idx:
+                    for r, path in zip(out[i], html[i].paths):
+                        (r.result if isinstance(r, LineExplanation) else r).path = path
+        return out
+
+    @staticmethod
+    def _parse(htmls: Sequence[str | bytes | HtmlPage], sources: Sequence[str] | None) -> list[HtmlPage]:
+        return [h if isinstance(h, HtmlPage) else parse_html(h, sources[k] if sources is not None else "<memory>")
+                for k, h in enumerate(htmls)]
 
     def clean(self, text_or_lines: str | Sequence[str], site: str | None = None, url: str | None = None,
               template: SiteTemplate | None = None) -> str:
@@ -195,13 +306,15 @@ class Labeler:
 
     def clean_pages(self, pages: Sequence[str | Sequence[str]], sites: Sequence[str | None] | None = None,
                     urls: Sequence[str | None] | None = None,
-                    templates: Sequence[SiteTemplate | None] | None = None) -> list[str]:
+                    templates: Sequence[SiteTemplate | None] | None = None,
+                    html: Sequence[HtmlPage] | None = None) -> list[str]:
         """The body text of many pages, one model call per batch (as :meth:`label_pages`, without
         building a :class:`LineResult` per line)."""
+        self._check_html(html)
         out: list[str] = []
         for lo in range(0, len(pages), BATCH_PAGES):
             chunk = [_as_lines(p) for p in pages[lo:lo + BATCH_PAGES]]
-            scores = self._scores(chunk, lo, sites, urls, templates)
+            scores = self._scores(chunk, lo, sites, urls, templates, html)
             rows = np.flatnonzero(self.model.decide(scores))
             page = scores.batch.page_index[rows]
             lines = [chunk[p][i] for p, i in zip(page.tolist(), scores.batch.line_index[rows].tolist())]
@@ -210,22 +323,29 @@ class Labeler:
         return out
 
     def clean_html(self, html: str | bytes, url: str | None = None, site: str | None = None,
-                   template: SiteTemplate | None = None) -> str:
-        return self.clean(html_to_lines(html), site=site, url=url, template=template)
+                   template: SiteTemplate | None = None, source: str = "<memory>") -> str:
+        """The body lines of an HTML page, joined by newlines (see :meth:`label_html`)."""
+        return self.clean_html_pages([html], [site], [url], [template], [source])[0]
 
     def explain_pages(self, pages: Sequence[str | Sequence[str]], sites: Sequence[str | None] | None = None,
                       urls: Sequence[str | None] | None = None,
-                      templates: Sequence[SiteTemplate | None] | None = None) -> list[list[LineExplanation]]:
+                      templates: Sequence[SiteTemplate | None] | None = None,
+                      html: Sequence[HtmlPage] | None = None) -> list[list[LineExplanation]]:
         """For each line of each page: its result with reason, and the evidence behind it (for reports)."""
+        self._check_html(html)
         out: list[list[LineExplanation]] = []
         for lo in range(0, len(pages), BATCH_PAGES):
             chunk = [_as_lines(p) for p in pages[lo:lo + BATCH_PAGES]]
-            scores = self._scores(chunk, lo, sites, urls, templates)
+            scores = self._scores(chunk, lo, sites, urls, templates, html)
             keys, effect = self._group_effects(scores)
             why = self._reasons(scores, keys, effect)
             results = self._results(chunk, scores, why)
+            if html is not None:
+                for res, hp in zip(results, html[lo:lo + BATCH_PAGES]):
+                    for r, path in zip(res, hp.paths):
+                        r.path = path
             rows = [[LineExplanation(r) for r in res] for res in results]
-            names = stage1_feature_names(self.model.uses_templates)
+            names = stage1_feature_names(self.model.uses_templates, self.model.uses_dom)
             for k, (p, i) in enumerate(zip(scores.batch.page_index.tolist(), scores.batch.line_index.tolist())):
                 e = rows[p][i]
                 e.p_own = float(scores.p1[k])
@@ -258,7 +378,7 @@ class Labeler:
         the line's log-odds that undoing this causes. One model call for all groups and lines.
         """
         n = s.X1.shape[0]
-        names = stage1_feature_names(self.model.uses_templates)
+        names = stage1_feature_names(self.model.uses_templates, self.model.uses_dom)
         groups: dict[str, list[int]] = {}
         for j, f in enumerate(names):
             groups.setdefault(f.group, []).append(j)
@@ -280,7 +400,7 @@ class Labeler:
             return []
         if keys is None or effect is None:
             keys, effect = self._group_effects(s)
-        names = stage1_feature_names(self.model.uses_templates)
+        names = stage1_feature_names(self.model.uses_templates, self.model.uses_dom)
         cuts = self.model.cuts(s)
         out = []
         for k in range(n):
@@ -356,11 +476,31 @@ def _describe(group: str, x: np.ndarray, names: list[F.Feature]) -> str:
         return "the page's overall shape"
     if group == "site template":
         return _describe_template(v)
+    if group == "HTML links":
+        return f"{v['link_share']:.0%} of it in links ({v['block_link_share']:.0%} of its block)"
+    if group == "HTML tags":
+        return _describe_tags(v)
+    if group == "HTML block":
+        same = int(round(np.expm1(v["same_siblings"])))
+        return f"a block of {int(round(np.expm1(v['block_chars'])))} characters" + \
+            (f" among {same} siblings of its shape" if same else "")
+    if group == "HTML class words":
+        return "class and id words on its tag path, as learned from training pages"
     if group == "previous lines":
         return "the lines before it"
     if group == "next lines":
         return "the lines after it"
     return group
+
+
+def _describe_tags(v: dict[str, float]) -> str:
+    """The tags around a line, in words: the flags it has (``inside a <nav>, inside a list item``)."""
+    from .html import DOM_FLAGS
+
+    level = int(v.get("heading_level", 0))
+    parts = [f"a level-{level} heading"] if level else []
+    parts += [desc for name, _, desc in DOM_FLAGS if v.get(name) and name != "in_heading"]
+    return ", ".join(parts[:3]) if parts else "outside any telling tag"
 
 
 def _describe_template(v: dict[str, float]) -> str:

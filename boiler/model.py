@@ -16,6 +16,7 @@ upstream score that has seen its own labels.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -28,9 +29,10 @@ from sklearn.model_selection import GroupKFold
 
 from . import features as F
 from .forest import Forest, predict_body
+from .html import DOM_FEATURE_NAMES, DOM_FEATURES, HtmlPage
 from .templates import MIN_TEMPLATE_FIT, TEMPLATE_FEATURES, SiteTemplate, template_features
 
-__all__ = ["WordEvidence", "LineClassifier", "EVIDENCE_FEATURES", "stage1_feature_names",
+__all__ = ["WordEvidence", "AttrEvidence", "LineClassifier", "ATTR_FEATURES", "EVIDENCE_FEATURES", "stage1_feature_names",
            "stage2_feature_names", "PROB_OFFSETS"]
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,18 @@ TEMPLATE_STAGE2: tuple[str, ...] = ("tpl_pages", "tpl_line_share", "tpl_after_en
 #: Half-widths of the centred windows whose mean template line share stage 2 sees.
 TEMPLATE_WINDOWS: tuple[int, ...] = (2, 5)
 _TPL = {f.name: j for j, f in enumerate(TEMPLATE_FEATURES)}
+#: Columns produced by :class:`AttrEvidence` (HTML input only).
+ATTR_FEATURES: tuple[F.Feature, ...] = (
+    F.Feature("attr_near", "HTML class words", "learned evidence of the class/id words of the line's nearest element that has any"),
+    F.Feature("attr_min", "HTML class words", "most chrome-like class/id word on the line's tag path"),
+    F.Feature("attr_max", "HTML class words", "most body-like class/id word on the line's tag path"),
+)
+#: DOM features (and class-word evidence) repeated for the neighbours in the stage-1 window.
+DOM_CONTEXT: tuple[str, ...] = ("link_share", "block_link_share", "in_list", "heading_level", "attr_near")
+#: DOM features stage 2 sees beside the probabilities.
+DOM_STAGE2: tuple[str, ...] = ("link_share", "block_link_share", "parent_link_share", "in_article", "in_p",
+                               "attr_near", "attr_min")
+_DOM = {n: j for j, n in enumerate((*DOM_FEATURE_NAMES, *(f.name for f in ATTR_FEATURES)))}
 #: Probability above which a line counts as body.
 DEFAULT_THRESHOLD = 0.5
 #: On a page whose best line scores below the threshold, lines within this share of the page's best
@@ -78,13 +92,21 @@ RELATIVE_THRESHOLD = 0.6
 RELATIVE_MIN_BEST = 0.15
 
 
-def stage1_feature_names(templates: bool = True) -> list[F.Feature]:
-    """The stage-1 columns: own features, word evidence, site template, then the neighbour window."""
+def dom_feature_list() -> list[F.Feature]:
+    """The DOM columns of an HTML model: the page's DOM features, then the learned class-word evidence."""
+    return [*DOM_FEATURES, *ATTR_FEATURES]
+
+
+def stage1_feature_names(templates: bool = True, dom: bool = False) -> list[F.Feature]:
+    """The stage-1 columns: own features, word evidence, site template, DOM, then the neighbour window."""
     ctx = [f for f in F.FEATURES if f.name in F.CONTEXT_FEATURES] + list(EVIDENCE_FEATURES)
     out = list(F.FEATURES) + list(EVIDENCE_FEATURES)
     if templates:
         ctx += [f for f in TEMPLATE_FEATURES if f.name in TEMPLATE_CONTEXT]
         out += list(TEMPLATE_FEATURES)
+    if dom:
+        ctx += [f for f in dom_feature_list() if f.name in DOM_CONTEXT]
+        out += dom_feature_list()
     for off in F.CONTEXT_OFFSETS:
         side = "previous" if off < 0 else "next"
         group = f"{side} lines"
@@ -93,7 +115,7 @@ def stage1_feature_names(templates: bool = True) -> list[F.Feature]:
     return out
 
 
-def stage2_feature_names(templates: bool = True) -> list[F.Feature]:
+def stage2_feature_names(templates: bool = True, dom: bool = False) -> list[F.Feature]:
     out = [F.Feature("p_self", "own score", "stage-1 probability of the line")]
     out += [F.Feature(f"p@{o:+d}", "neighbours", f"stage-1 probability {abs(o)} line(s) {'before' if o < 0 else 'after'}")
             for o in PROB_OFFSETS]
@@ -109,6 +131,9 @@ def stage2_feature_names(templates: bool = True) -> list[F.Feature]:
         out += [TEMPLATE_FEATURES[_TPL[n]] for n in TEMPLATE_STAGE2]
         out += [F.Feature(f"tpl_share_mean{w}", "site template", f"mean share of the site's other pages with the lines within {w} lines")
                 for w in TEMPLATE_WINDOWS]
+    if dom:
+        by_name = {f.name: f for f in dom_feature_list()}
+        out += [by_name[n] for n in DOM_STAGE2]
     return out
 
 
@@ -163,15 +188,62 @@ class WordEvidence(BaseEstimator):
     def _opener_lookup(self) -> dict[str, float]:
         return self._cached("_opener_cache", self.opener_tokens_, self.opener_log_odds_)
 
+    def _by_kind(self) -> dict[str, dict[str, float]]:
+        """The token values split by kind (``f``, ``l``, ``w``, ``L``, and ``opener`` for the opener
+        evidence), keyed by the bare word or line: a cache of fitted state, built on first use."""
+        split = self.__dict__.get("_kind_cache")
+        if split is None:
+            split = {"f": {}, "l": {}, "w": {}, "L": {}, "opener": {}}
+            for t, v in self._lookup().items():
+                split.setdefault(t[:1], {})[t[2:]] = v
+            split["opener"] = {t[2:]: v for t, v in self._opener_lookup().items() if t.startswith("L:")}
+            self.__dict__["_kind_cache"] = split
+        return split
+
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_lookup_cache", None)
         state.pop("_opener_cache", None)
+        state.pop("_kind_cache", None)
         return state
+
+    def _transform_rows(self, tokens: F.TokenRows) -> np.ndarray:
+        """:meth:`transform` of tokens held flat: each kind of token looked up in one pass over its
+        list, the short lines' mean, min and max taken column by column (the same numbers)."""
+        by = self._by_kind()
+        n = len(tokens)
+        out = np.zeros((n, len(EVIDENCE_FEATURES)), dtype=np.float32)
+        if n == 0:
+            return out
+        zero = itertools.repeat(0.0)
+        out[:, 3] = list(map(by["f"].get, tokens.first, zero))  # "" (a row with no word) is no token
+        out[:, 4] = list(map(by["l"].get, tokens.last, zero))
+        short = np.flatnonzero(tokens.kind == 2)
+        if len(short):
+            out[short, 5] = list(map(by["L"].get, tokens.lines, zero))
+            out[short, 6] = list(map(by["opener"].get, tokens.lines, zero))
+            vals = np.array(list(map(by["w"].get, tokens.words, zero)), dtype=np.float64)
+            counts = tokens.counts
+            start = np.cumsum(counts) - counts
+            total = np.zeros(len(short), dtype=np.float64)
+            low = np.full(len(short), np.inf)
+            high = np.full(len(short), -np.inf)
+            for j in range(int(counts.max())):  # word by word, as the loop of the list path goes
+                rows = np.flatnonzero(counts > j)
+                v = vals[start[rows] + j]
+                total[rows] += v
+                low[rows] = np.where(v < low[rows], v, low[rows])  # as min(): the first of equal values
+                high[rows] = np.where(v > high[rows], v, high[rows])
+            out[short, 0] = total / counts
+            out[short, 1] = low
+            out[short, 2] = high
+        return out
 
     def transform(self, tokens: Sequence[Sequence[str]]) -> np.ndarray:
         """Evidence columns of :data:`EVIDENCE_FEATURES` that depend on the line alone (the page-level
         opener columns are filled by :func:`opener_features`)."""
+        if isinstance(tokens, F.TokenRows):
+            return self._transform_rows(tokens)
         get = self._lookup().get
         opener = self._opener_lookup().get
         out = np.zeros((len(tokens), len(EVIDENCE_FEATURES)), dtype=np.float32)
@@ -185,10 +257,48 @@ class WordEvidence(BaseEstimator):
                 out[i, 6] = opener(toks[-1], 0.0)
                 vals = [get(t, 0.0) for t in toks[2:-1]]
                 if vals:
-                    out[i, 0] = sum(vals) / len(vals)
+                    total = 0.0
+                    for v in vals:  # summed in order (Python 3.12's sum() compensates: other numbers)
+                        total += v
+                    out[i, 0] = total / len(vals)
                     out[i, 1] = min(vals)
                     out[i, 2] = max(vals)
         return out
+
+
+class AttrEvidence(WordEvidence):
+    """Smoothed log-odds of the class/id words on a line's tag path for body vs chrome ("related",
+    "sidebar", "caption", "articleBody"), kept when seen on ``min_sites`` sites: learned, not listed."""
+
+    def fit(self, attrs: Sequence[Sequence[str]], y: np.ndarray, groups: Sequence[str]) -> AttrEvidence:
+        self.tokens_, self.log_odds_ = self._log_odds(attrs, y, groups)
+        return self
+
+    def transform(self, attrs: Sequence[Sequence[str]], near: Sequence[int]) -> np.ndarray:
+        """:data:`ATTR_FEATURES` of each line: its nearest element's words' mean, and the path's min and max."""
+        get = self._lookup().get
+        out = np.zeros((len(attrs), len(ATTR_FEATURES)), dtype=np.float32)
+        for i, (words, k) in enumerate(zip(attrs, near)):
+            if not words:
+                continue
+            vals = [get(w, 0.0) for w in words]
+            out[i, 0] = sum(vals[:k]) / k if k else 0.0
+            out[i, 1] = min(vals)
+            out[i, 2] = max(vals)
+        return out
+
+
+def html_rows(batch: F.LineBatch, html: Sequence[HtmlPage]) -> tuple[np.ndarray, list, list]:
+    """The DOM matrix, class words and nearest-element word counts of a batch's rows (its pages' lines
+    must be the HTML pages' lines)."""
+    sizes = np.array([len(h.lines) for h in html], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    rows = offsets[batch.page_index] + batch.line_index
+    dom = np.vstack([h.dom for h in html]) if len(html) else np.zeros((0, len(DOM_FEATURES)), np.float32)
+    attrs = [a for h in html for a in h.attrs]
+    near = [k for h in html for k in h.near]
+    rows_l = rows.tolist()
+    return dom[rows], [attrs[r] for r in rows_l], [near[r] for r in rows_l]
 
 
 def opener_features(batch: F.LineBatch, evidence: np.ndarray) -> None:
@@ -320,7 +430,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, n_folds: int = 3, stage1_iter: int = 150, stage2_iter: int = 120,
                  max_leaf_nodes: int = 31, learning_rate: float = 0.1, weight_power: float = 0.5,
                  threshold: float = DEFAULT_THRESHOLD, relative_threshold: float = RELATIVE_THRESHOLD,
-                 templates: bool = True, random_state: int = 0):
+                 templates: bool = True, dom: bool = False, random_state: int = 0):
         self.n_folds = n_folds
         self.stage1_iter = stage1_iter
         self.stage2_iter = stage2_iter
@@ -330,6 +440,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self.threshold = threshold
         self.relative_threshold = relative_threshold
         self.templates = templates
+        self.dom = dom
         self.random_state = random_state
 
     # -- matrices -----------------------------------------------------------------------
@@ -343,6 +454,20 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         """Whether the model has site-template features (models made before templates have none)."""
         return bool(getattr(self, "templates", False))
 
+    @property
+    def uses_dom(self) -> bool:
+        """Whether the model reads HTML pages' DOM evidence (an HTML model) or lines alone."""
+        return bool(getattr(self, "dom", False))
+
+    def dom_matrix(self, batch: F.LineBatch, html: Sequence[HtmlPage] | None) -> np.ndarray | None:
+        """The DOM columns of a batch (:func:`dom_feature_list`), or None for a text model."""
+        if not self.uses_dom:
+            return None
+        if html is None:
+            raise ValueError("this is an HTML model: it labels HTML pages (label_html), not lines alone")
+        dom, attrs, near = html_rows(batch, html)
+        return np.hstack([dom, self.attr_evidence_.transform(attrs, near)]).astype(np.float32)
+
     def template_matrix(self, batch: F.LineBatch, pages: Sequence[Sequence[str]],
                         templates: Sequence[SiteTemplate | None] | None, min_fit: float = MIN_TEMPLATE_FIT) -> np.ndarray | None:
         """The template features of a batch (zeros for pages without one, or whose template fits less than
@@ -354,14 +479,28 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         return template_features(batch, pages, templates, min_fit)
 
     @staticmethod
-    def stage1_matrix(batch: F.LineBatch, evidence: np.ndarray, tpl: np.ndarray | None = None) -> np.ndarray:
+    def stage1_matrix(batch: F.LineBatch, evidence: np.ndarray, tpl: np.ndarray | None = None,
+                      dom: np.ndarray | None = None) -> np.ndarray:
         ctx_cols = [F.FEATURE_NAMES.index(nm) for nm in F.CONTEXT_FEATURES]
         parts = [batch.X[:, ctx_cols], evidence]
+        own = [batch.X, evidence]
         if tpl is not None:
             parts.append(tpl[:, [_TPL[n] for n in TEMPLATE_CONTEXT]])
+            own.append(tpl)
+        if dom is not None:
+            parts.append(dom[:, [_DOM[n] for n in DOM_CONTEXT]])
+            own.append(dom)
         window = F.context_window(np.hstack(parts), batch.page_index, F.CONTEXT_OFFSETS, fill=-1.0)
-        own = [batch.X, evidence] if tpl is None else [batch.X, evidence, tpl]
         return np.hstack([*own, window]).astype(np.float32)
+
+    @staticmethod
+    def stage2_full(batch: F.LineBatch, p1: np.ndarray, tpl: np.ndarray | None = None,
+                    dom: np.ndarray | None = None) -> np.ndarray:
+        """The stage-2 matrix: :func:`stage2_matrix`, then the DOM columns of an HTML model."""
+        X2 = stage2_matrix(batch, p1, tpl)
+        if dom is None:
+            return X2
+        return np.hstack([X2, dom[:, [_DOM[n] for n in DOM_STAGE2]]]).astype(np.float32)
 
     # -- training -----------------------------------------------------------------------
     def _weights(self, batch: F.LineBatch) -> np.ndarray:
@@ -370,13 +509,18 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, pages: Sequence[Sequence[str]], labels: Sequence[Sequence[str]],
             groups: Sequence[str], page_weight: Sequence[float] | None = None,
-            site_templates: Sequence[SiteTemplate | None] | None = None) -> LineClassifier:
+            site_templates: Sequence[SiteTemplate | None] | None = None,
+            html: Sequence[HtmlPage] | None = None) -> LineClassifier:
         """Fit on pages of lines with their ``+``/``-``/`` `` labels; ``groups`` (one per page) are sites.
 
         ``page_weight`` multiplies the sample weight of every line of a page (default 1).
         ``site_templates`` (one per page, or None) are templates of the pages' sites; a template that
         has seen the page leaves it out of its counts (see :mod:`boiler.templates`).
+        ``html`` (one per page, for an HTML model: ``dom=True``) holds the pages' DOM evidence; each
+        page's lines are its HTML page's lines.
         """
+        if self.uses_dom and html is None:
+            raise ValueError("an HTML model (dom=True) is trained on HTML pages: pass html=")
         batch = F.extract(pages)
         tpl = self.template_matrix(batch, pages, site_templates, min_fit=0.0)
         y = np.array([labels[p][i] == "+" for p, i in zip(batch.page_index, batch.line_index)], dtype=np.int8)
@@ -400,7 +544,18 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         if not folds:
             evidence = self.evidence_.transform(tokens)
         opener_features(batch, evidence)
-        X1 = self.stage1_matrix(batch, evidence, tpl)
+        dom = None
+        if self.uses_dom:  # class-word evidence too is out of fold for the stage-1 training matrix
+            dom_cols, attrs, near = html_rows(batch, html)
+            attr_ev = np.zeros((len(y), len(ATTR_FEATURES)), dtype=np.float32)
+            for tr, te in folds:
+                ae = AttrEvidence().fit([attrs[i] for i in tr], y[tr], row_groups[tr])
+                attr_ev[te] = ae.transform([attrs[i] for i in te], [near[i] for i in te])
+            self.attr_evidence_ = AttrEvidence().fit(attrs, y, row_groups)
+            if not folds:
+                attr_ev = self.attr_evidence_.transform(attrs, near)
+            dom = np.hstack([dom_cols, attr_ev]).astype(np.float32)
+        X1 = self.stage1_matrix(batch, evidence, tpl, dom)
 
         # Stage 1, out of fold for stage 2.
         p1 = np.zeros(len(y), dtype=np.float32)
@@ -413,7 +568,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         if not folds:
             p1 = self.stage1_.predict_proba(X1)[:, 1].astype(np.float32)
 
-        X2 = stage2_matrix(batch, p1, tpl)
+        X2 = self.stage2_full(batch, p1, tpl, dom)
         self.stage2_ = _hgb(self.stage2_iter, 15, self.learning_rate, self.random_state)
         self.stage2_.fit(X2, y, sample_weight=w)
         self.classes_ = np.array([0, 1])
@@ -452,10 +607,11 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         return predict_body(self.stage2_, self._forests()[1], X2)
 
     # -- prediction ---------------------------------------------------------------------
-    def score_batch(self, batch: F.LineBatch, tpl: np.ndarray | None = None) -> Scores:
+    def score_batch(self, batch: F.LineBatch, tpl: np.ndarray | None = None, dom: np.ndarray | None = None) -> Scores:
         """Stage-1 and final probabilities of a batch's non-blank lines: one model call per stage.
 
-        ``tpl`` is the batch's :meth:`template_matrix` (None: no page has a template)."""
+        ``tpl`` is the batch's :meth:`template_matrix` (None: no page has a template); ``dom`` its
+        :meth:`dom_matrix` (an HTML model only)."""
         if tpl is None and self.uses_templates:
             tpl = np.zeros((batch.n_rows, len(TEMPLATE_FEATURES)), dtype=np.float32)
         if batch.n_rows == 0:
@@ -463,9 +619,9 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
             return Scores(batch, np.zeros((0, self.n_features_in_), dtype=np.float32), z, z)
         evidence = self.evidence_.transform(self.tokens(batch))
         opener_features(batch, evidence)
-        X1 = self.stage1_matrix(batch, evidence, tpl)
+        X1 = self.stage1_matrix(batch, evidence, tpl, dom)
         p1 = self.p_stage1(X1).astype(np.float32)
-        p2 = self.p_stage2(stage2_matrix(batch, p1, tpl)).astype(np.float32)
+        p2 = self.p_stage2(self.stage2_full(batch, p1, tpl, dom)).astype(np.float32)
         return Scores(batch, X1, p1, p2)
 
     def cuts(self, scores: Scores) -> np.ndarray:
@@ -488,15 +644,18 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         return scores.p2 >= self.cuts(scores)
 
     def score_pages(self, pages: Sequence[Sequence[str]],
-                    site_templates: Sequence[SiteTemplate | None] | None = None) -> Scores:
-        """:meth:`score_batch` of pages of lines, with their sites' templates (one per page, or None)."""
+                    site_templates: Sequence[SiteTemplate | None] | None = None,
+                    html: Sequence[HtmlPage] | None = None) -> Scores:
+        """:meth:`score_batch` of pages of lines, with their sites' templates (one per page, or None)
+        and, for an HTML model, the HTML pages the lines come from."""
         batch = F.extract(pages)
-        return self.score_batch(batch, self.template_matrix(batch, pages, site_templates))
+        return self.score_batch(batch, self.template_matrix(batch, pages, site_templates), self.dom_matrix(batch, html))
 
     def predict_pages(self, pages: Sequence[Sequence[str]],
-                      site_templates: Sequence[SiteTemplate | None] | None = None) -> list[list[bool | None]]:
+                      site_templates: Sequence[SiteTemplate | None] | None = None,
+                      html: Sequence[HtmlPage] | None = None) -> list[list[bool | None]]:
         """Body (True), chrome (False) or nothing to judge (None) for every line of every page."""
-        s = self.score_pages(pages, site_templates)
+        s = self.score_pages(pages, site_templates, html)
         body = self.decide(s).tolist()
         out: list[list[bool | None]] = [[None] * len(p) for p in pages]
         for k, (p, i) in enumerate(zip(s.batch.page_index.tolist(), s.batch.line_index.tolist())):
@@ -504,9 +663,10 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         return out
 
     def predict_proba_pages(self, pages: Sequence[Sequence[str]],
-                            site_templates: Sequence[SiteTemplate | None] | None = None) -> list[np.ndarray]:
+                            site_templates: Sequence[SiteTemplate | None] | None = None,
+                            html: Sequence[HtmlPage] | None = None) -> list[np.ndarray]:
         """P(body) for every line of every page; NaN for lines with nothing to judge."""
-        s = self.score_pages(pages, site_templates)
+        s = self.score_pages(pages, site_templates, html)
         out = [np.full(len(p), np.nan, dtype=np.float32) for p in pages]
         for k, (p, i) in enumerate(zip(s.batch.page_index, s.batch.line_index)):
             out[p][i] = s.p2[k]

@@ -44,6 +44,7 @@ MAX_MODEL_BYTES = 200 * 2**20
 ALLOWED_TYPES: frozenset[str] = frozenset({
     "boiler.model.LineClassifier",
     "boiler.model.WordEvidence",
+    "boiler.model.AttrEvidence",
     "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from .errors import InputError
 from .evaluate import count_tokens
 from .formats import Failure, Page
-from .html import html_to_lines
+from .html import MAX_PAGE_SECONDS, HtmlPage, parse_html
 from .labeler import BATCH_PAGES, Labeler
 from .sites import site_of
 from .templates import SiteTemplate, TemplateStore, learn_template
@@ -113,11 +113,13 @@ def is_error(record: dict) -> bool:
     return "error" in record
 
 
-def _page_lines(page: Page, options: CleanOptions) -> list[str]:
+def _page_lines(page: Page, options: CleanOptions) -> tuple[list[str], HtmlPage | None]:
+    """A page's lines, and for an HTML page its parsed form (its DOM evidence, for the HTML model)."""
     if page.html is not None and not page.lines:
         with _time_limit(options.time_limit):
-            return html_to_lines(page.html, page.source)
-    return page.lines
+            hp = parse_html(page.html, page.source, max_seconds=options.time_limit or MAX_PAGE_SECONDS)
+        return hp.lines, hp
+    return page.lines, None
 
 
 def page_site(page: Page) -> str | None:
@@ -135,6 +137,7 @@ def clean_batch(labeler: Labeler, items: Sequence[Page | Failure], options: Clea
     """
     out: list[dict | None] = [None] * len(items)
     todo: list[tuple[int, Page, list[str]]] = []
+    parsed: list[HtmlPage | None] = []
     templates: list[SiteTemplate | None] = []
     for i, item in enumerate(items):
         if isinstance(item, Failure):
@@ -142,7 +145,7 @@ def clean_batch(labeler: Labeler, items: Sequence[Page | Failure], options: Clea
             continue
         record = item.record
         try:
-            lines = _page_lines(item, options)
+            lines, hp = _page_lines(item, options)
         except (InputError, PageTimeout) as exc:
             out[i] = error_record(item.source, record, getattr(exc, "message", str(exc)), item)
             continue
@@ -159,8 +162,9 @@ def clean_batch(labeler: Labeler, items: Sequence[Page | Failure], options: Clea
             out[i] = error_record(item.source, record, f"its site template cannot be read: {exc}", item)
             continue
         todo.append((i, item, lines))
+        parsed.append(hp)
         templates.append(template)
-    results = labeler.label_pages([lines for _, _, lines in todo], templates=templates) if todo else []
+    results = labeler.label_mixed([lines for _, _, lines in todo], parsed, templates=templates) if todo else []
     for (i, page, _), res in zip(todo, results):
         body = [r.text for r in res if r.is_body]
         chrome = [r.text for r in res if r.is_body is False]
@@ -247,7 +251,7 @@ def learn_batch_templates(items: Iterable[Page | Failure], options: CleanOptions
         if isinstance(item, Failure):
             continue
         try:
-            lines = _page_lines(item, options)
+            lines, _ = _page_lines(item, options)
         except Exception as exc:  # noqa: BLE001 - the cleaning pass gives this page its error record
             log.debug("%s: record %s not learned from: %s", item.source, item.record, exc)
             continue

@@ -18,15 +18,20 @@ from .formats import Failure, Page, read_inputs
 from .model import LineClassifier, stage1_feature_names, stage2_feature_names
 from .modelio import save_model
 from .templates import SiteTemplate, learn_template
+from .html import HtmlPage, parse_html
 
 __all__ = ["Corpus", "Evaluation", "load_corpus", "corpus_list", "fit_model", "cross_validate", "cross_validate_modes",
            "fold_models",
-           "site_templates", "evaluate_pages", "train_and_save", "DEFAULT_CORPUS_LIST"]
+           "site_templates", "evaluate_pages", "train_and_save", "DEFAULT_CORPUS_LIST",
+           "HtmlCorpus", "load_html_corpus", "fit_html_model", "cross_validate_html", "train_html_and_save",
+           "DEFAULT_HTML_CORPUS_LIST"]
 
 log = logging.getLogger(__name__)
 
 #: The list of corpora the default model is trained on, relative to the project root.
 DEFAULT_CORPUS_LIST = "training_data/corpora.txt"
+#: The list of HTML corpora (pages with gold text) the default HTML model is trained on.
+DEFAULT_HTML_CORPUS_LIST = "training_data/html_corpora.txt"
 
 
 @dataclass(slots=True)
@@ -91,6 +96,71 @@ def load_corpus(paths: Iterable[str], exclude_sites: Iterable[str] = ()) -> Corp
             pages.append(item)
             sets.append(name)
     return Corpus(pages, sets, failures)
+
+
+@dataclass(slots=True)
+class HtmlCorpus:
+    """HTML pages with gold text, turned into labeled lines (:class:`Page`, labels from aligning the
+    lines with the gold) and their DOM evidence (:class:`HtmlPage`, one per page)."""
+
+    pages: list[Page]
+    html: list[HtmlPage]
+    sets: list[str]
+    failures: list[Failure]
+
+    def subset(self, idx: Sequence[int]) -> HtmlCorpus:
+        return HtmlCorpus([self.pages[i] for i in idx], [self.html[i] for i in idx], [self.sets[i] for i in idx], [])
+
+
+def html_page_labels(item: Page) -> tuple[Page, HtmlPage]:
+    """An HTML page with gold text as labeled lines and DOM evidence (lines labeled by the aligner)."""
+    from .align import align_lines
+
+    hp = parse_html(item.html, item.source)
+    result = align_lines(hp.lines, item.gold)
+    page = Page(hp.lines, result.labels, id=item.id, url=item.url, site=item.site, source=item.source,
+                meta=result.as_dict(), record=item.record)
+    return page, hp
+
+
+def _html_item(item: Page) -> tuple[Page, HtmlPage] | Failure:
+    try:
+        return html_page_labels(item)
+    except InputError as exc:
+        return Failure(item.source, item.record, exc.message, item.id)
+
+
+def load_html_corpus(paths: Iterable[str], exclude_sites: Iterable[str] = (), n_jobs: int = 1) -> HtmlCorpus:
+    """HTML pages with gold text (``pages.jsonl`` records with ``html`` and ``gold``) from the given files,
+    parsed and labeled by aligning their lines with the gold; records without both are failures."""
+    from joblib import Parallel, delayed
+
+    exclude = set(exclude_sites)
+    items: list[Page] = []
+    names: list[str] = []
+    failures: list[Failure] = []
+    for path in paths:
+        name = set_name(path)
+        for item in read_inputs([path]):
+            if isinstance(item, Failure):
+                failures.append(item)
+            elif item.html is None or item.gold is None:
+                failures.append(Failure(item.source, item.record, "record has no 'html' with a 'gold' text", item.id))
+            elif item.site not in exclude:
+                items.append(item)
+                names.append(name)
+    done = Parallel(n_jobs=n_jobs, batch_size=16)(delayed(_html_item)(it) for it in items) if n_jobs != 1 \
+        else [_html_item(it) for it in items]
+    corpus = HtmlCorpus([], [], [], failures)
+    for name, res in zip(names, done):
+        if isinstance(res, Failure):
+            failures.append(res)
+            log.warning("%s", res)
+            continue
+        corpus.pages.append(res[0])
+        corpus.html.append(res[1])
+        corpus.sets.append(name)
+    return corpus
 
 
 # -- fitting, cross-validation, evaluation ---------------------------------------------------
@@ -164,6 +234,16 @@ def fit_model(pages: Sequence[Page], page_weight: Sequence[float] | None = None,
     model = LineClassifier(**params)
     templates = training_templates(pages, template_dropout_every) if model.uses_templates else None
     return model.fit([p.lines for p in pages], [p.labels for p in pages], page_groups(pages), page_weight, templates)
+
+
+def fit_html_model(corpus: HtmlCorpus, template_dropout_every: int = TEMPLATE_DROPOUT_EVERY,
+                   **params) -> LineClassifier:
+    """An HTML model (:class:`LineClassifier` with ``dom=True``) fitted on an :class:`HtmlCorpus`, with
+    site templates as :func:`fit_model` has them."""
+    model = LineClassifier(**{**params, "dom": True})
+    templates = training_templates(corpus.pages, template_dropout_every) if model.uses_templates else None
+    return model.fit([p.lines for p in corpus.pages], [p.labels for p in corpus.pages], page_groups(corpus.pages),
+                     None, templates, corpus.html)
 
 
 def own_page_weights(pages: Sequence[Page], own_weight: float = OWN_PAGE_WEIGHT) -> list[float]:
@@ -269,6 +349,58 @@ def train_and_save(paths: Sequence[str], out: str | os.PathLike, cv_folds: int =
                                                 "from its site's other held-out pages",
                                         "per_set": {k: v.as_dict() for k, v in sorted(tpl.per_set.items())},
                                         "overall": tpl.overall.as_dict()}}
+    save_model(model, out, meta)
+    return meta
+
+
+def cross_validate_html(corpus: HtmlCorpus, n_folds: int = 5, seed: int = 0, params: dict | None = None,
+                        on_fold: Callable[[int, int], None] | None = None) -> tuple[Evaluation, list[list[bool | None]]]:
+    """Text-track scores (against the aligned labels) of HTML models trained with whole sites held out,
+    and every page's held-out prediction (for the pages track, see ``bench/extract.py``)."""
+    predicted: list[list[bool | None]] = [[] for _ in corpus.pages]
+    for k, (tr, te) in enumerate(site_folds(page_groups(corpus.pages), n_folds, seed)):
+        model = fit_html_model(corpus.subset(tr), **(params or {}))
+        test = corpus.subset(te)
+        for i, pred in zip(te, model.predict_pages([p.lines for p in test.pages], html=test.html)):
+            predicted[i] = pred
+        if on_fold:
+            on_fold(k + 1, n_folds)
+    return _evaluation(corpus.pages, corpus.sets, predicted), predicted
+
+
+def train_html_and_save(paths: Sequence[str], out: str | os.PathLike, cv_folds: int = 0,
+                        params: dict | None = None, exclude_sites: Iterable[str] = (), n_jobs: int = 1) -> dict:
+    """Train an HTML model on HTML pages with gold text (``pages.jsonl``), optionally cross-validate,
+    and save model and metadata to ``out`` (the default model's is its ``html/`` folder)."""
+    corpus = load_html_corpus(paths, exclude_sites, n_jobs=n_jobs)
+    if not corpus.pages:
+        raise InputError(", ".join(paths) or "(no input)", "no HTML pages with gold text to train on")
+    params = params or {}
+    started = time.time()
+    model = fit_html_model(corpus, **params)
+    counts: dict[str, int] = defaultdict(int)
+    for name in corpus.sets:
+        counts[name] += 1
+    meta = {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "input": "html",
+        "labels": "each page's lines aligned with its gold text (boiler.align)",
+        "training_sets": dict(sorted(counts.items())),
+        "training_files": [_display_path(p) for p in paths],
+        "excluded_sites": sorted(set(exclude_sites)),
+        "pages": len(corpus.pages),
+        "failures": len(corpus.failures),
+        "params": model.get_params(),
+        "threshold": model.threshold,
+        "stage1_features": [f.name for f in stage1_feature_names(model.uses_templates, True)],
+        "stage2_features": [f.name for f in stage2_feature_names(model.uses_templates, True)],
+        "fit_seconds": round(time.time() - started, 1),
+    }
+    if cv_folds:
+        ev, _ = cross_validate_html(corpus, cv_folds, params=params)
+        meta["cross_validation"] = {"folds": cv_folds, "grouped_by": "site", "labels": "aligned with gold",
+                                    "per_set": {k: v.as_dict() for k, v in sorted(ev.per_set.items())},
+                                    "overall": ev.overall.as_dict()}
     save_model(model, out, meta)
     return meta
 

@@ -1,5 +1,6 @@
 import gzip
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -237,3 +238,58 @@ def test_clean_low_memory_gives_the_same_output(text_page, small_model_dir):
     a = run("clean", text_page, "-f", "jsonl", "--model", small_model_dir)
     b = run("clean", text_page, "-f", "jsonl", "--model", small_model_dir, "--low-memory")
     assert a.exit_code == b.exit_code == 0 and a.stdout == b.stdout
+
+
+# -- HTML input -------------------------------------------------------------------------------------
+
+NEWS_HTML = ("<!DOCTYPE html><html><head><title>Council passes budget</title></head><body>"
+             "<nav class='menu'><ul><li><a href='/'>Home</a></li><li><a href='/w'>World</a></li></ul></nav>"
+             "<article class='story-body'><p>The council approved the new budget on Tuesday after a long debate, "
+             "and the mayor said the money would go to schools and roads.</p></article>"
+             "<footer class='site-footer'>© The outlet</footer></body></html>")
+
+
+def test_label_html_pretty_shows_each_lines_tag_path(tmp_path, small_html_model_dir):
+    page = tmp_path / "page.html"
+    page.write_text(NEWS_HTML)
+    r = run("label", page, "--model", small_html_model_dir)
+    assert r.exit_code == 0, r.output
+    assert "<body > nav.menu > ul > li > a>" in r.output
+    assert "article.story > p>" in r.output
+
+
+def test_label_html_from_stdin_is_recognised_and_gives_paths_in_jsonl(small_html_model_dir):
+    r = run("label", "-", "--format", "jsonl", "--model", small_html_model_dir, input=NEWS_HTML)
+    assert r.exit_code == 0, r.output
+    rec = json.loads(r.stdout.splitlines()[0])
+    assert rec["lines"][0] == "Council passes budget" and rec["paths"][0].endswith("head > title")
+
+
+def test_hostile_html_pages_give_a_result_or_a_clear_error_and_the_batch_goes_on(tmp_path, small_html_model_dir):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "a_good.html").write_text(NEWS_HTML)
+    (folder / "b_big.html").write_text("<html><body>" + "<p>A paragraph of some words that goes on for a while.</p>" * 360_000
+                                       + "</body></html>")  # 20 MB
+    (folder / "c_deep.html").write_text("<div>" * 100_000 + "deep" + "</div>" * 100_000)
+    (folder / "d_broken.html").write_text("<p>Unclosed <b>bold <i>and italic</p></div></span><li>item<td>cell")
+    (folder / "e_charset.html").write_bytes('<meta charset="utf-8"><p>Café au lait, crème brûlée</p>'.encode("cp1252"))
+    (folder / "f_empty.html").write_text("<html><body><script>x()</script></body></html>")
+    (folder / "g_binary.html").write_bytes(bytes(range(256)) * 200)
+    out = tmp_path / "out.jsonl"
+    r = run("clean", folder, "--format", "jsonl", "-o", out, "--model", small_html_model_dir)
+    assert r.exit_code == 1, r.output  # some records failed: reported and counted
+    recs = {Path(rec["source"] if "error" in rec else rec["id"]).name: rec for rec in map(json.loads, out.read_text().splitlines())}
+    assert len(recs) == 7
+    assert "council approved" in recs["a_good.html"]["text"]
+    assert recs["b_big.html"]["lines_kept"] + recs["b_big.html"]["lines_dropped"] == 360_000
+    assert "nested too deep" in recs["c_deep.html"]["error"]
+    assert "error" not in recs["d_broken.html"]
+    assert "Café au lait" in "".join(_all_lines(recs["e_charset.html"]))
+    assert "empty page" in recs["f_empty.html"]["error"]
+    assert "binary data" in recs["g_binary.html"]["error"]
+    assert "7 page(s)" not in r.stderr and "failed" in r.stderr
+
+
+def _all_lines(rec):
+    return [rec.get("text", "")] + rec.get("dropped", [])

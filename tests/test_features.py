@@ -150,3 +150,96 @@ def test_fast_date_patterns_match_as_the_plain_forms(text):
     for name, plain in _PLAIN.items():
         fast = getattr(F, name)
         assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+# -- the vectorised scans against the plain per-line and regular-expression forms ----------------
+
+_PAGE_TEXT = st.lists(st.sampled_from(
+    list("aZe sntr9 0 12\t\u00a0.,!?:;-/|·•»›\"'”’)]*>+~…_年月日٣ΣİßÅ\u0301😀𝟘\ud800")
+    + ["2011", "1999", "2024-11-18", "04/08/05", "21.10.2011", "18 Nov, 2024", "October 21, 2011",
+       "14:05", "3:30 pm", "12th", " | ", " - ", "...", "www.", "@", "(29)", "(c)", "©", "Nov ", "News",
+       "2011年10月21日", "3 hours ago", "  ", "\u2028", "3rd ", "21st", "June "]),
+    max_size=25).map("".join)
+
+
+def _plain_columns(pages):
+    """The columns that extract finds by numpy scans, computed the plain way (as before the scans)."""
+    from collections import Counter
+    out, texts = {}, []
+    reps, near, gb, ga = [], [], [], []
+    for lines in pages:
+        stripped = [line.strip() for line in lines]
+        keep = [i for i, s in enumerate(stripped) if s and (s[0].isalnum() or re.search(r"\w", s))]
+        kept = [stripped[i] for i in keep]
+        texts += kept
+        bounds = np.concatenate(([-1], np.asarray(keep, dtype=np.int64), [len(lines)]))
+        gaps = np.minimum(np.diff(bounds) - 1, F.GAP_CAP)
+        gb += gaps[:-1].tolist()
+        ga += gaps[1:].tolist()
+        keys = [s.lower() for s in kept]
+        counts = Counter(keys)
+        reps += [counts[k] - 1 for k in keys]
+        near += [int(counts[k] > 1 and keys[max(0, j - F.REPEAT_NEAR):j + F.REPEAT_NEAR + 1].count(k) > 1)
+                 for j, k in enumerate(keys)]
+    n = len(texts)
+    joined = "\n".join(texts)
+    starts = np.zeros(n, dtype=np.int64)
+    starts[1:] = np.cumsum([len(t) + 1 for t in texts[:-1]])
+
+    def per_line(pattern, text, st_, m, span=False):
+        out_ = np.zeros(m)
+        for mt in pattern.finditer(text):
+            out_[np.searchsorted(st_, mt.start(), side="right") - 1] += (mt.end() - mt.start()) if span else 1
+        return out_
+
+    tails = [t.rstrip(F._CLOSERS) or t for t in texts]
+    out["starts_upper"] = [t[0].isupper() for t in texts]
+    out["starts_bullet"] = [t[0] in F._BULLETS for t in texts]
+    out["ends_sentence"] = [t[-1] in F._SENTENCE_PUNCT and not t.endswith("...") for t in tails]
+    out["ends_ellipsis"] = [t.endswith(("...", "…")) for t in tails]
+    out["ends_colon"] = [t[-1] == ":" for t in tails]
+    out["sentences"] = np.log1p(per_line(F._SENTENCE_END, joined, starts, n).astype(np.float32))
+    out["separators"] = np.log1p(per_line(F._SEPARATORS, joined, starts, n).astype(np.float32))
+    out["repeats"] = np.log1p(np.asarray(reps, dtype=np.float32))
+    out["repeat_near"], out["gap_before"], out["gap_after"] = near, gb, ga
+    digit_rows = [k for k, t in enumerate(texts) if re.search(r"\d", t)]
+    for name in ("has_date", "has_time", "has_year", "date_share"):
+        out[name] = np.zeros(n)
+    if digit_rows:
+        d_texts = [texts[k] for k in digit_rows]
+        d_joined = "\n".join(d_texts)
+        d_starts = np.zeros(len(d_texts), dtype=np.int64)
+        d_starts[1:] = np.cumsum([len(t) + 1 for t in d_texts[:-1]])
+        date = per_line(F._DATE, d_joined, d_starts, len(d_texts), span=True).astype(np.float32)
+        time_ = per_line(F._TIME, d_joined, d_starts, len(d_texts), span=True).astype(np.float32)
+        out["has_date"][digit_rows] = date > 0
+        out["has_time"][digit_rows] = time_ > 0
+        out["has_year"][digit_rows] = per_line(F._YEAR, d_joined, d_starts, len(d_texts)) > 0
+        out["date_share"][digit_rows] = np.minimum((date + time_) / np.array([len(t) for t in d_texts]), 1.0)
+    return texts, out
+
+
+def _assert_plain_columns(pages):
+    b = F.extract(pages)
+    texts, plain = _plain_columns(pages)
+    assert b.texts == texts
+    for name, values in plain.items():
+        assert np.array_equal(col(b, name), np.asarray(values, dtype=np.float32)), name
+    words = np.rint(np.expm1(col(b, "words"))).astype(int).tolist()
+    assert F.batch_tokens(b.texts, words) == [F.line_tokens(t, k) for t, k in zip(b.texts, words)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(_PAGE_TEXT, max_size=12), min_size=1, max_size=4))
+def test_vectorised_scans_match_the_plain_forms(pages):
+    _assert_plain_columns(pages)
+
+
+def test_vectorised_scans_on_crafted_lines():
+    _assert_plain_columns([[
+        "Nav | News | Sport | | More", " - a - - b - ", "Published 18 Nov, 2024 14:05 pm", "x",
+        "18th\nNovember 2024", "Nov", "21, 2011", "“Quoted.”)))", "))))))))))))", "Read more...”", "Wait…",
+        "Title:", "2011年 10 月 21日", "٣ hours ago 1999", "A_1999 2020x 1850", "ΣΑΣ news", "ΣΑΣ NEWS",
+        "ΣΑΣ News", "", "  ", "Ⓐ starts upper", "ǅ title case", "😀 2024", "a\ud800b 2024", "© 2024 (c) www.x.com",
+        "Nov 3rd 2024", "March 1st, 2020 and 22nd. Mai 2021", "on 5th\tJune\u00a0 1999",
+    ], ["18 Nov,", "2024", "Nov 3", "rd, 2024", "12", "comments", "Updated 17 Nov, 2024 | 2:05"]])

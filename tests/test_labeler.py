@@ -3,6 +3,7 @@ import pickle
 import pytest
 
 from boiler.labeler import NOTHING_TO_JUDGE, Labeler, LineResult, default_model_path
+from boiler.html import parse_html
 
 PAGE = """Home | News | Sport
 Rivertown Herald
@@ -109,3 +110,68 @@ def test_scikit_learn_tree_walk_gives_the_same_probabilities(own_pages):
     lean = boiler.load(compiled=False)
     assert lean.model._forests() == (None, None)
     assert [[r.p_body for r in res] for res in lean.label_pages(pages)] == [[r.p_body for r in res] for res in fast]
+
+
+# -- HTML pages ---------------------------------------------------------------------------------------
+
+def test_an_html_model_labels_html_pages_with_dom_evidence_and_tag_paths(small_model, small_html_model):
+    from boiler.labeler import Labeler
+
+    page = ("<html><body><nav class='menu'><ul><li><a href='/'>Home</a></li><li><a href='/w'>World news</a></li></ul></nav>"
+            "<article class='story-body'><p>The council approved the new budget on Tuesday after a long debate, "
+            "and the mayor said the money would go to schools and roads.</p>"
+            "<p>Opposition members voted against it, saying taxes would rise next year.</p></article>"
+            "<aside class='related-links'><ul><li><a href='/1'>Budget talks stall again</a></li></ul></aside></body></html>")
+    lab = Labeler(small_model, html_model=small_html_model)
+    res = lab.label_html(page)
+    by_text = {r.text: r for r in res}
+    assert by_text["Home"].path.endswith("nav.menu > ul > li > a")
+    assert by_text["Opposition members voted against it, saying taxes would rise next year."].path.endswith("article.story > p")
+    assert by_text["Home"].is_body is False
+    assert by_text["The council approved the new budget on Tuesday after a long debate, and the mayor said the money "
+                   "would go to schools and roads."].is_body
+    assert all(r.reason for r in res)
+    assert lab.clean_html(page) == "\n".join(r.text for r in res if r.is_body)
+    # the batch call gives the same as one page at a time
+    assert lab.clean_html_pages([page, page.encode()]) == [lab.clean_html(page)] * 2
+
+
+def test_reasons_of_an_html_model_can_name_dom_evidence(small_model, small_html_model):
+    from boiler.labeler import Labeler
+
+    lab = Labeler(small_model, html_model=small_html_model)
+    nav = "".join(f"<li><a href='/{i}'>Section {i}</a></li>" for i in range(8))
+    page = f"<html><body><nav><ul>{nav}</ul></nav><article><p>{'Words of the story go here. ' * 6}</p></article></body></html>"
+    [expl] = lab.html_labeler().explain_pages([parse_html(page).lines], html=[parse_html(page)])
+    groups = {g.group for e in expl for g in e.groups}
+    assert groups & {"HTML links", "HTML tags", "HTML block", "HTML class words"}
+
+
+def test_without_an_html_model_html_is_labeled_from_its_lines(small_labeler):
+    page = "<html><body><p>One line of text here for the reader to see today.</p></body></html>"
+    assert [r.text for r in small_labeler.label_html(page)] == ["One line of text here for the reader to see today."]
+    assert small_labeler.html_labeler() is small_labeler
+
+
+def test_an_html_model_refuses_lines_alone(small_html_model):
+    from boiler.labeler import Labeler
+
+    with pytest.raises(TypeError, match="HTML model"):
+        Labeler(small_html_model).label("just text")
+
+
+def test_a_labeler_with_an_html_model_pickles(small_model, small_html_model):
+    import pickle
+
+    from boiler.labeler import Labeler
+
+    lab = Labeler(small_model, html_model=small_html_model)
+    page = "<p>Some words of a story that a reader came here to read today, and more of them.</p>"
+    assert pickle.loads(pickle.dumps(lab)).clean_html(page) == lab.clean_html(page)
+
+
+def test_a_bad_html_page_is_an_error_naming_it(small_labeler):
+    from boiler.errors import InputError
+
+    with pytest.raises(InputError, match="junk.bin: binary data"):
+        small_labeler.label_html(bytes(range(256)) * 50, source="junk.bin")

@@ -95,3 +95,23 @@ def test_a_page_scores_the_same_whatever_batch_it_is_in(small_model, own_pages):
     batched = small_model.predict_proba_pages([huge] + pages)[1:]
     for a, b in zip(alone, batched):
         np.testing.assert_array_equal(a, b)
+
+
+def test_an_html_model_has_the_dom_columns_in_both_stages(small_html_model, own_html_pages):
+    from boiler.html import parse_html
+    from boiler.model import stage1_feature_names, stage2_feature_names
+
+    m = small_html_model
+    assert m.uses_dom and m.n_features_in_ == len(stage1_feature_names(m.uses_templates, dom=True))
+    assert m.stage2_.n_features_in_ == len(stage2_feature_names(m.uses_templates, dom=True))
+    hp = parse_html(next(p.html for p in own_html_pages if '<li><a href="/s' in p.html))
+    s = m.score_pages([hp.lines], html=[hp])
+    names = [f.name for f in stage1_feature_names(m.uses_templates, dom=True)]
+    assert s.X1[:, names.index("in_nav")].any() and s.X1[:, names.index("link_share")].any()
+    with pytest.raises(ValueError, match="HTML model"):
+        m.score_pages([hp.lines])
+
+
+def test_an_html_model_is_not_fitted_without_html():
+    with pytest.raises(ValueError, match="html="):
+        LineClassifier(dom=True).fit([["a line"]], [["+"]], ["s"])

@@ -36,3 +36,27 @@ def test_cross_validation_scores_every_page_once(own_pages):
     ev = cross_validate(own_pages, n_folds=3, params=dict(n_folds=2, stage1_iter=5, stage2_iter=5))
     assert sum(s.pages for s in ev.per_set.values()) == len(own_pages.pages)
     assert 0 <= ev.overall.f1 <= 1
+
+
+def test_load_html_corpus_labels_pages_by_their_gold_and_counts_bad_records(tmp_path):
+    import gzip
+    import json
+
+    from boiler.training import load_html_corpus
+
+    good = {"id": "a", "site": "x.com", "html": "<nav><a href='/'>Home</a></nav><p>The story itself, told in full.</p>",
+            "gold": "The story itself, told in full."}
+    no_gold = {"id": "b", "site": "x.com", "html": "<p>text</p>"}
+    binary = {"id": "c", "site": "y.com", "html": "\x00\x01\x02\x03" * 500, "gold": "x"}
+    path = tmp_path / "pages.jsonl.gz"
+    with gzip.open(path, "wt") as f:
+        for r in (good, no_gold, binary):
+            f.write(json.dumps(r) + "\n")
+        f.write('{"id": "d", "html": \n')
+    corpus = load_html_corpus([str(path)])
+    assert [p.id for p in corpus.pages] == ["a"]
+    assert corpus.pages[0].lines == ["Home", "", "The story itself, told in full."]
+    assert corpus.pages[0].labels == ["-", " ", "+"]
+    assert corpus.html[0].lines == corpus.pages[0].lines
+    assert len(corpus.failures) == 3
+    assert any("binary data" in f.message for f in corpus.failures)
