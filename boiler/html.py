@@ -40,8 +40,9 @@ __all__ = ["DOM_FEATURES", "DOM_FLAGS", "HTML_TEXT_DROP", "HtmlPage", "MAX_HTML_
 MAX_HTML_CHARS = 30_000_000
 #: Time allowed to walk one page's tree (seconds); a page that takes longer is refused with an error.
 MAX_PAGE_SECONDS = 10.0
-#: Elements walked between two looks at the clock.
+#: Elements walked between two looks at the clock (a power of two).
 _CLOCK_EVERY = 2048
+_CLOCK_MASK = _CLOCK_EVERY - 1
 #: Attribute words kept per element, and per path.
 ATTR_WORDS_PER_ELEMENT = 8
 ATTR_WORDS_PER_PATH = 24
@@ -174,28 +175,35 @@ def parse_tree(html: str | bytes, source: str = "<memory>"):
 
 #: A page whose first 4,096 characters hold more than this share of control characters is binary.
 BINARY_SHARE = 0.1
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffd]")
+_CONTROL = dict.fromkeys([*range(0x00, 0x09), *range(0x0e, 0x20), 0x7f, 0xfffd])
 
 
 def _looks_binary(text: str) -> bool:
     head = text[:4096]
-    return bool(head) and len(_CONTROL.findall(head)) > BINARY_SHARE * len(head)
+    return bool(head) and len(head) - len(head.translate(_CONTROL)) > BINARY_SHARE * len(head)
 
 
-def attr_words(el) -> tuple[str, ...]:
-    """Lower-case words of an element's class, id, role and itemprop (``storyBody-text`` → story, body, text)."""
+def attr_words(el, cache: dict | None = None) -> tuple[str, ...]:
+    """Lower-case words of an element's class, id, role and itemprop (``storyBody-text`` → story, body, text).
+    ``cache`` (a dict kept for one page) remembers the words of attribute values already seen."""
     get = el.get
-    values = [v for v in (get("class"), get("id"), get("role"), get("itemprop")) if v]
-    if not values:
-        return ()
+    key = (get("class"), get("id"), get("role"), get("itemprop"))
+    if cache is not None:
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
     words: list[str] = []
-    for v in values:
-        for w in _ATTR_WORD.findall(v):
-            if len(w) > 1:
-                w = w.lower()
-                if w not in words:
-                    words.append(w)
-    return tuple(words[:ATTR_WORDS_PER_ELEMENT])
+    for v in key:
+        if v:
+            for w in _ATTR_WORD.findall(v):
+                if len(w) > 1:
+                    w = w.lower()
+                    if w not in words:
+                        words.append(w)
+    out = tuple(words[:ATTR_WORDS_PER_ELEMENT])
+    if cache is not None:
+        cache[key] = out
+    return out
 
 
 class _Walk:
@@ -270,58 +278,76 @@ class _Walk:
         self.prev = raw
 
     def run(self, root) -> None:
+        """Walk the tree (the hot loop: names bound locally, the layout rules of :meth:`newlines` and
+        :meth:`text` inlined for elements; they are the reference for what happens)."""
         import lxml.etree
 
         # per open element: (flags, block, own block or -1, depth, tag, element); None for a dropped one
         stack: list[tuple | None] = []
-        top: tuple = (0, -1, -1, 0, "", root)
+        push, pop = stack.append, stack.pop
+        root_ctx: tuple = (0, -1, -1, 0, "", root)
+        top = root_ctx
         walker = lxml.etree.iterwalk(root, events=("start", "end", "comment", "pi"))
+        skip = walker.skip_subtree
         blocks, counts, drop = self.blocks, self.n_chars, self.drop
+        flag_of, block_tags, layout = _FLAG_OF_TAG.get, _BLOCK_TAGS, _LAYOUT_TAGS
+        text = self.text
+        deadline, clock = self.deadline, time.monotonic
+        n_el = 0
         steps = 0
         for event, el in walker:
             steps += 1
-            if steps % _CLOCK_EVERY == 0 and time.monotonic() > self.deadline:
+            if steps & _CLOCK_MASK == 0 and clock() > deadline:
                 raise InputError(self.source, f"page took too long to read (over {self.max_seconds:g} s; "
-                                              f"{self.n_elements:,} elements walked)")
+                                              f"{n_el:,} elements walked)")
             if event == "start":
                 tag = el.tag
                 if tag.__class__ is not str or tag in drop:
-                    walker.skip_subtree()
-                    stack.append(None)  # its "end" event still follows
+                    skip()
+                    push(None)  # its "end" event still follows
                     continue
-                self.n_elements += 1
+                n_el += 1
                 self.adjacent = False
-                flags = top[0] | _FLAG_OF_TAG.get(tag, 0)
-                if tag in _BLOCK_TAGS:
+                flags = top[0] | flag_of(tag, 0)
+                if tag in block_tags:
                     b = len(blocks)
-                    blocks.append([el, top[1], counts[0], counts[1], self.n_elements, 0, 0, 0])
+                    blocks.append([el, top[1], counts[0], counts[1], n_el, 0, 0, 0])
                     top = (flags, b, b, top[3] + 1, tag, el)
                 else:
                     top = (flags, top[1], -1, top[3] + 1, tag, el)
-                stack.append(top)
-                if tag in _LAYOUT_TAGS:
+                push(top)
+                if tag in layout:
                     self.newlines(tag)
-                if el.text:
-                    self.text(el.text, el, top)
+                t = el.text
+                if t:
+                    text(t, el, top)
             elif event == "end":
-                ctx = stack.pop()
+                ctx = pop()
                 if ctx is None:  # a dropped element: its tail joins the text before it
-                    if stack and el.tail:
-                        self.text(el.tail, top[5], top, glue=True)
+                    if stack:
+                        t = el.tail
+                        if t:
+                            text(t, top[5], top, True)
                     continue
                 tag = ctx[4]
                 self.adjacent = False
-                if tag in _LAYOUT_TAGS:
+                if tag in layout:
                     self.newlines(tag)
                 if ctx[2] >= 0:
                     blk = blocks[ctx[2]]
-                    blk[5], blk[6], blk[7] = counts[0], counts[1], self.n_elements
-                top = stack[-1] if stack else (0, -1, -1, 0, "", root)
-                if stack and el.tail:
-                    self.text(el.tail, top[5], top)
-            else:  # a comment or processing instruction: dropped; its tail joins the text before it
-                if stack and el.tail:
-                    self.text(el.tail, top[5], top, glue=True)
+                    blk[5], blk[6], blk[7] = counts[0], counts[1], n_el
+                if stack:
+                    top = stack[-1]
+                    t = el.tail
+                    if t:
+                        text(t, top[5], top)
+                else:
+                    top = root_ctx
+            elif stack:  # a comment or processing instruction: dropped; its tail joins the text before it
+                t = el.tail
+                if t:
+                    text(t, top[5], top, True)
+        self.n_elements = n_el
         self.lines.append("".join(self.chunks))
 
     # -- per-line evidence ---------------------------------------------------------------
@@ -422,6 +448,7 @@ def _path_info(el, cache: dict) -> tuple[tuple[str, ...], int, tuple[str, ...]]:
     hit = cache.get(el)
     if hit is not None:
         return hit
+    words = cache.setdefault(_WORDS_KEY, {})
     todo = [el]  # the element and its ancestors not yet in the cache, nearest first
     parent = el.getparent()
     while parent is not None and parent not in cache:
@@ -430,7 +457,7 @@ def _path_info(el, cache: dict) -> tuple[tuple[str, ...], int, tuple[str, ...]]:
     out = _NO_PATH if parent is None else cache[parent]
     for e in reversed(todo):
         pwords, pnear, ppath = out
-        own = attr_words(e) if e.attrib else ()
+        own = attr_words(e, words) if e.attrib else ()
         tag = e.tag if e.tag.__class__ is str else "?"
         path = (*ppath[1 - PATH_DEPTH:], tag + "." + own[0] if own else tag)
         if own:
@@ -441,6 +468,7 @@ def _path_info(el, cache: dict) -> tuple[tuple[str, ...], int, tuple[str, ...]]:
     return out
 
 
+_WORDS_KEY = "attribute words"  # the entry of a path cache that caches attribute words
 _NO_PATH: tuple[tuple[str, ...], int, tuple[str, ...]] = ((), 0, ())
 
 

@@ -1,0 +1,114 @@
+"""boiler's HTML model, sites held out: one model per fold of ``bench/extract.py``, trained as
+``boiler train --html`` trains the shipped one (pages with gold text, lines labeled by aligning them
+with the gold), on the HTML pages of every site the fold does not hold out.
+
+``bench/extract.py`` calls :func:`html_fold_extractors` at its swap point; run this file alone to fit
+(and cache) the fold models ahead of a benchmark run, and to print their text-track scores against
+the aligned labels:
+
+    python bench/html_folds.py [--jobs 2]
+
+Fold models are cached under ``/tmp/boiler-bench-extract/html-folds``, keyed by the training
+parameters, the data files, :data:`RECIPE` and the held-out sites (never in the project). The
+training code is not in the key (a speed-up that changes no number must not retrain): bump
+:data:`RECIPE` when a change to the code changes what is learned.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+CACHE = Path("/tmp/boiler-bench-extract") / "html-folds"
+#: The training recipe's version: part of the cache key; bump it when the code learns something else.
+RECIPE = "html-1"
+
+Extractor = Callable[[str], str]
+
+
+def html_paths(data: Path) -> list[str]:
+    """What ``boiler train --html`` learns from: every set's ``pages.jsonl.gz``."""
+    return [str(p) for p in sorted(data.glob("*/pages.jsonl.gz"))]
+
+
+def fingerprint(data: Path, params: dict) -> str:
+    h = hashlib.sha256(json.dumps(params, sort_keys=True).encode() + RECIPE.encode())
+    for path in html_paths(data):
+        st = Path(path).stat()
+        h.update(f"{path} {st.st_size} {int(st.st_mtime)}".encode())
+    return h.hexdigest()[:16]
+
+
+def fold_folders(data: Path, test_groups: Sequence[frozenset[str]], params: dict, cache: Path = CACHE) -> list[Path]:
+    key = fingerprint(data, params)
+    return [cache / (key + "-" + hashlib.sha256("\n".join(sorted(g)).encode()).hexdigest()[:12]) for g in test_groups]
+
+
+def fit_html_folds(data: Path, test_groups: Sequence[frozenset[str]], params: dict | None = None,
+                   cache: Path = CACHE, n_jobs: int = 1) -> list[Path]:
+    """Fit (or find in the cache) one HTML model per fold, trained without the fold's site groups."""
+    from boiler.evaluate import group_of
+    from boiler.modelio import save_model
+    from boiler.training import fit_html_model, load_html_corpus
+
+    params = dict(params or {})
+    folders = fold_folders(data, test_groups, params, cache)
+    corpus = None
+    for k, (folder, held_out) in enumerate(zip(folders, test_groups)):
+        if (folder / "model.json").is_file():
+            continue
+        if corpus is None:
+            started = time.perf_counter()
+            corpus = load_html_corpus(html_paths(data), n_jobs=n_jobs)
+            print(f"parsed and aligned {len(corpus.pages)} pages in {time.perf_counter() - started:.0f} s "
+                  f"({len(corpus.failures)} failures)", file=sys.stderr, flush=True)
+        keep = [i for i, p in enumerate(corpus.pages) if group_of(p.site, p.id) not in held_out]
+        print(f"HTML fold {k + 1}/{len(folders)}: training on {len(keep)} of {len(corpus.pages)} pages",
+              file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        model = fit_html_model(corpus.subset(keep), **params)
+        save_model(model, folder, {"bench": "html_folds.py fold model", "fold": k, "params": params,
+                                   "pages": len(keep), "fit_seconds": round(time.perf_counter() - started, 1)})
+    return folders
+
+
+def html_fold_extractors(data: Path, test_groups: Sequence[frozenset[str]], params: dict | None = None,
+                         cache: Path = CACHE) -> list[Extractor]:
+    """One extractor per fold (HTML string in, body text out): ``Labeler.clean_html`` with the fold's
+    HTML model, each page alone (no site template)."""
+    from boiler.labeler import Labeler
+    from boiler.modelio import load_model
+
+    out = []
+    for folder in fit_html_folds(data, test_groups, params, cache):
+        model, meta = load_model(folder)
+        out.append(Labeler(model, meta, str(folder)).clean_html)
+    return out
+
+
+def main() -> int:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from extract import fold_test_groups, page_groups
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--jobs", type=int, default=1, help="processes for parsing and aligning")
+    args = ap.parse_args()
+    fit_html_folds(args.data, fold_test_groups(page_groups(args.data)), n_jobs=args.jobs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
