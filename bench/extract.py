@@ -9,7 +9,8 @@ alike); only the extraction call is timed, HTML string in, text out (parsing inc
 * **boiler (held out)**: 5 folds grouped by site over the pages of all sets together
   (:func:`boiler.evaluate.site_folds` on :func:`boiler.evaluate.group_of`); each fold's pages are
   labeled by a model trained without any page of their sites: see :func:`boiler_fold_extractors`,
-  the one place that says how boiler is trained and called (today: the text model on html-text lines).
+  the one place that says how boiler is trained and called: the HTML model (DOM evidence), trained
+  as ``boiler train --html`` does, by ``bench/html_folds.py``.
 * **boiler (shipped, not held out)**: ``boiler.load().clean_html``; the shipped model was trained on
   these very pages, so its F1 is not a fair comparison; its speed is.
 * **trafilatura**: ``trafilatura.extract(html)``, default settings (comments and tables included,
@@ -29,8 +30,8 @@ A system that raises on a page gives an empty text for it (counted as a failure,
 
 Peer outputs are cached under ``/tmp/boiler-bench-extract/peers`` (never in the project: they hold
 corpus text), one folder per system and version; boiler's fold models under
-``/tmp/boiler-bench-extract/folds``, keyed by the training parameters, the training code and data, and
-the fold's sites, so a rerun does not retrain. ``--fresh`` ignores the peer cache (every system timed in
+``/tmp/boiler-bench-extract/html-folds`` (see ``bench/html_folds.py`` for the key), so a rerun
+does not retrain. ``--fresh`` ignores the peer cache (every system timed in
 this run); the results file says which systems were timed in it.
 
     python bench/extract.py [--sets dragnet ...] [--limit N] [--systems trafilatura ...] [--fresh]
@@ -47,7 +48,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMB
 
 import argparse  # noqa: E402
 import gzip  # noqa: E402
-import hashlib  # noqa: E402
 import json  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -67,9 +67,6 @@ N_FOLDS = 5
 FOLD_SEED = 0
 #: Parameters of boiler's held-out fold models (LineClassifier's; empty: its defaults, as ``boiler train``).
 BOILER_PARAMS: dict = {}
-#: Modules whose code decides what a fitted fold model is (a change retrains).
-TRAINING_MODULES = ("model", "features", "forest", "training", "templates", "formats", "evaluate", "errors",
-                    "modelio", "sites")
 
 Extractor = Callable[[str], str]
 
@@ -176,69 +173,23 @@ def fold_test_groups(groups: dict[str, str]) -> list[frozenset[str]]:
 
 # -- boiler, sites held out ------------------------------------------------------------------
 
-def training_paths(data: Path) -> list[str]:
-    """What ``boiler train`` learns from (``training_data/corpora.txt``): the sets' labeled lines and
-    our own hand-labeled pages (``training_data/*/``)."""
-    return [str(p) for p in sorted(data.glob("*/lines.jsonl.gz"))] + \
-        [str(p) for p in sorted((ROOT / "training_data").glob("*/")) if p.is_dir()]
-
-
-def training_fingerprint(data: Path, params: dict) -> str:
-    """A key for fold models: parameters, the training code, and the training files (name, size, time)."""
-    h = hashlib.sha256(json.dumps(params, sort_keys=True).encode())
-    for mod in TRAINING_MODULES:
-        h.update((ROOT / "boiler" / f"{mod}.py").read_bytes())
-    for path in training_paths(data):
-        for f in sorted(Path(path).rglob("*")) if Path(path).is_dir() else [Path(path)]:
-            st = f.stat()
-            h.update(f"{f.name} {st.st_size} {int(st.st_mtime)}".encode())
-    return h.hexdigest()[:16]
-
-
-def fold_key(fingerprint: str, test_groups: frozenset[str]) -> str:
-    """The cache folder name of one fold's model."""
-    return fingerprint + "-" + hashlib.sha256("\n".join(sorted(test_groups)).encode()).hexdigest()[:12]
-
-
 # ============================================================================================
 # SWAP POINT: how boiler is trained and called on the pages track.
-# Today: the text model (LineClassifier) trained on the shared sets' labeled html-text lines, and
-# Labeler.clean_html on each held-out page. The DOM-aware HTML model replaces this body (and only
-# this): given the held-out sites of each fold, return one HTML -> text function per fold, trained
-# on nothing from those sites.
+# The HTML model (LineClassifier with DOM evidence), trained as ``boiler train --html`` trains the
+# shipped one, on the HTML pages of every site the fold does not hold out (bench/html_folds.py), and
+# Labeler.clean_html on each held-out page. (Until 2026-11-25 this was the text model on html-text
+# lines: see the README for its figures.)
 # ============================================================================================
 
 def boiler_fold_extractors(data: Path, test_groups: Sequence[frozenset[str]],
-                           params: dict | None = None, cache: Path = CACHE / "folds") -> list[Extractor]:
-    """One extractor per fold (HTML string in, body text out), trained without the fold's sites.
+                           params: dict | None = None, cache: Path = CACHE / "html-folds") -> list[Extractor]:
+    """One extractor per fold (HTML string in, body text out), trained without the fold's sites: the
+    HTML model of :func:`html_folds.html_fold_extractors` (fitted models cached under ``cache``),
+    ``Labeler.clean_html``, each page alone (no site template)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from html_folds import html_fold_extractors
 
-    Fold ``k``'s model is ``boiler.training.fit_model`` on every labeled page of the corpora that
-    ``boiler train`` uses (the sets' ``lines.jsonl.gz``, our own ``training_data`` pages at their page
-    weight) whose site group is not in ``test_groups[k]``; its extractor is ``Labeler.clean_html``
-    (html-text lines, each page alone, no site template). Fitted models are cached under ``cache``.
-    """
-    import boiler
-    from boiler.modelio import save_model
-    from boiler.training import fit_model, load_corpus, own_page_weights
-
-    params = dict(params or {})
-    fingerprint = training_fingerprint(data, params)
-    folders = [cache / fold_key(fingerprint, g) for g in test_groups]
-    corpus = None
-    for k, (folder, held_out) in enumerate(zip(folders, test_groups)):
-        if (folder / "model.json").is_file():
-            continue
-        if corpus is None:
-            corpus = load_corpus(training_paths(data))
-            weights = own_page_weights(corpus.pages)
-        keep = [i for i, p in enumerate(corpus.pages) if group_of(p.site, p.id) not in held_out]
-        print(f"fold {k + 1}/{len(folders)}: training on {len(keep)} of {len(corpus.pages)} labeled pages",
-              file=sys.stderr, flush=True)
-        started = time.perf_counter()
-        model = fit_model([corpus.pages[i] for i in keep], [weights[i] for i in keep], **params)
-        save_model(model, folder, {"bench": "extract.py fold model", "fold": k, "params": params,
-                                   "pages": len(keep), "fit_seconds": round(time.perf_counter() - started, 1)})
-    return [boiler.load(folder, templates=None).clean_html for folder in folders]
+    return html_fold_extractors(data, test_groups, params, cache)
 
 # ============================================================================================
 
@@ -319,7 +270,7 @@ def held_out_system(data: Path, pages: Sequence[HtmlPage], test_groups: list[fro
     extractors = boiler_fold_extractors(data, test_groups, params)
     fold = [next(k for k, g in enumerate(test_groups) if group_of(p.site, p.id) in g) for p in pages]
     return System(HELD_OUT, version("boiler"), f"{N_FOLDS} folds grouped by site; boiler_fold_extractors: "
-                  "text model on html-text lines, Labeler.clean_html, pages alone", lambda i: extractors[fold[i]],
+                  "HTML model (bench/html_folds.py), Labeler.clean_html, pages alone", lambda i: extractors[fold[i]],
                   extractors, cached=False)
 
 
