@@ -86,6 +86,7 @@ for _bit, (_name, _tags, _) in enumerate(DOM_FLAGS):
     for _t in _tags:
         _FLAG_OF_TAG[_t] = _FLAG_OF_TAG.get(_t, 0) | (1 << _bit)
 _LINK_BIT = 1 << [n for n, _, _ in DOM_FLAGS].index("in_link")
+_HEADING_BIT = 1 << [n for n, _, _ in DOM_FLAGS].index("in_heading")
 _HEADING_LEVEL = {f"h{k}": k for k in range(1, 7)}
 
 #: The DOM features of a line, in column order of :attr:`HtmlPage.dom`.
@@ -368,6 +369,7 @@ class _Walk:
         blocks = self.blocks
         words_of: dict = {}
         shapes: dict = {}
+        same_of: dict[int, int] = {}
         rows: list[int] = []
         cols: list[tuple] = []  # per line with text: the eight numeric columns, then the flags
         for i, pieces in enumerate(chunks):
@@ -393,12 +395,14 @@ class _Walk:
                 else:
                     parent_share = block_share
                 density = chars / max(blk[7] - blk[4] + 1, 1)
-                same = _same_siblings(blk[0], shapes)
+                same = same_of.get(b)
+                if same is None:
+                    same = same_of[b] = _same_siblings(blk[0], shapes)
             else:
                 chars = block_share = parent_share = density = same = 0
             rows.append(i)
             cols.append((share, block_share, parent_share, chars, density, same, depth,
-                         _heading_level(el), flags))
+                         _heading_level(el) if flags & _HEADING_BIT else 0, flags))
             attrs[i], near[i], path = _path_info(el, words_of)
             paths[i] = " > ".join(path)
         if rows:
