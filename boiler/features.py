@@ -533,6 +533,9 @@ _F_DATE_NEXT = 1 << 6  # may follow a date's leading digits besides whitespace: 
 _F_UPPER = 1 << 7  # str.isupper
 _F_BULLET = 1 << 8  # in _BULLETS
 _F_CLOSER = 1 << 9  # in _CLOSERS
+_F_COMMA = 1 << 10  # ,
+_F_URL = 1 << 11  # . : @ (every web-address mark has one)
+_F_COPY = 1 << 12  # © ® ( (every copyright mark begins with one)
 _SEP_CHARS = "|·•»›/-"
 _SENT_NEXT_CHARS = "\"'”’)]»"
 _DATE_NEXT_CHARS = "-/.snrte年"
@@ -543,7 +546,8 @@ def _char_flags(ch: str) -> int:
             | (_F_DIGIT if ch.isdecimal() else 0) | (_F_SENT if ch in _SENTENCE_PUNCT else 0)
             | (_F_SENT_NEXT if ch in _SENT_NEXT_CHARS else 0) | (_F_SEP if ch in _SEP_CHARS else 0)
             | (_F_DATE_NEXT if ch in _DATE_NEXT_CHARS else 0) | (_F_UPPER if ch.isupper() else 0)
-            | (_F_BULLET if ch in _BULLETS else 0) | (_F_CLOSER if ch in _CLOSERS else 0))
+            | (_F_BULLET if ch in _BULLETS else 0) | (_F_CLOSER if ch in _CLOSERS else 0)
+            | (_F_COMMA if ch == "," else 0) | (_F_URL if ch in ".:@" else 0) | (_F_COPY if ch in "©®(" else 0))
 
 
 @functools.cache
@@ -592,19 +596,18 @@ def _verified_spans(pattern: re.Pattern, text: str, candidates: np.ndarray) -> t
     return np.asarray(begin, dtype=np.int64), np.asarray(end, dtype=np.int64)
 
 
-def _sentence_ends(flags: np.ndarray, line_of_char: np.ndarray, n: int) -> np.ndarray:
-    """Matches of ``_SENTENCE_END`` on each line: a sentence mark followed by whitespace, a closing
-    quote or bracket, or the end of the text."""
-    pos = np.flatnonzero(flags & _F_SENT)
+def _sentence_ends(pos: np.ndarray, flags: np.ndarray, line_of_char: np.ndarray, n: int) -> np.ndarray:
+    """Matches of ``_SENTENCE_END`` on each line, given the positions ``pos`` of the sentence marks:
+    those followed by whitespace, a closing quote or bracket, or the end of the text."""
     nxt = flags[np.minimum(pos + 1, len(flags) - 1)]
     pos = pos[(pos + 1 >= len(flags)) | ((nxt & (_F_SPACE | _F_SENT_NEXT)) > 0)]
     return np.bincount(line_of_char[pos], minlength=n).astype(np.float32)
 
 
-def _separators(flags: np.ndarray, line_of_char: np.ndarray, n: int) -> np.ndarray:
-    """Matches of ``_SEPARATORS`` starting on each line: a separator with whitespace on both sides;
-    of a chain of them that share a space (" | | "), every second, as ``finditer`` goes."""
-    mid = np.flatnonzero(flags & _F_SEP)
+def _separators(mid: np.ndarray, flags: np.ndarray, line_of_char: np.ndarray, n: int) -> np.ndarray:
+    """Matches of ``_SEPARATORS`` starting on each line, given the positions ``mid`` of the separator
+    characters: those with whitespace on both sides; of a chain of them that share a space (" | | "),
+    every second, as ``finditer`` goes."""
     mid = mid[(mid > 0) & (mid < len(flags) - 1)]
     mid = mid[((flags[mid - 1] & _F_SPACE) > 0) & ((flags[mid + 1] & _F_SPACE) > 0)]
     if len(mid) > 1:
@@ -615,94 +618,167 @@ def _separators(flags: np.ndarray, line_of_char: np.ndarray, n: int) -> np.ndarr
     return np.bincount(line_of_char[mid - 1], minlength=n).astype(np.float32)
 
 
-def _past_space(next_flags: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """The first position at or after each of ``p`` that is not whitespace (``len`` past the end)."""
-    while True:
-        more = (next_flags[p] & _F_SPACE) > 0
-        if not more.any():
-            return p
-        p = p + more
+def _has_marks(cps: np.ndarray, at: np.ndarray, copy: np.ndarray, line_of_char: np.ndarray,
+               n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lines with a web-address mark (``_URL_MARKS``), and with a copyright mark (``_COPYRIGHT_MARKS``),
+    given the positions of the characters one of which each mark has (``.:@``; ``©®(``)."""
+
+    def spells(pos: np.ndarray, word: str, k: int, seen: dict) -> np.ndarray:
+        """Whether ``word`` begins ``k`` characters after each of ``pos`` (``seen``: code points by offset)."""
+        ok = np.ones(len(pos), dtype=bool)
+        for j, ch in enumerate(word):
+            c = seen.get(k + j)
+            if c is None:  # the code point k + j after each position (0 past the text)
+                q = pos + k + j
+                c = seen[k + j] = np.where((q >= 0) & (q < len(cps)), cps.take(q, mode="clip"), 0)
+            ok &= c == ord(ch)
+        return ok
+
+    url = np.zeros(len(at), dtype=bool)
+    marks = {"@": [], ":": [], ".": []}  # each mark by its character of .:@ and the offset of that
+    for mark in _URL_MARKS:
+        i = next(k for k, ch in enumerate(mark) if ch in marks)
+        marks[mark[i]].append((mark, -i))
+    ch = cps[at]
+    for c, found in marks.items():
+        sel = np.flatnonzero(ch == ord(c))
+        hit = np.zeros(len(sel), dtype=bool)
+        pos, seen = at[sel], {}
+        for mark, k in found:
+            hit |= spells(pos, mark, k, seen)
+        url[sel] = hit
+    copyright_ = np.zeros(len(copy), dtype=bool)
+    seen = {}
+    for mark in _COPYRIGHT_MARKS:
+        copyright_ |= spells(copy, mark, 0, seen)
+    has_url = np.zeros(n, dtype=bool)
+    has_url[line_of_char[at[url]]] = True
+    has_copyright = np.zeros(n, dtype=bool)
+    has_copyright[line_of_char[copy[copyright_]]] = True
+    return has_url, has_copyright
 
 
 def _date_features(text: str, cps: np.ndarray, flags: np.ndarray, starts: np.ndarray, n: int):
     """Date and time characters, and years, on each line of ``text`` (lines with a digit, joined by
     newlines): the spans of ``_DATE`` and ``_TIME`` as ``finditer`` finds them, each pattern tried only
     where the shape of the text lets a match begin, and the matches of ``_YEAR``, found by their shape.
+
+    Every date has a run of digits that begins a word: 1, 2 or 4 digits that begin it ("2024-11-18",
+    "18 Nov, 2024", "2011年10月"), or 1 or 2 digits after its month ("October 21, 2011"). The shapes
+    are checked from those runs on the few places they give, never over the whole text.
     """
     size = len(cps)
-    word = (flags & _F_WORD) > 0
-    digit = (flags & _F_DIGIT) > 0
-    after_word = np.zeros(size + 1, dtype=bool)  # the character before is a word character
-    after_word[1:] = word
-    nf = np.concatenate((flags, np.zeros(3, dtype=np.uint16)))  # flags at a position (0 past the end)
-    nc = np.concatenate((cps.astype(np.int64), np.zeros(3, dtype=np.int64)))
+
+    def f_at(p):  # flags at each position (0 outside the text)
+        return np.where((p >= 0) & (p < size), flags.take(p, mode="clip"), 0)
+
+    def c_at(p):  # code point at each position (0 outside the text)
+        return np.where((p >= 0) & (p < size), cps.take(p, mode="clip"), 0)
 
     def space(p):
-        return (nf[p] & _F_SPACE) > 0
+        return (f_at(p) & _F_SPACE) > 0
 
-    def run_at(p, run_start, run_end):
-        """Length of the run that starts at each of ``p`` (0 where none does)."""
-        if not len(run_start):
-            return np.zeros(len(p), dtype=np.int64)
-        i = np.minimum(np.searchsorted(run_start, p), len(run_start) - 1)
-        return np.where(run_start[i] == p, run_end[i] - p, 0)
+    def letter(p):  # [^\W\d_]
+        f = f_at(p)
+        return ((f & _F_WORD) > 0) & ((f & _F_DIGIT) == 0) & (c_at(p) != 0x5F)
 
-    d_start, d_end = _true_runs(digit)
+    def past_space(p, step=1):  # the first position from each of p on (or back) that is not whitespace
+        while True:
+            more = space(p)
+            if not more.any():
+                return p
+            p = p + step * more
+
+    pos = np.flatnonzero(flags & _F_DIGIT)
+    brk = np.flatnonzero(np.diff(pos) != 1)
+    d_start = pos[np.concatenate(([0], brk + 1))] if len(pos) else pos
+    d_end = pos[np.concatenate((brk, [len(pos) - 1]))] + 1 if len(pos) else pos
     d_len = d_end - d_start
-    lead = ~after_word[d_start]  # runs of digits that begin a word (\b before them)
-    l_start, l_end = _true_runs(word & ~digit & (cps != 0x5F))  # runs of letters ([^\W\d_])
+    lead = (f_at(d_start - 1) & _F_WORD) == 0  # runs of digits that begin a word (\b before them)
 
     def year_at(p):
         """A run of four digits at ``p`` that ends a word: the ``\\d{4}\\b`` closing a date."""
-        return (run_at(p, d_start, d_end) == 4) & ((nf[np.minimum(p + 4, size)] & _F_WORD) == 0)
+        if not len(d_start):
+            return np.zeros(len(p), dtype=bool)
+        i = np.minimum(np.searchsorted(d_start, p), len(d_start) - 1)
+        return (d_start[i] == p) & (d_len[i] == 4) & ((f_at(p + 4) & _F_WORD) == 0)
 
-    def letters_at(p, comma):
-        """A word of 3 to 12 letters at ``p``, an optional dot (and ``comma``), whitespace: whether so,
-        and where the whitespace ends."""
-        length = run_at(p, l_start, l_end)
-        a = p + length
-        a = a + (nc[a] == 0x2E)
-        if comma:
-            a = a + (nc[a] == 0x2C)
-        return (length >= 3) & (length <= 12) & space(a), _past_space(nf, a)
+    def letters(p, step):  # length of the run of letters from each of p on (or back), up to 13
+        length = np.zeros(len(p), dtype=np.int64)
+        more = np.arange(len(p))
+        for _ in range(13):
+            more = more[letter(p[more] + step * length[more])]
+            if not len(more):
+                break
+            length[more] += 1
+        return length
 
     short = lead & (d_len <= 2)
     four = lead & (d_len == 4)
     e = d_end
+    c = c_at(e)
     # from a digit: "2024-11-18", "21.10.2011" (1, 2 or 4 digits, a separator, a digit)
-    sep = (nc[e] == 0x2D) | (nc[e] == 0x2F) | (nc[e] == 0x2E)
-    a12 = (short | four) & sep & ((nf[e + 1] & _F_DIGIT) > 0)
+    a12 = (short | four) & ((c == 0x2D) | (c == 0x2F) | (c == 0x2E)) & ((f_at(e + 1) & _F_DIGIT) > 0)
     # "2011年10月"
-    a5 = four & (nc[_past_space(nf, e)] == 0x5E74)
+    a5 = four.copy()
+    a5[four] = c_at(past_space(e[four])) == 0x5E74
     # "18 Nov, 2024", "18th November 2024": 1 or 2 digits, a suffix or a dot or neither, whitespace,
-    # a word of letters, an optional dot and comma, whitespace, a year
-    p = np.minimum(np.where(space(e), e, np.where(nc[e] == 0x2E, e + 1, e + 2)), size)
-    ok, q = letters_at(_past_space(nf, p), comma=True)
-    a3 = short & space(p) & ok & year_at(q)
+    # a word of 3 to 12 letters, an optional dot and comma, whitespace, a year
+    a3 = short & ((c == 0x2E) | ((f_at(e) & _F_SPACE) > 0) | letter(e))
+    p = e[a3]
+    p = np.where(space(p), p, np.where(c_at(p) == 0x2E, p + 1, p + 2))
+    ok = space(p)
+    q = past_space(p[ok])
+    length = letters(q, 1)
+    a = q + length
+    a = a + (c_at(a) == 0x2E)
+    a = a + (c_at(a) == 0x2C)
+    good = (length >= 3) & (length <= 12) & space(a)
+    good[good] = year_at(past_space(a[good]))
+    ok[ok] = good
+    a3[a3] = ok
     date_digit = d_start[a12 | a5 | a3]
-    # from a word of 3 to 12 letters: "October 21, 2011", "Nov 3rd 2024": an optional dot, whitespace,
-    # 1 or 2 digits, a suffix or not, an optional comma, whitespace, a year
-    first = l_start[~after_word[l_start]]
-    ok, q = letters_at(first, comma=False)
-    length = run_at(q, d_start, d_end)
-    r = q + length
+    # from a month: "October 21, 2011", "Nov 3rd 2024": a word of 3 to 12 letters, an optional dot,
+    # whitespace, 1 or 2 digits (this run), a suffix or not, an optional comma, whitespace, a year
+    sel = np.flatnonzero((d_len <= 2) & space(d_start - 1))
+    b = past_space(d_start[sel] - 1, step=-1)
+    b = b - (c_at(b) == 0x2E)
+    length = letters(b, -1)
+    first = b - length + 1
+    ok = (length >= 3) & (length <= 12) & ((f_at(first - 1) & _F_WORD) == 0)
+    sel, first = sel[ok], first[ok]
+    r = d_end[sel]
     year = np.zeros(len(r), dtype=bool)
-    for a in (r, np.minimum(r + 2, size)):  # without or with a suffix (past the end: nothing)
-        a = a + (nc[a] == 0x2C)
-        year |= space(a) & year_at(_past_space(nf, a))
-    date_letter = first[ok & (length >= 1) & (length <= 2) & year]
-    date_at = np.sort(np.concatenate((date_digit, date_letter)))
+    for a in (r, r + 2):  # without or with a suffix
+        a = a + (c_at(a) == 0x2C)
+        year |= space(a) & year_at(past_space(a))
+    date_letter = first[year]
+    date_at = np.unique(np.concatenate((date_digit, date_letter)))
     b, e_ = _verified_spans(_DATE, text, date_at)
     date_chars = np.bincount(_line_of(b, starts), weights=e_ - b, minlength=n).astype(np.float32)
     # _TIME: 1 or 2 digits beginning a word, then a colon
-    b, e_ = _verified_spans(_TIME, text, d_start[short & (nc[e] == 0x3A)])
+    b, e_ = _verified_spans(_TIME, text, d_start[short & (c == 0x3A)])
     time_chars = np.bincount(_line_of(b, starts), weights=e_ - b, minlength=n).astype(np.float32)
     # _YEAR: a word of four digits, 18.., 19.. or 20..
-    y = d_start[four & ((nf[e] & _F_WORD) == 0)]
-    c0, c1 = nc[y], nc[y + 1]
+    y = d_start[four & ((f_at(e) & _F_WORD) == 0)]
+    c0, c1 = c_at(y), c_at(y + 1)
     y = y[((c0 == 0x31) & ((c1 == 0x38) | (c1 == 0x39))) | ((c0 == 0x32) & (c1 == 0x30))]
     years = np.bincount(_line_of(y, starts), minlength=n)
     return date_chars, time_chars, years
+
+
+def _number_word(text: str, flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Lines of ``text`` (lines with a digit, joined by newlines) that ``_NUMBER_WORD`` matches.
+
+    Its match must begin at a line's start (``^``) and cannot run into the next line (that would need a
+    line without a digit), so each line is tried once, and only one whose first character is a digit
+    or no word character at all (``^\\W*\\d``)."""
+    first = flags[starts]
+    tried = starts[((first & _F_WORD) == 0) | ((first & _F_DIGIT) > 0)]
+    match = _NUMBER_WORD.match
+    out = np.zeros(len(starts), dtype=bool)
+    out[np.searchsorted(starts, [q for q in tried.tolist() if match(text, q) is not None])] = True
+    return out
 
 
 def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
@@ -812,12 +888,17 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     X[:, col["ends_ellipsis"]] = dots | (last == 0x2026)
     X[:, col["ends_colon"]] = last == 0x3A
 
-    X[:, col["sentences"]] = np.log1p(_sentence_ends(flags, line_of_char, n))
-    commas = np.bincount(line_of_char[np.flatnonzero(cps == 0x2C)], minlength=n).astype(np.float32)
+    # The few characters that sentence ends, separators, commas and marks need, found in one pass.
+    special = np.flatnonzero(flags & (_F_SENT | _F_SEP | _F_COMMA | _F_URL | _F_COPY))
+    kinds = flags[special]
+    X[:, col["sentences"]] = np.log1p(_sentence_ends(special[(kinds & _F_SENT) > 0], flags, line_of_char, n))
+    commas = np.bincount(line_of_char[special[(kinds & _F_COMMA) > 0]], minlength=n).astype(np.float32)
     X[:, col["comma_rate"]] = commas / safe_words
-    X[:, col["separators"]] = np.log1p(_separators(flags, line_of_char, n))
-    X[:, col["has_url"]] = _per_line_substrings(_URL_MARKS, joined, starts, n) > 0
-    X[:, col["copyright"]] = _per_line_substrings(_COPYRIGHT_MARKS, joined, starts, n) > 0
+    X[:, col["separators"]] = np.log1p(_separators(special[(kinds & _F_SEP) > 0], flags, line_of_char, n))
+    has_url, has_copyright = _has_marks(cps, special[(kinds & _F_URL) > 0], special[(kinds & _F_COPY) > 0],
+                                        line_of_char, n)
+    X[:, col["has_url"]] = has_url
+    X[:, col["copyright"]] = has_copyright
 
     # Dates, times and numbers: only lines with a digit can match, so scan just those.
     has_digit = n_digits > 0
@@ -839,7 +920,7 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
         date_share = np.minimum((date_chars + time_chars) / d_len, 1.0)
         X[with_digit, col["date_share"]] = date_share
         X[with_digit, col["date_only"]] = date_share >= DATE_ONLY_SHARE
-        X[with_digit, col["number_word"]] = _per_line_counts(_NUMBER_WORD, d_joined, d_starts, m) > 0
+        X[with_digit, col["number_word"]] = _number_word(d_joined, d_flags, d_starts)
         X[with_digit, col["paren_count"]] = _per_line_counts(_PAREN_COUNT, d_joined, d_starts, m) > 0
 
     X[:, col["repeats"]] = np.log1p(repeats.astype(np.float32))

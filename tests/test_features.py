@@ -157,7 +157,7 @@ def test_fast_date_patterns_match_as_the_plain_forms(text):
 _PAGE_TEXT = st.lists(st.sampled_from(
     list("aZe sntr9 0 12\t\u00a0.,!?:;-/|·•»›\"'”’)]*>+~…_年月日٣ΣİßÅ\u0301😀𝟘\ud800")
     + ["2011", "1999", "2024-11-18", "04/08/05", "21.10.2011", "18 Nov, 2024", "October 21, 2011",
-       "14:05", "3:30 pm", "12th", " | ", " - ", "...", "www.", "@", "(29)", "(c)", "©", "Nov ", "News",
+       "14:05", "3:30 pm", "12th", " | ", " - ", "...", "www.", "@", "(29)", "(c)", "©", "Nov ", "News", "://", ".COM", "WWW", "(C", "ww", ".co", "®",
        "2011年10月21日", "3 hours ago", "  ", "\u2028", "3rd ", "21st", "June "]),
     max_size=25).map("".join)
 
@@ -202,8 +202,11 @@ def _plain_columns(pages):
     out["separators"] = np.log1p(per_line(F._SEPARATORS, joined, starts, n).astype(np.float32))
     out["repeats"] = np.log1p(np.asarray(reps, dtype=np.float32))
     out["repeat_near"], out["gap_before"], out["gap_after"] = near, gb, ga
-    digit_rows = [k for k, t in enumerate(texts) if re.search(r"\d", t)]
-    for name in ("has_date", "has_time", "has_year", "date_share"):
+    out["has_url"] = [any(mark in t for mark in F._URL_MARKS) for t in texts]
+    out["copyright"] = [any(mark in t for mark in F._COPYRIGHT_MARKS) for t in texts]
+    # lines with a digit as the character classes see it (code points past the BMP count as letters)
+    digit_rows = [k for k, t in enumerate(texts) if any(ch.isdecimal() and ord(ch) < 0x10000 for ch in t)]
+    for name in ("has_date", "has_time", "has_year", "date_share", "number_word"):
         out[name] = np.zeros(n)
     if digit_rows:
         d_texts = [texts[k] for k in digit_rows]
@@ -215,6 +218,7 @@ def _plain_columns(pages):
         out["has_date"][digit_rows] = date > 0
         out["has_time"][digit_rows] = time_ > 0
         out["has_year"][digit_rows] = per_line(F._YEAR, d_joined, d_starts, len(d_texts)) > 0
+        out["number_word"][digit_rows] = per_line(F._NUMBER_WORD, d_joined, d_starts, len(d_texts)) > 0
         out["date_share"][digit_rows] = np.minimum((date + time_) / np.array([len(t) for t in d_texts]), 1.0)
     return texts, out
 
@@ -242,4 +246,8 @@ def test_vectorised_scans_on_crafted_lines():
         "Title:", "2011年 10 月 21日", "٣ hours ago 1999", "A_1999 2020x 1850", "ΣΑΣ news", "ΣΑΣ NEWS",
         "ΣΑΣ News", "", "  ", "Ⓐ starts upper", "ǅ title case", "😀 2024", "a\ud800b 2024", "© 2024 (c) www.x.com",
         "Nov 3rd 2024", "March 1st, 2020 and 22nd. Mai 2021", "on 5th\tJune\u00a0 1999",
+        "Abcdefghijkl 5, 2024", "Abcdefghijklm 5, 2024", "Ab 5 2024", "Abc. 5 2024", "x.Abc 5 2024",
+        "5 Abcdefghijkl 2024", "5 Abcdefghijklm 2024", "5 Ab 2024", "5. Abc., 2024", "5th Abc 20245",
+        "1 2 3 4 2024-1-1 11/22/3333 2024年 2月", "_Nov 5 2024", "Nov_ 5 2024", "12:30:45 am.", "1:2",
+        "- 12 comments -", "1,200.5 people read", "«3 hours ago»", "x 3 hours", "3 hours ago now", "3",
     ], ["18 Nov,", "2024", "Nov 3", "rd, 2024", "12", "comments", "Updated 17 Nov, 2024 | 2:05"]])
