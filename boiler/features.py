@@ -500,25 +500,38 @@ def _main_run(para: np.ndarray, chars: np.ndarray, rank: np.ndarray, page: np.nd
     return first, last
 
 
-def _shift(values: np.ndarray, page: np.ndarray, offset: int, fill: float) -> np.ndarray:
-    """``values`` of the row ``offset`` away in the same page (``fill`` past the page's edge)."""
-    out = np.full_like(values, fill)
+def _shift_into(out: np.ndarray, values: np.ndarray, page: np.ndarray, offset: int, fill: float) -> None:
+    """``values`` of the row ``offset`` away in the same page, written into ``out``: a plain copy, then
+    ``fill`` where that row is past the batch or in another page (only rows near a page's edge)."""
     n = len(values)
-    if offset > 0 and offset < n:
-        same = page[offset:] == page[:-offset]
-        out[:-offset][same] = values[offset:][same]
-    elif offset < 0 and -offset < n:
-        k = -offset
-        same = page[:-k] == page[k:]
-        out[k:][same] = values[:-k][same]
-    return out
+    k = abs(offset)
+    if k >= n:
+        out[...] = fill
+        return
+    if offset > 0:
+        out[:n - k] = values[k:]
+        out[n - k:] = fill
+        other = np.flatnonzero(page[k:] != page[:n - k])
+    elif offset < 0:
+        out[k:] = values[:n - k]
+        out[:k] = fill
+        other = np.flatnonzero(page[:n - k] != page[k:]) + k
+    else:  # (as before: the row itself is not a neighbour)
+        out[...] = fill
+        return
+    if len(other):
+        out[other] = fill
 
 
 def context_window(M: np.ndarray, page: np.ndarray, offsets: Sequence[int], fill: float = -1.0) -> np.ndarray:
     """Columns of ``M`` for the rows at each offset (same page), side by side: shape (n, len(offsets)*k)."""
     if M.ndim == 1:
         M = M[:, None]
-    return np.hstack([_shift(M, page, off, fill) for off in offsets]) if offsets else M[:, :0]
+    k = M.shape[1]
+    out = np.empty((M.shape[0], len(offsets) * k), dtype=M.dtype)
+    for j, off in enumerate(offsets):
+        _shift_into(out[:, j * k:(j + 1) * k], M, page, off, fill)
+    return out
 
 
 # Bits of the per-character flags (:func:`_flag_table`) that the punctuation, sentence, separator and

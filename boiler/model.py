@@ -361,8 +361,21 @@ def _hgb(max_iter: int, max_leaf_nodes: int, learning_rate: float, random_state:
 def _page_cumsum(p: np.ndarray, page_start: np.ndarray) -> np.ndarray:
     """Inclusive running sums of ``p`` that start again at each page (float64), with a 0 before each page:
     element ``i + page + 1`` holds the sum of the page's rows up to row ``i``. Summed page by page, so a
-    page's sums do not depend on the pages before it in the batch."""
+    page's sums do not depend on the pages before it in the batch (all pages at once as the rows of a
+    zero-padded matrix, each summed in order as ``np.cumsum`` sums one page)."""
     out = np.zeros(len(p) + len(page_start) - 1, dtype=np.float64)
+    rows = np.diff(page_start)
+    n_pages = len(rows)
+    if not len(p) or not (p.any() or np.signbit(p).any()):  # all +0 (no template): sums of zeros
+        return out
+    width = int(rows.max())
+    if n_pages * width <= 4 * len(p) + 4096:
+        page = np.repeat(np.arange(n_pages), rows)
+        rank = np.arange(len(p)) - page_start[page]
+        padded = np.zeros((n_pages, width), dtype=np.float64)
+        padded[page, rank] = p
+        out[np.arange(len(p)) + page + 1] = np.cumsum(padded, axis=1)[page, rank]
+        return out
     for k, (a, b) in enumerate(zip(page_start[:-1].tolist(), page_start[1:].tolist())):
         out[a + k + 1:b + k + 1] = np.cumsum(p[a:b], dtype=np.float64)
     return out
@@ -394,34 +407,61 @@ def _distance_to_body(is_body: np.ndarray, page: np.ndarray, forward: bool) -> n
     return np.log1p(np.minimum(d, cap)).astype(np.float32)
 
 
+def _rank_in_page(p1: np.ndarray, page: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Each row's rank by ``p1`` within its page (ties in row order), as ``np.lexsort((p1, page))`` orders
+    them: one stable sort of the page and the probability's bits (the same order for probabilities)."""
+    n = len(p1)
+    if p1.dtype == np.float32 and not (np.signbit(p1).any() or np.isnan(p1).any()):
+        key = (page.astype(np.int64) << 32) | p1.view(np.uint32).astype(np.int64)
+        order = np.argsort(key, kind="stable")
+    else:
+        order = np.lexsort((p1, page))
+    rank = np.empty(n, dtype=np.float32)
+    rank[order] = np.arange(n) - starts[page[order]]
+    return rank
+
+
 def stage2_matrix(batch: F.LineBatch, p1: np.ndarray, tpl: np.ndarray | None = None) -> np.ndarray:
     """Stage-2 features from the stage-1 probabilities of a batch."""
     page, starts = batch.page_index, batch.page_start
     n = len(p1)
-    cols = [p1[:, None], F.context_window(p1[:, None], page, PROB_OFFSETS, fill=-1.0)]
+    n_cols = 1 + len(PROB_OFFSETS) + len(PROB_WINDOWS) + 5 + len(STAGE2_OWN)
+    if tpl is not None:
+        n_cols += len(TEMPLATE_STAGE2) + len(TEMPLATE_WINDOWS)
+    out = np.empty((n, n_cols), dtype=np.float32)  # each column cast to float32 as it is written
+    j = 0
+
+    def put(values: np.ndarray) -> None:
+        nonlocal j
+        width = 1 if values.ndim == 1 else values.shape[1]
+        out[:, j:j + width] = values if values.ndim > 1 else values[:, None]
+        j += width
+
+    put(p1)
+    put(F.context_window(p1[:, None], page, PROB_OFFSETS, fill=-1.0))
     cs = _page_cumsum(p1, starts)
-    cols += [_window_mean(p1, starts, page, w, cs)[:, None] for w in PROB_WINDOWS]
+    for w in PROB_WINDOWS:
+        put(_window_mean(p1, starts, page, w, cs))
     n_pages = len(starts) - 1
     page_sum = np.bincount(page, weights=p1, minlength=n_pages)
     rows = np.maximum(np.diff(starts), 1)
-    cols.append((page_sum / rows)[page][:, None])
-    order = np.lexsort((p1, page))
-    rank = np.empty(n, dtype=np.float32)
-    rank[order] = np.arange(n) - starts[page[order]]
-    cols.append((rank / np.maximum(rows[page] - 1, 1))[:, None])
+    put((page_sum / rows)[page])
+    rank = _rank_in_page(p1, page, starts)
+    put(rank / np.maximum(rows[page] - 1, 1))
     before = cs[np.arange(n) + page]  # the page's sum of the rows before each row
-    cols.append((before / np.maximum(page_sum[page], 1e-6))[:, None])
+    put(before / np.maximum(page_sum[page], 1e-6))
     is_body = p1 >= DEFAULT_THRESHOLD
-    cols.append(_distance_to_body(is_body, page, forward=False)[:, None])
-    cols.append(_distance_to_body(is_body, page, forward=True)[:, None])
+    put(_distance_to_body(is_body, page, forward=False))
+    put(_distance_to_body(is_body, page, forward=True))
     own = [F.FEATURE_NAMES.index(nm) for nm in STAGE2_OWN]
-    cols.append(batch.X[:, own])
+    put(batch.X[:, own])
     if tpl is not None:
-        cols.append(tpl[:, [_TPL[n] for n in TEMPLATE_STAGE2]])
+        put(tpl[:, [_TPL[n] for n in TEMPLATE_STAGE2]])
         share = tpl[:, _TPL["tpl_line_share"]]
         cs_share = _page_cumsum(share, starts)
-        cols += [_window_mean(share, starts, page, w, cs_share)[:, None] for w in TEMPLATE_WINDOWS]
-    return np.hstack(cols).astype(np.float32)
+        for w in TEMPLATE_WINDOWS:
+            put(_window_mean(share, starts, page, w, cs_share))
+    return out
 
 
 class LineClassifier(ClassifierMixin, BaseEstimator):

@@ -1,3 +1,4 @@
+import itertools
 import re
 
 import numpy as np
@@ -251,3 +252,31 @@ def test_vectorised_scans_on_crafted_lines():
         "1 2 3 4 2024-1-1 11/22/3333 2024年 2月", "_Nov 5 2024", "Nov_ 5 2024", "12:30:45 am.", "1:2",
         "- 12 comments -", "1,200.5 people read", "«3 hours ago»", "x 3 hours", "3 hours ago now", "3",
     ], ["18 Nov,", "2024", "Nov 3", "rd, 2024", "12", "comments", "Updated 17 Nov, 2024 | 2:05"]])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 12), min_size=1, max_size=8), st.data())
+def test_batch_helpers_match_their_plain_forms(sizes, data):
+    """context_window, and the stage-2 page sums and ranks, as the plain loops give them."""
+    from boiler import model as M
+
+    page = np.repeat(np.arange(len(sizes)), sizes)
+    starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    n = len(page)
+    values = st.sampled_from([0.0, 1.0, 0.5, 1e-30, 1e-45, 0.25, 0.7310586, 3e-8])
+    p = np.array(data.draw(st.lists(values, min_size=n, max_size=n)), dtype=np.float32)
+    offsets = tuple(data.draw(st.lists(st.integers(-7, 7), max_size=4)))
+    plain = np.full((n, len(offsets)), -1.0, dtype=np.float32)
+    for j, off in enumerate(offsets):
+        for i in range(n):
+            if off and 0 <= i + off < n and page[i + off] == page[i]:
+                plain[i, j] = p[i + off]
+    assert np.array_equal(F.context_window(p, page, offsets, fill=-1.0), plain)
+    sums = np.zeros(n + len(sizes))
+    for k, (a, b) in enumerate(itertools.pairwise(starts)):
+        sums[a + k + 1:b + k + 1] = np.cumsum(p[a:b], dtype=np.float64)
+    assert np.array_equal(M._page_cumsum(p, starts), sums)
+    rank = np.empty(n, dtype=np.float32)
+    order = np.lexsort((p, page))
+    rank[order] = np.arange(n) - starts[page[order]]
+    assert np.array_equal(M._rank_in_page(p, page, starts), rank)
