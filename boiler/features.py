@@ -324,6 +324,26 @@ class TokenRows(Sequence):
         return f"TokenRows({list(self)!r})"
 
 
+def _long_line_tokens(line: str, n_words: int) -> list[str]:
+    """``line_tokens(line, n_words)`` of a long line, splitting off only the first and last three parts."""
+    head_parts, tail_parts = line.split(None, 3)[:3], line.rsplit(None, 3)[-3:]
+    if head_parts:
+        head = _token_words(head_parts[0]) or _token_words(" ".join(head_parts))
+        tail = _token_words(tail_parts[-1]) or _token_words(" ".join(tail_parts))
+        if head and tail:
+            return ["f:" + head[0], "l:" + tail[-1]]
+    return line_tokens(line, n_words)
+
+
+def _long_line_ends(texts: list[str]) -> tuple[list[str], list[str]]:
+    """The folded first word of each line's first whitespace-separated part, and the last word of its
+    last part ("" where that part has none), by one regular expression over the joined parts (the
+    last parts joined and read backwards)."""
+    heads = _FIRST_WORD.findall(_folded([t.split(None, 1)[0] for t in texts]))
+    tails = _FIRST_WORD.findall(_folded([t.rsplit(None, 1)[-1] for t in texts])[::-1])[::-1]
+    return heads, [t[::-1] for t in tails]
+
+
 def batch_tokens(texts: Sequence[str], n_words: Sequence[int]) -> TokenRows:
     """``[line_tokens(t, n) for t, n in zip(texts, n_words)]`` as :class:`TokenRows`, with the string
     work done per batch.
@@ -345,12 +365,9 @@ def batch_tokens(texts: Sequence[str], n_words: Sequence[int]) -> TokenRows:
     long_rows = np.flatnonzero(long_line)
     own: list[int] = []
     if len(long_rows):
-        long_texts = [texts[k] for k in long_rows.tolist()]
-        heads = _FIRST_WORD.findall(_folded([t.split(None, 1)[0] for t in long_texts]))
-        # last words: the first words of the folded last parts read backwards (lines in reverse order)
-        tails = _FIRST_WORD.findall(_folded([t.rsplit(None, 1)[-1] for t in long_texts])[::-1])[::-1]
+        heads, tails = _long_line_ends([texts[k] for k in long_rows.tolist()])
         first[long_rows] = heads
-        last[long_rows] = [t[::-1] for t in tails]
+        last[long_rows] = tails
         kind[long_rows] = _T_ENDS
         if "" in heads or "" in tails:  # the first or last part has no word: look further in, as line_tokens does
             own = [k for k, h, t in zip(long_rows.tolist(), heads, tails) if not h or not t]
@@ -361,7 +378,6 @@ def batch_tokens(texts: Sequence[str], n_words: Sequence[int]) -> TokenRows:
         low = "\n".join([texts[k] for k in short_rows.tolist()]).lower()
         if low.count("\n") != len(short_rows) - 1:  # a text holds a newline: the joined pass needs one line per text
             return TokenRows.of([line_tokens(t, k) for t, k in zip(texts, n_words.tolist())])
-        found = _WORD_RE.findall(low)
         cps = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         bits = _flags(cps)
         is_word = (bits & _F_WORD) > 0
@@ -372,11 +388,16 @@ def batch_tokens(texts: Sequence[str], n_words: Sequence[int]) -> TokenRows:
         line_start[1:] = np.flatnonzero(cps == 10) + 1
         w_first = np.searchsorted(w_start, line_start)  # each line's first word
         count = np.append(w_first[1:], len(w_start)) - w_first
-        digits = np.flatnonzero(bits & _F_DIGIT)
-        if len(digits):  # fold the digit runs of the words that have one
-            sub = _DIGIT_RUN.sub
-            for j in np.unique(np.searchsorted(w_start, digits, side="right") - 1).tolist():
-                found[j] = sub("0", found[j])
+        # All words at once, digit-folded: every other character made a space, each run of digits a
+        # single 0, and the text split at whitespace (no word character is whitespace).
+        spaced = np.where(is_word, cps, np.uint32(0x20))
+        digit = (bits & _F_DIGIT) > 0
+        if digit.any():
+            spaced[digit] = 0x30
+            keep = np.ones(len(digit), dtype=bool)
+            keep[1:] = ~(digit[1:] & digit[:-1])
+            spaced = spaced[keep]
+        found = spaced.tobytes().decode("utf-32-le", "surrogatepass").split()
         has = count > 0
         k_short = np.where(count <= SHORT_LINE_WORDS, _T_ALL, _T_ENDS)
         kind[short_rows[has]] = k_short[has]
@@ -389,7 +410,7 @@ def batch_tokens(texts: Sequence[str], n_words: Sequence[int]) -> TokenRows:
         words = list(map(get, (np.repeat(w_first[full] - before, counts) + np.arange(int(counts.sum()))).tolist()))
     first_l, last_l = first.tolist(), last.tolist()
     if own:  # tokenised on their own (rare): their tokens as line_tokens gives them
-        own_toks = {k: line_tokens(texts[k], int(n_words[k])) for k in own}
+        own_toks = {k: _long_line_tokens(texts[k], int(n_words[k])) for k in own}
         for k, toks in own_toks.items():
             kind[k] = _T_NONE if not toks else (_T_ALL if len(toks) > 2 else _T_ENDS)
             first_l[k], last_l[k] = (toks[0][2:], toks[1][2:]) if toks else ("", "")

@@ -122,6 +122,7 @@ _TOKEN_TEXT = st.lists(st.sampled_from(list("aZ9 ,.-_ΟΔΣσςİß\u2028\x85\t"
 def test_batch_tokens_equal_line_tokens(rows):
     texts, n_words = [t for t, _ in rows], [n for _, n in rows]
     assert F.batch_tokens(texts, n_words) == [F.line_tokens(t, n) for t, n in rows]
+    assert all(F._long_line_tokens(t, n) == F.line_tokens(t, n) for t, n in rows if n > F.SHORT_LINE_WORDS + 2)
 
 
 def test_batch_tokens_fold_case_per_line():
