@@ -22,9 +22,9 @@ alike); only the extraction call is timed, HTML string in, text out (parsing inc
   are English but for a few dozen pages; jusText has no language detection). The HTML is given as
   UTF-8 bytes (lxml refuses a ``str`` with an encoding declaration).
 * **boilerpy3**: ``ArticleExtractor().get_content(html)``, default settings.
-* **html-text (all text)**, a reference, not a peer: every line of the page as boiler sees it
-  (``html_text.extract_text(html, guess_layout=True)``, boiler's parsing step): the F1 of keeping
-  everything, and the time boiler spends before its model.
+* **all text (boiler's parsing step)**, a reference, not a peer: every line of the page as boiler
+  sees it (``boiler.html.parse_html``, which also records each line's DOM evidence): the F1 of
+  keeping everything, and the time boiler spends before its model.
 
 A system that raises on a page gives an empty text for it (counted as a failure, and in the scores).
 
@@ -243,19 +243,19 @@ PEERS: dict[str, tuple[str, str, Callable[[], Extractor]]] = {
     "jusText": ("justext", "paragraphs not boilerplate, English stoplist, default settings", justext_extractor),
     "boilerpy3": ("boilerpy3", "ArticleExtractor().get_content(html), default settings", boilerpy3_extractor),
 }
-ALL_TEXT = "html-text (all text)"
+ALL_TEXT = "all text (boiler's parsing step)"
 ALL_SYSTEMS = [HELD_OUT, SHIPPED, *PEERS, ALL_TEXT]
 
 
 def all_text_system() -> System:
-    """The reference: all of the page's text, as boiler's parsing step gives it."""
-    import html_text
+    """The reference: all of the page's text, as boiler's parsing step gives it (with its DOM evidence)."""
+    from boiler.html import parse_html
 
     def fn(html: str) -> str:
-        return html_text.extract_text(html, guess_layout=True)
+        return "\n".join(parse_html(html).lines)
 
-    return System(ALL_TEXT, version("html-text"), "extract_text(html, guess_layout=True): every line, boiler's "
-                  "parsing step alone", lambda i: fn, [fn])
+    return System(ALL_TEXT, version("boiler"), "boiler.html.parse_html(html): every line (and its DOM evidence), "
+                  "boiler's parsing step alone", lambda i: fn, [fn], cached=False)
 
 
 def peer_system(name: str) -> System:

@@ -98,6 +98,26 @@ def html_fold_extractors(data: Path, test_groups: Sequence[frozenset[str]], para
     return out
 
 
+def text_track_scores(data: Path, test_groups: Sequence[frozenset[str]], folders: Sequence[Path],
+                      n_jobs: int = 1) -> dict:
+    """Text-track F1 (FORMATS.md) of each held-out page's lines as its fold's HTML model labels them,
+    against the labels the aligner gives those lines from the gold, per set and overall."""
+    from boiler.evaluate import group_of
+    from boiler.modelio import load_model
+    from boiler.training import _evaluation, load_html_corpus
+
+    corpus = load_html_corpus(html_paths(data), n_jobs=n_jobs)
+    predicted: list = [None] * len(corpus.pages)
+    for folder, held_out in zip(folders, test_groups):
+        model, _ = load_model(folder)
+        idx = [i for i, p in enumerate(corpus.pages) if group_of(p.site, p.id) in held_out]
+        sub = corpus.subset(idx)
+        for i, pred in zip(idx, model.predict_pages([p.lines for p in sub.pages], html=sub.html)):
+            predicted[i] = pred
+    ev = _evaluation(corpus.pages, corpus.sets, predicted)
+    return {"per_set": {k: v.as_dict() for k, v in sorted(ev.per_set.items())}, "overall": ev.overall.as_dict()}
+
+
 def main() -> int:
     sys.path.insert(0, str(ROOT / "bench"))
     from extract import fold_test_groups, page_groups
@@ -105,8 +125,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--jobs", type=int, default=1, help="processes for parsing and aligning")
+    ap.add_argument("--json", type=Path, help="also score the text track of the held-out pages into this file")
     args = ap.parse_args()
-    fit_html_folds(args.data, fold_test_groups(page_groups(args.data)), n_jobs=args.jobs)
+    groups = fold_test_groups(page_groups(args.data))
+    folders = fit_html_folds(args.data, groups, n_jobs=args.jobs)
+    if args.json:
+        scores = text_track_scores(args.data, groups, folders, args.jobs)
+        for name, sc in scores["per_set"].items():
+            print(f"{name:16s} F1 {sc['f1']:.3f}  P {sc['precision']:.3f}  R {sc['recall']:.3f}  pages {sc['pages']}")
+        args.json.write_text(json.dumps({"command": "python bench/html_folds.py " + " ".join(sys.argv[1:]),
+                                         "labels": "the held-out pages' lines labeled by aligning them with the gold",
+                                         "folds": "bench/extract.py's (5, grouped by site)", **scores}, indent=1) + "\n")
     return 0
 
 
