@@ -278,13 +278,15 @@ class AttrEvidence(WordEvidence):
         """:data:`ATTR_FEATURES` of each line: its nearest element's words' mean, and the path's min and max."""
         get = self._lookup().get
         out = np.zeros((len(attrs), len(ATTR_FEATURES)), dtype=np.float32)
+        seen: dict[tuple, tuple[float, float, float]] = {}  # lines of one element share its path's words
         for i, (words, k) in enumerate(zip(attrs, near)):
             if not words:
                 continue
-            vals = [get(w, 0.0) for w in words]
-            out[i, 0] = sum(vals[:k]) / k if k else 0.0
-            out[i, 1] = min(vals)
-            out[i, 2] = max(vals)
+            row = seen.get((words, k))
+            if row is None:
+                vals = [get(w, 0.0) for w in words]
+                row = seen[(words, k)] = (sum(vals[:k]) / k if k else 0.0, min(vals), max(vals))
+            out[i] = row
         return out
 
 
