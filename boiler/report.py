@@ -99,7 +99,8 @@ def _line(n: int, row: LineExplanation, gold: str | None) -> str:
             f"<tr><td>{'+' if g.effect > 0 else '−'}{abs(g.effect):.2f}</td><td>{_esc(g.group)}</td>"
             f"<td>{_esc(g.evidence)}</td></tr>" for g in row.groups)
         own = f"own score {row.p_own:.2f}, " if row.p_own is not None else ""
-        tip = (f'<div class="tip" role="tooltip"><b>{_esc(label)}</b> ({own}final {r.p_body:.2f})<br>'
+        path = f"<br><code>&lt;{_esc(r.path)}&gt;</code>" if r.path else ""
+        tip = (f'<div class="tip" role="tooltip"><b>{_esc(label)}</b> ({own}final {r.p_body:.2f}){path}<br>'
                f"{_esc(r.reason)}"
                + (f"<table><tr><td colspan=3>strongest evidence (log-odds, + towards body):</td></tr>{groups}</table>"
                   if groups else "")

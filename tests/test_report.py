@@ -143,3 +143,16 @@ def test_report_renders_in_a_real_browser(small_labeler, browser, tmp_path):
     assert max(stat.stddev) > 10, "the screenshot is blank"
     colours = shot.getcolors(maxcolors=1 << 20) or []
     assert len(colours) > 50
+
+
+def test_an_html_pages_report_shows_each_lines_tag_path(small_model, small_html_model):
+    from boiler.html import parse_html
+    from boiler.labeler import Labeler
+
+    hp = parse_html("<html><body><nav class='menu'><a href='/'>Home</a></nav>"
+                    "<article><p>A long enough sentence of the story for the reader to see.</p></article></body></html>")
+    page = Page(hp.lines, source="p.html")
+    rows = Labeler(small_model, html_model=small_html_model).explain_mixed([hp.lines], [hp])
+    html = render_report(list(zip([page], rows)), model="test-model")
+    assert "&lt;html &gt; body &gt; nav.menu &gt; a&gt;" in html
+    assert "article &gt; p&gt;" in html
