@@ -630,15 +630,15 @@ def _verified_spans(pattern: re.Pattern, text: str, candidates: np.ndarray) -> t
     return np.asarray(begin, dtype=np.int64), np.asarray(end, dtype=np.int64)
 
 
-def _sentence_ends(pos: np.ndarray, flags: np.ndarray, line_of_char: np.ndarray, n: int) -> np.ndarray:
+def _sentence_ends(pos: np.ndarray, flags: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
     """Matches of ``_SENTENCE_END`` on each line, given the positions ``pos`` of the sentence marks:
     those followed by whitespace, a closing quote or bracket, or the end of the text."""
     nxt = flags[np.minimum(pos + 1, len(flags) - 1)]
     pos = pos[(pos + 1 >= len(flags)) | ((nxt & (_F_SPACE | _F_SENT_NEXT)) > 0)]
-    return np.bincount(line_of_char[pos], minlength=n).astype(np.float32)
+    return np.bincount(_line_of(pos, starts), minlength=n).astype(np.float32)
 
 
-def _separators(mid: np.ndarray, flags: np.ndarray, line_of_char: np.ndarray, n: int) -> np.ndarray:
+def _separators(mid: np.ndarray, flags: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
     """Matches of ``_SEPARATORS`` starting on each line, given the positions ``mid`` of the separator
     characters: those with whitespace on both sides; of a chain of them that share a space (" | | "),
     every second, as ``finditer`` goes."""
@@ -649,10 +649,10 @@ def _separators(mid: np.ndarray, flags: np.ndarray, line_of_char: np.ndarray, n:
         new[1:] = np.diff(mid) != 2
         first = np.flatnonzero(new)
         mid = mid[(np.arange(len(mid)) - first[np.cumsum(new) - 1]) % 2 == 0]
-    return np.bincount(line_of_char[mid - 1], minlength=n).astype(np.float32)
+    return np.bincount(_line_of(mid - 1, starts), minlength=n).astype(np.float32)
 
 
-def _has_marks(cps: np.ndarray, at: np.ndarray, copy: np.ndarray, line_of_char: np.ndarray,
+def _has_marks(cps: np.ndarray, at: np.ndarray, copy: np.ndarray, starts: np.ndarray,
                n: int) -> tuple[np.ndarray, np.ndarray]:
     """Lines with a web-address mark (``_URL_MARKS``), and with a copyright mark (``_COPYRIGHT_MARKS``),
     given the positions of the characters one of which each mark has (``.:@``; ``©®(``)."""
@@ -686,9 +686,9 @@ def _has_marks(cps: np.ndarray, at: np.ndarray, copy: np.ndarray, line_of_char: 
     for mark in _COPYRIGHT_MARKS:
         copyright_ |= spells(copy, mark, 0, seen)
     has_url = np.zeros(n, dtype=bool)
-    has_url[line_of_char[at[url]]] = True
+    has_url[_line_of(at[url], starts)] = True
     has_copyright = np.zeros(n, dtype=bool)
-    has_copyright[line_of_char[copy[copyright_]]] = True
+    has_copyright[_line_of(copy[copyright_], starts)] = True
     return has_url, has_copyright
 
 
@@ -815,6 +815,43 @@ def _number_word(text: str, flags: np.ndarray, starts: np.ndarray) -> np.ndarray
     return out
 
 
+#: Per class, the count fields it adds to (16 bits each: upper case, letters, digits, punctuation).
+_CLASS_FIELDS = np.zeros(8, dtype=np.uint64)
+_CLASS_FIELDS[_C_UPPER] = 1 | 1 << 16
+_CLASS_FIELDS[_C_LETTER] = 1 << 16
+_CLASS_FIELDS[_C_DIGIT] = 1 << 32
+_CLASS_FIELDS[_C_PUNCT] = 1 << 48
+
+
+def _class_counts(cls: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Upper-case letters, letters, digits, punctuation, words and capitalised words of each line
+    (float32), from the class of each character of the joined lines (``starts``: each line's first).
+
+    Each character adds its class's fields of one 64-bit number, and one sum per line (``reduceat``)
+    counts all four at once (and words with capitalised words as two 32-bit fields); a line of 65,535
+    characters or more is counted by ``bincount`` instead."""
+    is_upper = cls == _C_UPPER
+    is_word = (cls == _C_LETTER) | is_upper | (cls == _C_DIGIT)
+    word_start = is_word.copy()
+    word_start[1:] &= ~is_word[:-1]
+    cap_start = word_start & is_upper
+    n = len(starts)
+    if lengths.max() < 0xFFFF:
+        fields = np.add.reduceat(_CLASS_FIELDS.take(cls), starts)
+        starts_ = word_start.view(np.uint8).astype(np.uint64) | (cap_start.view(np.uint8).astype(np.uint64) << np.uint64(32))
+        words = np.add.reduceat(starts_, starts)
+        low16, low32 = np.uint64(0xFFFF), np.uint64(0xFFFFFFFF)
+        counts = [(fields >> np.uint64(shift)) & low16 for shift in (0, 16, 32, 48)]
+        counts += [words & low32, words >> np.uint64(32)]
+        return tuple(c.astype(np.float32) for c in counts)
+    line_of_char = np.repeat(np.arange(n + 1), np.append(lengths + 1, 0))[: len(cls)]
+    by_class = np.bincount(line_of_char * 8 + cls, minlength=8 * n).reshape(n, 8).astype(np.float32)
+    n_upper = by_class[:, _C_UPPER]
+    return (n_upper, by_class[:, _C_LETTER] + n_upper, by_class[:, _C_DIGIT], by_class[:, _C_PUNCT],
+            np.bincount(line_of_char[word_start], minlength=n).astype(np.float32),
+            np.bincount(line_of_char[cap_start], minlength=n).astype(np.float32))
+
+
 def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     """Features of every non-blank line of ``pages`` (each a sequence of lines)."""
     n_pages = len(pages)
@@ -868,23 +905,8 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     cls = _class_table().take(cps, mode="clip")
     cls[astral] = _C_LETTER
     flags = _flags(cps, astral)
-    is_upper = cls == _C_UPPER
-    is_letter = (cls == _C_LETTER) | is_upper
-    is_digit = cls == _C_DIGIT
-    is_word = is_letter | is_digit
-    word_start = is_word.copy()
-    word_start[1:] &= ~is_word[:-1]
-    cap_start = word_start & is_upper
-
-    line_of_char = np.repeat(np.arange(n + 1), np.append(lengths + 1, 0))[: len(cls)]
-    by_class = np.bincount(line_of_char * 8 + cls, minlength=8 * n).reshape(n, 8).astype(np.float32)
-    n_upper = by_class[:, _C_UPPER]
-    n_letters = by_class[:, _C_LETTER] + n_upper
-    n_digits = by_class[:, _C_DIGIT]
-    n_punct = by_class[:, _C_PUNCT]
+    n_upper, n_letters, n_digits, n_punct, n_words, n_caps = _class_counts(cls, starts, lengths)
     n_wordchars = n_letters + n_digits
-    n_words = np.bincount(line_of_char[word_start], minlength=n).astype(np.float32)
-    n_caps = np.bincount(line_of_char[cap_start], minlength=n).astype(np.float32)
     chars = lengths.astype(np.float32)
     safe_words = np.maximum(n_words, 1)
 
@@ -925,12 +947,12 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     # The few characters that sentence ends, separators, commas and marks need, found in one pass.
     special = np.flatnonzero(flags & (_F_SENT | _F_SEP | _F_COMMA | _F_URL | _F_COPY))
     kinds = flags[special]
-    X[:, col["sentences"]] = np.log1p(_sentence_ends(special[(kinds & _F_SENT) > 0], flags, line_of_char, n))
-    commas = np.bincount(line_of_char[special[(kinds & _F_COMMA) > 0]], minlength=n).astype(np.float32)
+    X[:, col["sentences"]] = np.log1p(_sentence_ends(special[(kinds & _F_SENT) > 0], flags, starts, n))
+    commas = np.bincount(_line_of(special[(kinds & _F_COMMA) > 0], starts), minlength=n).astype(np.float32)
     X[:, col["comma_rate"]] = commas / safe_words
-    X[:, col["separators"]] = np.log1p(_separators(special[(kinds & _F_SEP) > 0], flags, line_of_char, n))
+    X[:, col["separators"]] = np.log1p(_separators(special[(kinds & _F_SEP) > 0], flags, starts, n))
     has_url, has_copyright = _has_marks(cps, special[(kinds & _F_URL) > 0], special[(kinds & _F_COPY) > 0],
-                                        line_of_char, n)
+                                        starts, n)
     X[:, col["has_url"]] = has_url
     X[:, col["copyright"]] = has_copyright
 

@@ -314,3 +314,22 @@ def test_compact_trees_send_float32_rows_as_scikit_learn_does():
         for k in (len(rows), len(rows) - 1, len(rows) - 2, 3):  # four at a time, and the rows left over
             assert np.array_equal(forest.p_body(rows[:k]), expected[:k])
         assert np.array_equal(forest.p_body(rows.astype(np.float64)), expected)  # the float64 walk
+
+
+@pytest.mark.parametrize("long_line", [0, 70_000])
+def test_class_counts_match_counting_each_line(long_line):
+    rng = np.random.default_rng(long_line)
+    lengths = rng.integers(1, 300, 400)
+    if long_line:
+        lengths[7] = long_line  # past the 16-bit fields: counted the other way
+    starts = np.concatenate(([0], np.cumsum(lengths[:-1] + 1)))
+    cls = rng.integers(0, 6, int(lengths.sum() + len(lengths) - 1)).astype(np.uint8)
+    cls[starts[1:] - 1] = F._C_SPACE  # the newline between lines
+    got = F._class_counts(cls, starts, lengths)
+    for k, (a, n) in enumerate(zip(starts, lengths)):
+        c = cls[a:a + n]
+        upper, word = c == F._C_UPPER, (c == F._C_UPPER) | (c == F._C_LETTER) | (c == F._C_DIGIT)
+        start = word & ~np.concatenate(([False], word[:-1]))
+        plain = (upper.sum(), upper.sum() + (c == F._C_LETTER).sum(), (c == F._C_DIGIT).sum(),
+                 (c == F._C_PUNCT).sum(), start.sum(), (start & upper).sum())
+        assert tuple(g[k] for g in got) == plain
