@@ -25,3 +25,39 @@ def test_quality_floor_on_unseen_sites():
     ev = evaluate_pages(Labeler(model), [p for p, _ in test], [s for _, s in test])
     for name, floor in FLOORS.items():
         assert ev.per_set[name].f1 >= floor, (name, ev.per_set[name].as_dict())
+
+
+#: Pages-track shingle F1 (FORMATS.md) of the HTML model on held-out sites, measured with these settings.
+HTML_FLOORS = {"msv-big9": 0.93, "cleanportaleval": 0.90}
+
+
+@pytest.mark.slow
+def test_html_model_quality_floor_on_unseen_sites():
+    from boiler.evaluate import score_shingle_pages, shingle_counts
+    from boiler.training import fit_html_model, load_html_corpus
+
+    paths = [str(shared_or_skip("data", name, "pages.jsonl.gz")) for name in ("msv-big9", "cleanportaleval")]
+    corpus = load_html_corpus(paths)
+    test_sites = {"cnn.com", "nypost.com", "wsj.com"}
+    train = [i for i, p in enumerate(corpus.pages) if p.site not in test_sites]
+    test = [i for i, p in enumerate(corpus.pages) if p.site in test_sites]
+    assert train and test and not corpus.failures
+    model = fit_html_model(corpus.subset(train), n_folds=3, stage1_iter=100, stage2_iter=60)
+    held = corpus.subset(test)
+    texts = Labeler(model).clean_html_pages(held.html)
+    gold = {p.id: g for p, g in zip(corpus.pages, _gold(paths))}
+    for name, floor in HTML_FLOORS.items():
+        counts = [shingle_counts(t, gold[p.id]) for t, p, s in zip(texts, held.pages, held.sets) if s == name]
+        score = score_shingle_pages(counts)
+        print(name, score)
+        assert counts and score.f1 >= floor, (name, score)
+
+
+def _gold(paths):
+    import gzip
+    import json
+
+    for path in paths:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for line in f:
+                yield json.loads(line)["gold"]
