@@ -857,7 +857,7 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     n_pages = len(pages)
     n_lines = [len(p) for p in pages]
     sizes = np.asarray(n_lines, dtype=np.int64)
-    stripped = [line.strip() for lines in pages for line in lines]
+    stripped = list(map(str.strip, itertools.chain.from_iterable(pages)))
     search = _WORD_RE.search
     keep = [i for i, s in enumerate(stripped) if s and (s[0].isalnum() or search(s))]
     texts = list(map(stripped.__getitem__, keep))
@@ -1011,9 +1011,12 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     page_max = np.zeros(len(rows_per_page), dtype=np.float32)
     np.maximum.at(page_max, page, chars)
     X[:, col["len_vs_page_max"]] = chars / np.maximum(page_max[page], 1)
-    order = np.lexsort((chars, page))
+    # each page's middle length: the lengths sorted within pages (page number and the float32 bits of
+    # a length, which order as the lengths do, in one int64)
+    by_page = np.sort((page.astype(np.int64) << 32) | chars.view(np.uint32).astype(np.int64))
     mid = starts_arr[:-1] + rows_per_page // 2
-    medians = np.where(rows_per_page > 0, chars[order][np.minimum(mid, n - 1)], 1)
+    middle = (by_page[np.minimum(mid, n - 1)] & 0xFFFFFFFF).astype(np.uint32).view(np.float32)
+    medians = np.where(rows_per_page > 0, middle, 1)
     X[:, col["len_vs_page_median"]] = np.log(chars / np.maximum(medians[page], 1))
 
     X[:, col["run_short"]] = np.log1p(np.where(long_line, 0, _runs(long_line, page)))
