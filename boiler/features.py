@@ -570,6 +570,7 @@ _F_CLOSER = 1 << 9  # in _CLOSERS
 _F_COMMA = 1 << 10  # ,
 _F_URL = 1 << 11  # . : @ (every web-address mark has one)
 _F_COPY = 1 << 12  # © ® ( (every copyright mark begins with one)
+_CLASS_SHIFT = 13  # the character's class (_C_OTHER ... _C_SPACE) in the three bits above the flags
 _SEP_CHARS = "|·•»›/-"
 _SENT_NEXT_CHARS = "\"'”’)]»"
 _DATE_NEXT_CHARS = "-/.snrte年"
@@ -586,18 +587,21 @@ def _char_flags(ch: str) -> int:
 
 @functools.cache
 def _flag_table() -> np.ndarray:
-    """:func:`_char_flags` of each BMP code point."""
-    return np.fromiter((_char_flags(chr(cp)) for cp in range(0x10000)), dtype=np.uint16, count=0x10000)
+    """:func:`_char_flags` of each BMP code point, with its class (:func:`_class_table`) in the top bits."""
+    flags = np.fromiter((_char_flags(chr(cp)) for cp in range(0x10000)), dtype=np.uint16, count=0x10000)
+    return flags | (_class_table().astype(np.uint16) << _CLASS_SHIFT)
 
 
 def _flags(cps: np.ndarray, astral: np.ndarray | None = None) -> np.ndarray:
-    """Flags of each code point; ``astral`` are the positions of those above the BMP (if known)."""
+    """Flags of each code point, class in the top bits (code points past the BMP are letters);
+    ``astral`` are the positions of those past the BMP (if known)."""
     out = _flag_table().take(cps, mode="clip")
     if astral is None:
         astral = np.flatnonzero(cps > 0xFFFF)
     if len(astral):
         values, inverse = np.unique(cps[astral], return_inverse=True)
-        out[astral] = np.array([_char_flags(chr(cp)) for cp in values.tolist()], dtype=np.uint16)[inverse]
+        flags = [_char_flags(chr(cp)) | _C_LETTER << _CLASS_SHIFT for cp in values.tolist()]
+        out[astral] = np.array(flags, dtype=np.uint16)[inverse]
     return out
 
 
@@ -828,28 +832,26 @@ def _class_counts(cls: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> t
     (float32), from the class of each character of the joined lines (``starts``: each line's first).
 
     Each character adds its class's fields of one 64-bit number, and one sum per line (``reduceat``)
-    counts all four at once (and words with capitalised words as two 32-bit fields); a line of 65,535
-    characters or more is counted by ``bincount`` instead."""
+    counts all four at once (a line of 65,535 characters or more is counted by ``bincount`` instead);
+    words are counted by where their first characters fall."""
     is_upper = cls == _C_UPPER
     is_word = (cls == _C_LETTER) | is_upper | (cls == _C_DIGIT)
     word_start = is_word.copy()
     word_start[1:] &= ~is_word[:-1]
-    cap_start = word_start & is_upper
     n = len(starts)
+    bounds = np.append(starts, len(cls))
+    word_at = np.flatnonzero(word_start)
+    n_words = np.diff(np.searchsorted(word_at, bounds)).astype(np.float32)
+    n_caps = np.diff(np.searchsorted(word_at[is_upper[word_at]], bounds)).astype(np.float32)
     if lengths.max() < 0xFFFF:
         fields = np.add.reduceat(_CLASS_FIELDS.take(cls), starts)
-        starts_ = word_start.view(np.uint8).astype(np.uint64) | (cap_start.view(np.uint8).astype(np.uint64) << np.uint64(32))
-        words = np.add.reduceat(starts_, starts)
-        low16, low32 = np.uint64(0xFFFF), np.uint64(0xFFFFFFFF)
-        counts = [(fields >> np.uint64(shift)) & low16 for shift in (0, 16, 32, 48)]
-        counts += [words & low32, words >> np.uint64(32)]
-        return tuple(c.astype(np.float32) for c in counts)
+        low16 = np.uint64(0xFFFF)
+        counts = [((fields >> np.uint64(shift)) & low16).astype(np.float32) for shift in (0, 16, 32, 48)]
+        return (*counts, n_words, n_caps)
     line_of_char = np.repeat(np.arange(n + 1), np.append(lengths + 1, 0))[: len(cls)]
     by_class = np.bincount(line_of_char * 8 + cls, minlength=8 * n).reshape(n, 8).astype(np.float32)
     n_upper = by_class[:, _C_UPPER]
-    return (n_upper, by_class[:, _C_LETTER] + n_upper, by_class[:, _C_DIGIT], by_class[:, _C_PUNCT],
-            np.bincount(line_of_char[word_start], minlength=n).astype(np.float32),
-            np.bincount(line_of_char[cap_start], minlength=n).astype(np.float32))
+    return (n_upper, by_class[:, _C_LETTER] + n_upper, by_class[:, _C_DIGIT], by_class[:, _C_PUNCT], n_words, n_caps)
 
 
 def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
@@ -902,9 +904,8 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     # A lone surrogate (possible in a str, not in text read from a file) is a code point of class "other".
     cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     astral = np.flatnonzero(cps > 0xFFFF)
-    cls = _class_table().take(cps, mode="clip")
-    cls[astral] = _C_LETTER
     flags = _flags(cps, astral)
+    cls = (flags >> _CLASS_SHIFT).astype(np.uint8)
     n_upper, n_letters, n_digits, n_punct, n_words, n_caps = _class_counts(cls, starts, lengths)
     n_wordchars = n_letters + n_digits
     chars = lengths.astype(np.float32)
