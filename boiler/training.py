@@ -75,8 +75,10 @@ def corpus_list(path: str | os.PathLike) -> list[str]:
     return out
 
 
-def load_corpus(paths: Iterable[str], exclude_sites: Iterable[str] = ()) -> Corpus:
-    """Labeled pages from the given files and folders; unlabeled pages are skipped with a warning."""
+def _read_corpus(paths: Iterable[str], exclude_sites: Iterable[str], problem: Callable[[Page], str | None]
+                 ) -> tuple[list[Page], list[str], list[Failure]]:
+    """Pages of the given files and folders with their set names, leaving out excluded sites; a record
+    that cannot be read, or that ``problem`` finds unusable (its message), is a failure instead."""
     exclude = set(exclude_sites)
     pages: list[Page] = []
     sets: list[str] = []
@@ -84,18 +86,23 @@ def load_corpus(paths: Iterable[str], exclude_sites: Iterable[str] = ()) -> Corp
     for path in paths:
         name = set_name(path)
         for item in read_inputs([path]):
-            if isinstance(item, Failure):
-                failures.append(item)
-                log.warning("%s", item)
-                continue
-            if item.labels is None:
-                failures.append(Failure(item.source, None, "page has no labels, not used for training"))
-                continue
-            if item.site in exclude:
-                continue
-            pages.append(item)
-            sets.append(name)
-    return Corpus(pages, sets, failures)
+            if not isinstance(item, Failure):
+                message = problem(item)
+                if message is None:
+                    if item.site not in exclude:
+                        pages.append(item)
+                        sets.append(name)
+                    continue
+                item = Failure(item.source, item.record, message, item.id)
+            failures.append(item)
+            log.warning("%s", item)
+    return pages, sets, failures
+
+
+def load_corpus(paths: Iterable[str], exclude_sites: Iterable[str] = ()) -> Corpus:
+    """Labeled pages from the given files and folders; unlabeled pages are skipped with a warning."""
+    return Corpus(*_read_corpus(paths, exclude_sites,
+                                lambda p: None if p.labels is not None else "page has no labels, not used for training"))
 
 
 @dataclass(slots=True)
@@ -135,20 +142,9 @@ def load_html_corpus(paths: Iterable[str], exclude_sites: Iterable[str] = (), n_
     parsed and labeled by aligning their lines with the gold; records without both are failures."""
     from joblib import Parallel, delayed
 
-    exclude = set(exclude_sites)
-    items: list[Page] = []
-    names: list[str] = []
-    failures: list[Failure] = []
-    for path in paths:
-        name = set_name(path)
-        for item in read_inputs([path]):
-            if isinstance(item, Failure):
-                failures.append(item)
-            elif item.html is None or item.gold is None:
-                failures.append(Failure(item.source, item.record, "record has no 'html' with a 'gold' text", item.id))
-            elif item.site not in exclude:
-                items.append(item)
-                names.append(name)
+    items, names, failures = _read_corpus(
+        paths, exclude_sites,
+        lambda p: None if p.html is not None and p.gold is not None else "record has no 'html' with a 'gold' text")
     done = Parallel(n_jobs=n_jobs, batch_size=16)(delayed(_html_item)(it) for it in items) if n_jobs != 1 \
         else [_html_item(it) for it in items]
     corpus = HtmlCorpus([], [], [], failures)
