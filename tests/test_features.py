@@ -1,4 +1,3 @@
-import itertools
 import re
 
 import numpy as np
@@ -257,12 +256,9 @@ def test_vectorised_scans_on_crafted_lines():
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.integers(0, 12), min_size=1, max_size=8), st.data())
-def test_batch_helpers_match_their_plain_forms(sizes, data):
-    """context_window, and the stage-2 page sums and ranks, as the plain loops give them."""
-    from boiler import model as M
-
+def test_context_window_matches_its_plain_form(sizes, data):
+    """context_window as the plain loop gives it."""
     page = np.repeat(np.arange(len(sizes)), sizes)
-    starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
     n = len(page)
     values = st.sampled_from([0.0, 1.0, 0.5, 1e-30, 1e-45, 0.25, 0.7310586, 3e-8])
     p = np.array(data.draw(st.lists(values, min_size=n, max_size=n)), dtype=np.float32)
@@ -273,47 +269,6 @@ def test_batch_helpers_match_their_plain_forms(sizes, data):
             if off and 0 <= i + off < n and page[i + off] == page[i]:
                 plain[i, j] = p[i + off]
     assert np.array_equal(F.context_window(p, page, offsets, fill=-1.0), plain)
-    sums = np.zeros(n + len(sizes))
-    for k, (a, b) in enumerate(itertools.pairwise(starts)):
-        sums[a + k + 1:b + k + 1] = np.cumsum(p[a:b], dtype=np.float64)
-    assert np.array_equal(M._page_cumsum(p, starts), sums)
-    rank = np.empty(n, dtype=np.float32)
-    order = np.lexsort((p, page))
-    rank[order] = np.arange(n) - starts[page[order]]
-    assert np.array_equal(M._rank_in_page(p, page, starts), rank)
-
-
-def test_compact_trees_send_float32_rows_as_scikit_learn_does():
-    """(boiler/forest.py) The float32 walks, one row at a time and four side by side, against
-    scikit-learn: values at, just above and just below the thresholds, missing values, infinities."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    from boiler.forest import Forest
-
-    rng = np.random.default_rng(1)
-    X = rng.normal(size=(3000, 5)).astype(np.float32)
-    y = (X[:, 0] + X[:, 1] * X[:, 2] - X[:, 3] > 0).astype(int)
-    X[rng.random(X.shape) < 0.05] = np.nan
-    for leaves, interleave in ((31, True), (7, False)):
-        model = HistGradientBoostingClassifier(max_iter=40, max_leaf_nodes=leaves, random_state=0).fit(X, y)
-        forest = Forest.of(model)
-        assert forest is not None and forest.interleave == interleave
-        inner = forest.feature >= 0
-        t = forest.threshold[inner]
-        for x in (t.astype(np.float32), np.nextafter(t.astype(np.float32), np.float32(np.inf)),
-                  np.nextafter(t.astype(np.float32), np.float32(-np.inf))):  # each node sends them as before
-            assert np.array_equal(x <= forest.threshold32[inner], x.astype(np.float64) <= t)
-        cols = forest.feature[inner]
-        rows = np.tile(rng.normal(size=(1, 5)).astype(np.float32), (3 * len(t) + 7, 1))
-        near = np.concatenate([t.astype(np.float32), np.nextafter(t.astype(np.float32), np.float32(np.inf)),
-                               np.nextafter(t.astype(np.float32), np.float32(-np.inf))])
-        rows[np.arange(len(near)), np.tile(cols, 3)] = near
-        rows[-7:] = [[np.nan] * 5, [np.inf] * 5, [-np.inf] * 5, [0] * 5, [-0.0] * 5, [1e38] * 5, [-1e-45] * 5]
-        expected = model.predict_proba(rows)[:, 1]
-        assert rows.dtype == np.float32
-        for k in (len(rows), len(rows) - 1, len(rows) - 2, 3):  # four at a time, and the rows left over
-            assert np.array_equal(forest.p_body(rows[:k]), expected[:k])
-        assert np.array_equal(forest.p_body(rows.astype(np.float64)), expected)  # the float64 walk
 
 
 @pytest.mark.parametrize("long_line", [0, 70_000])

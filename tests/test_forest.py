@@ -28,3 +28,36 @@ def test_fast_trees_are_a_cache_not_saved_state(small_model):
     copy = pickle.loads(pickle.dumps(small_model))
     assert "_forest_cache" not in copy.__dict__
     assert "_forest_cache" not in small_model.__getstate__()
+
+
+def test_compact_trees_send_float32_rows_as_scikit_learn_does():
+    """The float32 walks, one row at a time and four side by side, against
+    scikit-learn: values at, just above and just below the thresholds, missing values, infinities."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from boiler.forest import Forest
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(3000, 5)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] * X[:, 2] - X[:, 3] > 0).astype(int)
+    X[rng.random(X.shape) < 0.05] = np.nan
+    for leaves, interleave in ((31, True), (7, False)):
+        model = HistGradientBoostingClassifier(max_iter=40, max_leaf_nodes=leaves, random_state=0).fit(X, y)
+        forest = Forest.of(model)
+        assert forest is not None and forest.interleave == interleave
+        inner = forest.feature >= 0
+        t = forest.threshold[inner]
+        for x in (t.astype(np.float32), np.nextafter(t.astype(np.float32), np.float32(np.inf)),
+                  np.nextafter(t.astype(np.float32), np.float32(-np.inf))):  # each node sends them as before
+            assert np.array_equal(x <= forest.threshold32[inner], x.astype(np.float64) <= t)
+        cols = forest.feature[inner]
+        rows = np.tile(rng.normal(size=(1, 5)).astype(np.float32), (3 * len(t) + 7, 1))
+        near = np.concatenate([t.astype(np.float32), np.nextafter(t.astype(np.float32), np.float32(np.inf)),
+                               np.nextafter(t.astype(np.float32), np.float32(-np.inf))])
+        rows[np.arange(len(near)), np.tile(cols, 3)] = near
+        rows[-7:] = [[np.nan] * 5, [np.inf] * 5, [-np.inf] * 5, [0] * 5, [-0.0] * 5, [1e38] * 5, [-1e-45] * 5]
+        expected = model.predict_proba(rows)[:, 1]
+        assert rows.dtype == np.float32
+        for k in (len(rows), len(rows) - 1, len(rows) - 2, 3):  # four at a time, and the rows left over
+            assert np.array_equal(forest.p_body(rows[:k]), expected[:k])
+        assert np.array_equal(forest.p_body(rows.astype(np.float64)), expected)  # the float64 walk

@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from boiler import features as F
 from boiler.model import (
@@ -115,3 +117,26 @@ def test_an_html_model_has_the_dom_columns_in_both_stages(small_html_model, own_
 def test_an_html_model_is_not_fitted_without_html():
     with pytest.raises(ValueError, match="html="):
         LineClassifier(dom=True).fit([["a line"]], [["+"]], ["s"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 12), min_size=1, max_size=8), st.data())
+def test_stage2_page_sums_and_ranks_match_their_plain_forms(sizes, data):
+    """The stage-2 page sums and ranks, as the plain loops give them."""
+    import itertools
+
+    from boiler import model as M
+
+    page = np.repeat(np.arange(len(sizes)), sizes)
+    starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    n = len(page)
+    values = st.sampled_from([0.0, 1.0, 0.5, 1e-30, 1e-45, 0.25, 0.7310586, 3e-8])
+    p = np.array(data.draw(st.lists(values, min_size=n, max_size=n)), dtype=np.float32)
+    sums = np.zeros(n + len(sizes))
+    for k, (a, b) in enumerate(itertools.pairwise(starts)):
+        sums[a + k + 1:b + k + 1] = np.cumsum(p[a:b], dtype=np.float64)
+    assert np.array_equal(M._page_cumsum(p, starts), sums)
+    rank = np.empty(n, dtype=np.float32)
+    order = np.lexsort((p, page))
+    rank[order] = np.arange(n) - starts[page[order]]
+    assert np.array_equal(M._rank_in_page(p, page, starts), rank)
