@@ -115,7 +115,9 @@ def _load(model: Path | str | None, compiled: bool = True, templates: Path | str
     if model is not None and str(model) == "default":
         model = None
     try:
-        return load(model, compiled=compiled, templates=templates)
+        labeler = load(model, compiled=compiled, templates=templates)
+        labeler.html_labeler()  # the HTML model too, so that a damaged one stops the run here, not mid-batch
+        return labeler
     except ModelFileError as exc:
         raise _fail(str(exc), EXIT_MODEL) from None
 

@@ -107,7 +107,8 @@ def load(path: str | os.PathLike | None = None, compiled: bool = True,
     ``templates`` is the site-template store used when a page's site (or URL) is given: a folder, a
     :class:`~boiler.templates.TemplateStore`, ``"default"`` (the shipped ``models/templates``), or None.
     ``compiled=False`` predicts with scikit-learn instead of the compiled tree walk: the same
-    probabilities, somewhat slower, about 100 MB less memory.
+    probabilities, somewhat slower, about 100 MB less memory. The folder's HTML model (``html/``), if
+    any, is loaded on first use (:meth:`Labeler.html_labeler`), and raises ModelFileError then.
     """
     folder = Path(path) if path is not None else default_model_path()
     model, meta = load_model(folder)
@@ -163,9 +164,6 @@ class Labeler:
         state = self.__dict__.copy()
         state.pop("_html_labeler", None)
         return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
 
     # -- site templates -------------------------------------------------------------------
     def template_for(self, site: str | None = None, url: str | None = None) -> SiteTemplate | None:

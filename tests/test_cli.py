@@ -293,3 +293,14 @@ def test_hostile_html_pages_give_a_result_or_a_clear_error_and_the_batch_goes_on
 
 def _all_lines(rec):
     return [rec.get("text", "")] + rec.get("dropped", [])
+
+
+def test_a_damaged_html_model_stops_the_run_with_exit_3(tmp_path, small_html_model_dir, text_page):
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(small_html_model_dir, folder)
+    (folder / "html" / "model.skops").write_bytes(b"not a model")
+    r = run("label", text_page, "--model", folder)
+    assert r.exit_code == 3
+    assert "model.skops" in r.stderr and "Traceback" not in r.output
