@@ -22,7 +22,6 @@ either, a clear :class:`~boiler.errors.InputError` names the page.
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from dataclasses import dataclass, field

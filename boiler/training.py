@@ -15,10 +15,10 @@ from pathlib import Path
 from .errors import InputError
 from .evaluate import PageCounts, Scores, group_of, page_counts, score_pages, site_folds
 from .formats import Failure, Page, read_inputs
+from .html import HtmlPage, parse_html
 from .model import LineClassifier, stage1_feature_names, stage2_feature_names
 from .modelio import save_model
 from .templates import SiteTemplate, learn_template
-from .html import HtmlPage, parse_html
 
 __all__ = ["Corpus", "Evaluation", "load_corpus", "corpus_list", "fit_model", "cross_validate", "cross_validate_modes",
            "fold_models",
