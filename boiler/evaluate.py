@@ -33,7 +33,8 @@ def count_tokens(text: str) -> int:
 
 @dataclass(slots=True)
 class PageCounts:
-    """Token-weighted counts of one page: true positives, false positives, false negatives."""
+    """Counts of one page: true positives, false positives, false negatives (token-weighted lines on
+    the text track, word shingles on the pages track: :data:`ShingleCounts`)."""
 
     tp: int
     fp: int
@@ -46,6 +47,16 @@ class PageCounts:
     @property
     def gold(self) -> int:
         return self.tp + self.fn
+
+    @property
+    def precision(self) -> float | None:
+        """Share of the output found in the gold; None for an empty output."""
+        return self.tp / self.predicted if self.predicted else None
+
+    @property
+    def recall(self) -> float:
+        """Share of the gold found in the output; 1.0 when the gold is empty (nothing to find)."""
+        return self.tp / self.gold if self.gold else 1.0
 
 
 @dataclass(slots=True)
@@ -88,6 +99,15 @@ def _f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r > 0 else 0.0
 
 
+def _macro(counts: Sequence[PageCounts]) -> tuple[float, float, int]:
+    """Precision averaged over pages with output, recall over all pages, and how many pages had no
+    output (the averaging both tracks of FORMATS.md share)."""
+    precs = [c.precision for c in counts if c.predicted]
+    p = float(np.mean(precs)) if precs else 0.0
+    r = float(np.mean([c.recall for c in counts])) if counts else 0.0
+    return p, r, len(counts) - len(precs)
+
+
 def score_pages(counts: Iterable[PageCounts]) -> Scores:
     """Macro and pooled scores over pages.
 
@@ -95,10 +115,7 @@ def score_pages(counts: Iterable[PageCounts]) -> Scores:
     without gold body tokens counting 1.0 (nothing to find).
     """
     counts = list(counts)
-    precs = [c.tp / c.predicted for c in counts if c.predicted > 0]
-    recs = [c.tp / c.gold if c.gold > 0 else 1.0 for c in counts]
-    p = float(np.mean(precs)) if precs else 0.0
-    r = float(np.mean(recs)) if recs else 0.0
+    p, r, _ = _macro(counts)
     tp = sum(c.tp for c in counts)
     fp = sum(c.fp for c in counts)
     fn = sum(c.fn for c in counts)
@@ -140,31 +157,8 @@ def site_folds(groups: Sequence[str], n_folds: int, seed: int = 0) -> list[tuple
 SHINGLE_SIZE = 4
 
 
-@dataclass(slots=True)
-class ShingleCounts:
-    """Shingle counts of one page: true positives, false positives, false negatives (multisets)."""
-
-    tp: int
-    fp: int
-    fn: int
-
-    @property
-    def predicted(self) -> int:
-        return self.tp + self.fp
-
-    @property
-    def gold(self) -> int:
-        return self.tp + self.fn
-
-    @property
-    def precision(self) -> float | None:
-        """Share of the output's shingles found in the gold; None for an empty output."""
-        return self.tp / self.predicted if self.predicted else None
-
-    @property
-    def recall(self) -> float:
-        """Share of the gold's shingles found in the output; 1.0 when the gold has none."""
-        return self.tp / self.gold if self.gold else 1.0
+#: Shingle counts of one page: the same record as the text track's, counting word shingles (multisets).
+ShingleCounts = PageCounts
 
 
 @dataclass(slots=True)
@@ -215,7 +209,5 @@ def score_shingle_pages(counts: Iterable[ShingleCounts]) -> ShingleScores:
     is left out of it, but counts recall 0 when the gold has text), recall over all pages, F1 the
     harmonic mean of the two averages."""
     counts = list(counts)
-    precs = [c.precision for c in counts if c.predicted]
-    p = float(np.mean(precs)) if precs else 0.0
-    r = float(np.mean([c.recall for c in counts])) if counts else 0.0
-    return ShingleScores(len(counts), p, r, _f1(p, r), len(counts) - len(precs))
+    p, r, empty = _macro(counts)
+    return ShingleScores(len(counts), p, r, _f1(p, r), empty)
