@@ -216,19 +216,15 @@ class Labeler:
         """Label many pages (texts or line lists), one model call per batch of pages.
 
         ``sites``, ``urls`` and ``templates`` (one per page, each may be None) select site templates as
-        :meth:`label` does. ``html`` (parsed HTML pages whose lines the pages are) is for the HTML
-        model: use :meth:`label_html_pages`."""
+        :meth:`label` does. ``html`` (parsed HTML pages whose lines the pages are) gives each line its
+        tag path, and an HTML model its DOM evidence: use :meth:`label_html_pages`."""
         self._check_html(html)
         out: list[list[LineResult]] = []
         for lo in range(0, len(pages), BATCH_PAGES):
             chunk = [_as_lines(p) for p in pages[lo:lo + BATCH_PAGES]]
             scores = self._scores(chunk, lo, sites, urls, templates, html)
             why = self._reasons(scores) if reasons else None
-            out.extend(self._results(chunk, scores, why))
-        if html is not None:
-            for res, hp in zip(out, html):
-                for r, path in zip(res, hp.paths):
-                    r.path = path
+            out.extend(self._results(chunk, scores, why, html[lo:lo + BATCH_PAGES] if html is not None else None))
         return out
 
     def _check_html(self, html: Sequence[HtmlPage] | None) -> None:
@@ -280,16 +276,11 @@ class Labeler:
             idx = [i for i, h in enumerate(is_html) if h is want]
             if not idx:
                 continue
-            sub_html = [html[i] for i in idx] if want else None
             tpls = [templates[i] for i in idx] if templates is not None else None
-            dom = sub_html if want and lab.model.uses_dom else None
-            res = getattr(lab, method)([pages[i] for i in idx], templates=tpls, html=dom, **kw)
+            res = getattr(lab, method)([pages[i] for i in idx], templates=tpls,
+                                       html=[html[i] for i in idx] if want else None, **kw)
             for i, r in zip(idx, res):
                 out[i] = r
-            if want and dom is None:  # no HTML model: the lines were labeled alone; give them their paths
-                for i in idx:
-                    for r, path in zip(out[i], html[i].paths):
-                        (r.result if isinstance(r, LineExplanation) else r).path = path
         return out
 
     @staticmethod
@@ -337,11 +328,7 @@ class Labeler:
             scores = self._scores(chunk, lo, sites, urls, templates, html)
             keys, effect = self._group_effects(scores)
             why = self._reasons(scores, keys, effect)
-            results = self._results(chunk, scores, why)
-            if html is not None:
-                for res, hp in zip(results, html[lo:lo + BATCH_PAGES]):
-                    for r, path in zip(res, hp.paths):
-                        r.path = path
+            results = self._results(chunk, scores, why, html[lo:lo + BATCH_PAGES] if html is not None else None)
             rows = [[LineExplanation(r) for r in res] for res in results]
             names = stage1_feature_names(self.model.uses_templates, self.model.uses_dom)
             for k, (p, i) in enumerate(zip(scores.batch.page_index.tolist(), scores.batch.line_index.tolist())):
@@ -356,9 +343,13 @@ class Labeler:
         return out
 
     # -- internals ----------------------------------------------------------------------
-    def _results(self, pages: list[list[str]], scores: Scores, why: list[str] | None) -> list[list[LineResult]]:
-        out = [[LineResult(line, None, 0.0, NOTHING_TO_JUDGE if why is not None else "") for line in lines]
-               for lines in pages]
+    def _results(self, pages: list[list[str]], scores: Scores, why: list[str] | None,
+                 html: Sequence[HtmlPage] | None = None) -> list[list[LineResult]]:
+        """One result per line of each page; ``html`` (the pages' parsed HTML) gives each its tag path."""
+        nothing = NOTHING_TO_JUDGE if why is not None else ""
+        out = [[LineResult(line, None, 0.0, nothing) for line in lines] for lines in pages] if html is None else \
+            [[LineResult(line, None, 0.0, nothing, path) for line, path in zip(lines, hp.paths)]
+             for lines, hp in zip(pages, html)]
         p2 = scores.p2.tolist()
         body = self.model.decide(scores).tolist()
         for k, (p, i) in enumerate(zip(scores.batch.page_index.tolist(), scores.batch.line_index.tolist())):

@@ -175,3 +175,10 @@ def test_a_bad_html_page_is_an_error_naming_it(small_labeler):
 
     with pytest.raises(InputError, match="junk.bin: binary data"):
         small_labeler.label_html(bytes(range(256)) * 50, source="junk.bin")
+
+
+def test_without_an_html_model_html_lines_still_get_their_tag_paths(small_labeler):
+    hp = parse_html("<nav><a href='/'>Home</a></nav><p>A sentence of the story for the reader today.</p>")
+    assert [r.path for r in small_labeler.label_mixed([hp.lines], [hp])[0]] == ["html > body > nav > a", "",
+                                                                                 "html > body > p"]
+    assert [e.result.path for e in small_labeler.explain_mixed([hp.lines], [hp])[0]][0] == "html > body > nav > a"
