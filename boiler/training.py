@@ -125,8 +125,8 @@ def html_page_labels(item: Page) -> tuple[Page, HtmlPage]:
 
     hp = parse_html(item.html, item.source)
     result = align_lines(hp.lines, item.gold)
-    page = Page(hp.lines, result.labels, id=item.id, url=item.url, site=item.site, source=item.source,
-                meta=result.as_dict(), record=item.record)
+    page = Page(hp.lines, result.labels, id=item.id, url=item.url, site=item.site, gold=item.gold,
+                source=item.source, meta=result.as_dict(), record=item.record)
     return page, hp
 
 
