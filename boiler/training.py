@@ -43,10 +43,15 @@ class Corpus:
     failures: list[Failure]
 
     def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for s in self.sets:
-            out[s] = out.get(s, 0) + 1
-        return out
+        return set_counts(self.sets)
+
+
+def set_counts(sets: Iterable[str]) -> dict[str, int]:
+    """Pages per dataset name."""
+    out: dict[str, int] = {}
+    for s in sets:
+        out[s] = out.get(s, 0) + 1
+    return out
 
 
 def set_name(path: str) -> str:
@@ -114,6 +119,9 @@ class HtmlCorpus:
     html: list[HtmlPage]
     sets: list[str]
     failures: list[Failure]
+
+    def counts(self) -> dict[str, int]:
+        return set_counts(self.sets)
 
     def subset(self, idx: Sequence[int]) -> HtmlCorpus:
         return HtmlCorpus([self.pages[i] for i in idx], [self.html[i] for i in idx], [self.sets[i] for i in idx], [])
@@ -321,19 +329,7 @@ def train_and_save(paths: Sequence[str], out: str | os.PathLike, cv_folds: int =
     started = time.time()
     weights = own_page_weights(corpus.pages, own_weight)
     model = fit_model(corpus.pages, weights, **params)
-    meta = {
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "training_sets": {name: n for name, n in sorted(corpus.counts().items())},
-        "training_files": [_display_path(p) for p in paths],
-        "excluded_sites": sorted(set(exclude_sites)),
-        "pages": len(corpus.pages),
-        "own_page_weight": own_weight,
-        "params": model.get_params(),
-        "threshold": model.threshold,
-        "stage1_features": [f.name for f in stage1_feature_names(model.uses_templates)],
-        "stage2_features": [f.name for f in stage2_feature_names(model.uses_templates)],
-        "fit_seconds": round(time.time() - started, 1),
-    }
+    meta = _model_meta(model, corpus, paths, exclude_sites, started, own_page_weight=own_weight)
     if cv_folds:
         modes = cross_validate_modes(corpus, cv_folds, params=params, page_weight=weights)
         ev, tpl = modes["alone"], modes["site_templates"]
@@ -374,24 +370,9 @@ def train_html_and_save(paths: Sequence[str], out: str | os.PathLike, cv_folds: 
     params = params or {}
     started = time.time()
     model = fit_html_model(corpus, **params)
-    counts: dict[str, int] = defaultdict(int)
-    for name in corpus.sets:
-        counts[name] += 1
-    meta = {
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "input": "html",
-        "labels": "each page's lines aligned with its gold text (boiler.align)",
-        "training_sets": dict(sorted(counts.items())),
-        "training_files": [_display_path(p) for p in paths],
-        "excluded_sites": sorted(set(exclude_sites)),
-        "pages": len(corpus.pages),
-        "failures": len(corpus.failures),
-        "params": model.get_params(),
-        "threshold": model.threshold,
-        "stage1_features": [f.name for f in stage1_feature_names(model.uses_templates, True)],
-        "stage2_features": [f.name for f in stage2_feature_names(model.uses_templates, True)],
-        "fit_seconds": round(time.time() - started, 1),
-    }
+    meta = _model_meta(model, corpus, paths, exclude_sites, started, input="html",
+                       labels="each page's lines aligned with its gold text (boiler.align)",
+                       failures=len(corpus.failures))
     if cv_folds:
         ev, _ = cross_validate_html(corpus, cv_folds, params=params)
         meta["cross_validation"] = {"folds": cv_folds, "grouped_by": "site", "labels": "aligned with gold",
@@ -399,6 +380,24 @@ def train_html_and_save(paths: Sequence[str], out: str | os.PathLike, cv_folds: 
                                     "overall": ev.overall.as_dict()}
     save_model(model, out, meta)
     return meta
+
+
+def _model_meta(model: LineClassifier, corpus: Corpus | HtmlCorpus, paths: Sequence[str],
+                exclude_sites: Iterable[str], started: float, **extra) -> dict:
+    """A fitted model's metadata: when, from what, with which parameters and features (``extra`` added)."""
+    return {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "training_sets": dict(sorted(corpus.counts().items())),
+        "training_files": [_display_path(p) for p in paths],
+        "excluded_sites": sorted(set(exclude_sites)),
+        "pages": len(corpus.pages),
+        **extra,
+        "params": model.get_params(),
+        "threshold": model.threshold,
+        "stage1_features": [f.name for f in stage1_feature_names(model.uses_templates, model.uses_dom)],
+        "stage2_features": [f.name for f in stage2_feature_names(model.uses_templates, model.uses_dom)],
+        "fit_seconds": round(time.time() - started, 1),
+    }
 
 
 def _display_path(path: str) -> str:
