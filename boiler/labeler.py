@@ -223,8 +223,9 @@ class Labeler:
         for lo in range(0, len(pages), BATCH_PAGES):
             chunk = [_as_lines(p) for p in pages[lo:lo + BATCH_PAGES]]
             scores = self._scores(chunk, lo, sites, urls, templates, html)
-            why = self._reasons(scores) if reasons else None
-            out.extend(self._results(chunk, scores, why, html[lo:lo + BATCH_PAGES] if html is not None else None))
+            chunk_html = html[lo:lo + BATCH_PAGES] if html is not None else None
+            why = self._reasons(scores, html=chunk_html) if reasons else None
+            out.extend(self._results(chunk, scores, why, chunk_html))
         return out
 
     def _check_html(self, html: Sequence[HtmlPage] | None) -> None:
@@ -327,8 +328,10 @@ class Labeler:
             chunk = [_as_lines(p) for p in pages[lo:lo + BATCH_PAGES]]
             scores = self._scores(chunk, lo, sites, urls, templates, html)
             keys, effect = self._group_effects(scores)
-            why = self._reasons(scores, keys, effect)
-            results = self._results(chunk, scores, why, html[lo:lo + BATCH_PAGES] if html is not None else None)
+            chunk_html = html[lo:lo + BATCH_PAGES] if html is not None else None
+            why = self._reasons(scores, keys, effect, chunk_html)
+            results = self._results(chunk, scores, why, chunk_html)
+            attrs = _row_attrs(scores, chunk_html)
             rows = [[LineExplanation(r) for r in res] for res in results]
             names = stage1_feature_names(self.model.uses_templates, self.model.uses_dom)
             for k, (p, i) in enumerate(zip(scores.batch.page_index.tolist(), scores.batch.line_index.tolist())):
@@ -337,7 +340,7 @@ class Labeler:
                 order = np.argsort(-np.abs(effect[k]))
                 e.groups = [GroupEffect(keys[g], float(effect[k, g]),
                                         self._describe(keys[g], scores.X1[k], names, scores.batch.texts[k],
-                                                       effect[k, g] > 0))
+                                                       effect[k, g] > 0, attrs[k]))
                             for g in order[:EXPLAIN_GROUPS]]
             out.extend(rows)
         return out
@@ -382,13 +385,16 @@ class Labeler:
         p_without = self.model.p_stage1(X).reshape(n, len(keys))
         return keys, _logit(s.p1)[:, None] - _logit(p_without)
 
-    def _reasons(self, s: Scores, keys: list[str] | None = None, effect: np.ndarray | None = None) -> list[str]:
-        """Why each line got its label: the feature groups that moved its own score most, and context."""
+    def _reasons(self, s: Scores, keys: list[str] | None = None, effect: np.ndarray | None = None,
+                 html: Sequence[HtmlPage] | None = None) -> list[str]:
+        """Why each line got its label: the feature groups that moved its own score most, and context.
+        ``html`` (the batch's parsed pages) lets a reason name the class word that decided."""
         n = s.X1.shape[0]
         if n == 0:
             return []
         if keys is None or effect is None:
             keys, effect = self._group_effects(s)
+        attrs = _row_attrs(s, html)
         names = stage1_feature_names(self.model.uses_templates, self.model.uses_dom)
         cuts = self.model.cuts(s)
         out = []
@@ -396,7 +402,7 @@ class Labeler:
             body = bool(s.p2[k] >= cuts[k])
             sign = 1 if body else -1
             order = np.argsort(-sign * effect[k])
-            parts = [f"{self._describe(keys[g], s.X1[k], names, s.batch.texts[k], effect[k, g] > 0)} → "
+            parts = [f"{self._describe(keys[g], s.X1[k], names, s.batch.texts[k], effect[k, g] > 0, attrs[k])} → "
                      f"{'body' if effect[k, g] > 0 else 'chrome'}"
                      for g in order[:REASON_GROUPS] if sign * effect[k, g] >= REASON_MIN_EFFECT]
             own_body = s.p1[k] >= cuts[k]
@@ -407,7 +413,14 @@ class Labeler:
             out.append("; ".join(parts))
         return out
 
-    def _describe(self, group: str, x: np.ndarray, names: list[F.Feature], text: str, to_body: bool) -> str:
+    def _describe(self, group: str, x: np.ndarray, names: list[F.Feature], text: str, to_body: bool,
+                  attrs: Sequence[str] = ()) -> str:
+        if group == "HTML class words" and attrs:
+            lookup = self.model.attr_evidence_._lookup()
+            scored = [(lookup[w], w) for w in attrs if w in lookup]
+            if scored:
+                value, word = max(scored) if to_body else min(scored)
+                return f"class/id word '{word}' on its tag path (learned)"
         if group == "learned words":
             lookup = self.model.evidence_._lookup()
             scored = [(lookup[t], t) for t in F.line_tokens(text) if t in lookup]
@@ -416,6 +429,13 @@ class Labeler:
                 kind = {"f": "first word", "l": "last word", "w": "word", "L": "line"}[token[0]]
                 return f"{kind} '{token[2:]}' (learned)"
         return _describe(group, x, names)
+
+
+def _row_attrs(s: Scores, html: Sequence[HtmlPage] | None) -> list[tuple[str, ...]]:
+    """The class/id words on the tag path of each scored row (empty without HTML)."""
+    if html is None:
+        return [()] * s.X1.shape[0]
+    return [html[p].attrs[i] for p, i in zip(s.batch.page_index.tolist(), s.batch.line_index.tolist())]
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

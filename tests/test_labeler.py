@@ -1,9 +1,11 @@
 import pickle
 
+import numpy as np
 import pytest
 
-from boiler.labeler import NOTHING_TO_JUDGE, Labeler, LineResult, default_model_path
 from boiler.html import parse_html
+from boiler.labeler import NOTHING_TO_JUDGE, Labeler, LineResult, default_model_path
+from boiler.model import stage1_feature_names
 
 PAGE = """Home | News | Sport
 Rivertown Herald
@@ -182,3 +184,19 @@ def test_without_an_html_model_html_lines_still_get_their_tag_paths(small_labele
     assert [r.path for r in small_labeler.label_mixed([hp.lines], [hp])[0]] == ["html > body > nav > a", "",
                                                                                  "html > body > p"]
     assert [e.result.path for e in small_labeler.explain_mixed([hp.lines], [hp])[0]][0] == "html > body > nav > a"
+
+
+def test_a_reason_names_the_class_word_that_decided(small_model, small_html_model):
+    from boiler.labeler import Labeler
+
+    lab = Labeler(small_model, html_model=small_html_model).html_labeler()
+    lookup = small_html_model.attr_evidence_._lookup()
+    chromiest, bodiest = min(lookup, key=lookup.get), max(lookup, key=lookup.get)
+    assert lookup[chromiest] < 0 < lookup[bodiest]
+    attrs = ("not-a-learned-word", chromiest, bodiest)
+    names = stage1_feature_names(small_html_model.uses_templates, dom=True)
+    x = np.zeros(len(names), dtype=np.float32)
+    assert f"'{chromiest}'" in lab._describe("HTML class words", x, names, "text", False, attrs)
+    assert f"'{bodiest}'" in lab._describe("HTML class words", x, names, "text", True, attrs)
+    # without words on the path, the group is described as a whole
+    assert "class and id words" in lab._describe("HTML class words", x, names, "text", True, ())
