@@ -16,9 +16,12 @@ at least 5 pages. "Recurring chrome" counts the chrome lines that occur on at le
 their site, and how many of them are labeled chrome.
 
 Cost: ``boiler clean`` over every page of the corpora (JSONL on disk, one process) with and without
-``--learn-templates``, wall time of each.
+``--learn-templates``, wall time of each: the two runs alternate, ``--reps`` times each, and the medians
+are compared (the machine is shared, so both figures come from the same window; the load average is
+recorded). ``--cost-only`` measures only that.
 
     python bench/templates.py [--folds 5] [--json bench/results/templates.json]
+    python bench/templates.py --cost-only [--reps 5] [--model DIR] [--json bench/results/templates_cost.json]
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import random
 import subprocess
 import sys
@@ -45,6 +49,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MIN_PAGES = 5
 CURVE = (1, 2, 5, 10, 20)
 RECUR_OTHERS = 3
+#: Repetitions of each corpus pass (plain and --learn-templates, alternating) for the cost figure.
+COST_REPS = 3
 
 
 def year_of(page) -> str | None:
@@ -66,20 +72,51 @@ def summary(f1: dict[str, float], sites: list[str]) -> float:
     return float(np.mean([f1[s] for s in sites])) if sites else float("nan")
 
 
-def corpus_pass_seconds(pages, learn: bool) -> float:
+def write_corpus_jsonl(pages, path: Path) -> None:
+    """The pages as the input of a corpus pass: pages JSONL without their labels."""
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        for p in pages:
+            rec = record_from_page(p)
+            rec.pop("labels", None)
+            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+
+def corpus_pass_seconds(src: Path, out: Path, learn: bool, model: Path | None = None) -> float:
+    """Wall time of one ``boiler clean SRC -f jsonl`` run (a fresh process, model load included)."""
+    cmd = [sys.executable, "-m", "boiler", "clean", str(src), "-o", str(out), "--format", "jsonl"]
+    if model is not None:
+        cmd += ["--model", str(model)]
+    if learn:
+        cmd.append("--learn-templates")
+    started = time.perf_counter()
+    subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def corpus_pass_cost(pages, reps: int = COST_REPS, model: Path | None = None) -> dict:
+    """Plain and ``--learn-templates`` corpus passes, alternating, ``reps`` of each: every time, the
+    medians, the overhead of learning, and the load average before and after."""
+    times: dict[str, list[float]] = {"plain": [], "learn_templates": []}
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "pages.jsonl.gz"
-        with gzip.open(src, "wt", encoding="utf-8") as f:
-            for p in pages:
-                rec = record_from_page(p)
-                rec.pop("labels", None)
-                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        cmd = [sys.executable, "-m", "boiler", "clean", str(src), "-o", str(Path(tmp) / "out.jsonl"), "--format", "jsonl"]
-        if learn:
-            cmd.append("--learn-templates")
-        started = time.perf_counter()
-        subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
-        return time.perf_counter() - started
+        write_corpus_jsonl(pages, src)
+        for r in range(reps):
+            for name, learn in (("plain", False), ("learn_templates", True)) if r % 2 == 0 else \
+                    (("learn_templates", True), ("plain", False)):
+                times[name].append(corpus_pass_seconds(src, Path(tmp) / "out.jsonl", learn, model))
+                print(f"  {name}: {times[name][-1]:.1f} s", file=sys.stderr, flush=True)
+    plain, learned = float(np.median(times["plain"])), float(np.median(times["learn_templates"]))
+    return {"pages": len(pages), "reps": reps, "plain": round(plain, 2), "learn_templates": round(learned, 2),
+            "added": round(learned / plain - 1, 3),
+            "runs": {k: [round(t, 2) for t in v] for k, v in times.items()},
+            "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+
+
+def print_cost(cost: dict) -> None:
+    print(f"corpus pass over {cost['pages']} pages (median of {cost['reps']}, alternating): {cost['plain']:.1f} s plain, "
+          f"{cost['learn_templates']:.1f} s with --learn-templates (+{cost['added']:.0%}); "
+          f"load average {cost['load_average'][0]:.2f} before, {cost['load_average'][1]:.2f} after")
 
 
 def main() -> int:
@@ -88,11 +125,23 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--params", default="{}", help="JSON of LineClassifier parameters")
     ap.add_argument("--no-cost", action="store_true", help="skip the corpus-pass timing")
+    ap.add_argument("--cost-only", action="store_true", help="only the corpus-pass timing (no folds)")
+    ap.add_argument("--reps", type=int, default=COST_REPS, help="corpus passes of each kind, alternating")
+    ap.add_argument("--model", type=Path, help="model folder for the corpus passes (default: the shipped model)")
     ap.add_argument("--json", type=Path, help="write the results here")
     args = ap.parse_args()
+    if args.cost_only and args.no_cost:
+        ap.error("--cost-only and --no-cost exclude each other")
 
     corpus = load_corpus(corpus_list(ROOT / DEFAULT_CORPUS_LIST))
     pages = corpus.pages
+    if args.cost_only:
+        cost = corpus_pass_cost(pages, args.reps, args.model)
+        print_cost(cost)
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps({"corpus_pass_seconds": cost}, indent=1) + "\n")
+        return 0
     rng = random.Random(args.seed)
     started = time.time()
     pred_none: list = [None] * len(pages)
@@ -195,12 +244,8 @@ def main() -> int:
            "recurring_chrome": {"lines": total, "labeled_chrome": chrome}, "curve": curve, "drift": drift,
            "train_and_label_seconds": round(time.time() - started)}
     if not args.no_cost:
-        plain = corpus_pass_seconds(pages, learn=False)
-        learned = corpus_pass_seconds(pages, learn=True)
-        out["corpus_pass_seconds"] = {"plain": round(plain, 1), "learn_templates": round(learned, 1),
-                                      "added": round(learned / plain - 1, 3)}
-        print(f"corpus pass over {len(pages)} pages: {plain:.1f} s plain, {learned:.1f} s with --learn-templates "
-              f"(+{learned / plain - 1:.0%})")
+        out["corpus_pass_seconds"] = cost = corpus_pass_cost(pages, args.reps, args.model)
+        print_cost(cost)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=1) + "\n")
