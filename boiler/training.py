@@ -73,7 +73,8 @@ def corpus_list(path: str | os.PathLike) -> list[str]:
         row = row.split("#", 1)[0].strip()
         if not row:
             continue
-        matches = sorted(glob.glob(str(root / row))) or sorted(glob.glob(row))
+        pattern = str(root / row) + ("/" if row.endswith("/") else "")  # "data/*/": folders only
+        matches = sorted(glob.glob(pattern)) or sorted(glob.glob(row))
         if not matches:
             raise InputError(str(path), f"no file matches {row!r}")
         out.extend(matches)

@@ -11,6 +11,15 @@ def test_default_corpus_list_resolves():
     assert any(p.rstrip("/").endswith("training_data/pages") for p in paths)
 
 
+def test_a_folders_only_glob_in_a_corpus_list_matches_folders_only(tmp_path):
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "data" / "outlet").mkdir(parents=True)
+    (tmp_path / "data" / "README.md").write_text("not a page")
+    listing = tmp_path / "lists" / "corpora.txt"
+    listing.write_text("data/*/\n")
+    assert [p.rstrip("/") for p in corpus_list(listing)] == [str(tmp_path / "data" / "outlet")]
+
+
 def test_corpus_list_with_missing_entry_is_named(tmp_path):
     (tmp_path / "lists").mkdir()
     listing = tmp_path / "lists" / "corpora.txt"
