@@ -68,6 +68,10 @@ LEARN_SITE_PAGES = 2000
 LEARN_HELD_PAGES = 20000
 #: A corpus pass gives a site a template only when the batch holds at least this many of its pages.
 CORPUS_MIN_PAGES = 2
+#: A corpus pass keeps, for at most this many lines of the pages it learned from, where each line's key
+#: and shape sit in its site's template (2 or 4 bytes each), so that the cleaning pass need not fold
+#: those lines again; the lines of further pages are folded again.
+CORPUS_ROW_IDS = 10_000_000
 
 @dataclass(slots=True, frozen=True)
 class CleanOptions:
@@ -191,14 +195,20 @@ class TemplateLearner:
     (:func:`~boiler.templates.learn_template` with the template so far as its base). A site learned in
     one go (most sites) gets exactly the template of all its pages at once; a larger one is learned in
     parts, its earlier parts' bodies estimated from fewer pages. ``bases`` gives a site's template
-    learned before (as from a :class:`~boiler.templates.TemplateStore`), to be updated.
+    learned before (as from a :class:`~boiler.templates.TemplateStore`), to be updated. A site given fewer
+    than ``min_pages`` pages in all, and no base, is not learned (its template would not be used).
+    ``row_ids``: the templates learned last (by :meth:`finish`) keep the row ids of up to this many lines
+    of the pages they learned (:meth:`~boiler.templates.SiteTemplate.keep_row_ids`), for labeling them.
     """
 
     def __init__(self, bases: Callable[[str], SiteTemplate | None] | None = None,
-                 site_pages: int = LEARN_SITE_PAGES, held_pages: int = LEARN_HELD_PAGES):
+                 site_pages: int = LEARN_SITE_PAGES, held_pages: int = LEARN_HELD_PAGES, min_pages: int = 1,
+                 row_ids: int = 0):
         self.bases = bases
         self.site_pages = max(site_pages, 1)
         self.held_pages = max(held_pages, 1)
+        self.min_pages = min_pages
+        self.row_ids = row_ids  # rows whose ids the templates may still keep (see SiteTemplate.keep_row_ids)
         self.templates: dict[str, SiteTemplate] = {}
         self.read: dict[str, int] = {}  # pages given per site
         self.base_pages: dict[str, int] = {}  # pages the site's base template had seen
@@ -217,19 +227,25 @@ class TemplateLearner:
         elif self._n_held >= self.held_pages:
             self._learn(max(self._held, key=lambda s: len(self._held[s])))
 
-    def _learn(self, site: str) -> None:
+    def _learn(self, site: str, row_ids: bool = False) -> None:
         held = self._held.pop(site)
         self._n_held -= len(held)
         base = self.templates.get(site)
         if base is None and site not in self.base_pages:
             base = self.bases(site) if self.bases is not None else None
             self.base_pages[site] = base.n_pages if base is not None else 0
-        self.templates[site] = learn_template([lines for lines, _ in held], site, [lab for _, lab in held], base=base)
+        t = learn_template([lines for lines, _ in held], site, [lab for _, lab in held], base=base,
+                           row_ids=self.row_ids if row_ids else 0)
+        self.row_ids -= t.kept_rows()
+        self.templates[site] = t
 
     def finish(self) -> dict[str, SiteTemplate]:
-        """The template of every site given, by site (lower case)."""
+        """The template of every site given (but those too small, see ``min_pages``), by site (lower case)."""
         for site in list(self._held):
-            self._learn(site)
+            if self.read[site] < self.min_pages and self.bases is None:
+                self._n_held -= len(self._held.pop(site))  # too few pages for a template: not learned
+                continue
+            self._learn(site, row_ids=True)  # the site's template is final: it may keep its row ids
         return self.templates
 
     def learned(self, site: str) -> int:
@@ -245,7 +261,7 @@ def learn_batch_templates(items: Iterable[Page | Failure], options: CleanOptions
     Failures, pages that cannot be read or are empty are passed over here (the cleaning pass reports
     them); an HTML page is parsed with the options' time limit.
     """
-    learner = TemplateLearner()
+    learner = TemplateLearner(min_pages=min_pages, row_ids=CORPUS_ROW_IDS)
     no_site = 0
     for item in items:
         if isinstance(item, Failure):

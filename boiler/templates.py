@@ -27,13 +27,14 @@ and stored one file per site by :class:`TemplateStore`.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import math
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
@@ -102,6 +103,9 @@ TEMPLATE_FEATURES: tuple[F.Feature, ...] = (
 _T = {f.name: j for j, f in enumerate(TEMPLATE_FEATURES)}
 
 _DIGIT_RUN = re.compile(r"\d+")
+#: What every match of the date pattern holds (on a page whose digits are all 0 to 9, looked for in the
+#: line keys, where each digit is 0: "0000", "0-0", "0/0", "0.0").
+_DATE_NEEDS = re.compile(r"\d[-/.]\d|\d{4}")
 
 
 # -- keys -------------------------------------------------------------------------------------
@@ -122,6 +126,40 @@ def shape_key(line: str) -> str | None:
     return " ".join(masked.split())
 
 
+def _row_keys(rows: Sequence[str]) -> tuple[list[str], bool]:
+    """``[line_key(r) for r in rows]`` for stripped rows (a page's lines), lowered in one go; and whether
+    the rows have a digit other than 0 to 9 (``\\d`` matches any decimal digit)."""
+    text = "\n".join(rows)
+    if text.count("\n") != len(rows) - 1 or not rows:  # a row with a line break in it (or none)
+        return [line_key(r) for r in rows], True
+    low = text.lower()  # per character: no case rule reaches across a line break
+    other_digits = not low.isascii() and any(c.isdecimal() for c in set(low) if not c.isascii())
+    for d in "123456789":  # as features.normalise_line's translation
+        low = low.replace(d, "0")
+    return [" ".join(k.split()) for k in low.split("\n")], other_digits
+
+
+def _row_shapes(rows: Sequence[str], keys: Sequence[str], other_digits: bool = True) -> list[str | None]:
+    """``[shape_key(r) for r in rows]``, given the rows' line keys. Unless the rows have digits other than
+    0 to 9 (``other_digits``), a row's digits are its key's 0s, so the keys say which rows have digits and
+    which may hold a date; only those are masked (the date and time patterns are the slow part)."""
+    out: list[str | None] = [None] * len(rows)
+    for k, (row, key) in enumerate(zip(rows, keys)):
+        if other_digits:
+            if _DIGIT_RUN.search(row) is None:
+                continue
+            date = _DATE_NEEDS.search(row) is not None
+        elif "0" not in key:
+            continue
+        else:
+            date = "0000" in key or "0-0" in key or "0/0" in key or "0.0" in key
+        masked = F.DATE_PATTERN.sub(" <date> ", row) if date else row
+        if ":" in masked:  # every time has one
+            masked = F.TIME_PATTERN.sub(" <time> ", masked)
+        out[k] = " ".join(_DIGIT_RUN.sub("0", masked.lower()).split())
+    return out
+
+
 def _hash(text: str, size: int = 8) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=size).hexdigest()
 
@@ -139,35 +177,37 @@ def page_fingerprint(lines: Sequence[str]) -> str:
 
 @dataclass(slots=True)
 class PageProfile:
-    """One page as a template sees it: its non-blank lines' keys and shapes, and its body span."""
+    """One page as a template sees it: its non-blank lines' keys and shapes, and its body span.
+
+    ``by_id``: the keys and shapes are the rows' places in the template's tables instead (-1: not there),
+    as kept from learning (see :meth:`SiteTemplate.row_ids`)."""
 
     fingerprint: str
-    keys: list[str]
-    shapes: list[str | None]
+    keys: list  # list[str], or list[int] by_id
+    shapes: list  # list[str | None], or list[int] by_id
     rel_pos: np.ndarray  # share of the page's characters before each line
     rows: list[str]  # the non-blank lines, stripped
     span: tuple[int, int] | None = None  # first and last row of the body, if found
+    by_id: bool = False
 
-    def regions(self, shapes: bool = False) -> dict[str, Region]:
+    def regions(self, shapes: bool = False) -> dict:
         """Each distinct key's (or shape's) region on this page."""
         seq = self.shapes if shapes else self.keys
-        out: dict[str, Region] = {}
         if self.span is None:
-            for k in seq:
-                if k is not None:
+            out = dict.fromkeys(seq, Region.UNKNOWN)
+        else:  # inside the body if once inside it; before and after it: unknown (keys in order of first row)
+            first, last = self.span
+            out = dict.fromkeys(seq[:first], Region.BEFORE)
+            out.update(dict.fromkeys(seq[first:last + 1], Region.INSIDE))
+            get = out.get
+            for k in seq[last + 1:]:
+                was = get(k)
+                if was is None:
+                    out[k] = Region.AFTER
+                elif was is Region.BEFORE:
                     out[k] = Region.UNKNOWN
-            return out
-        first, last = self.span
-        for row, k in enumerate(seq):
-            if k is None:
-                continue
-            here = Region.BEFORE if row < first else (Region.AFTER if row > last else Region.INSIDE)
-            was = out.get(k)
-            if was is None:
-                out[k] = here
-            elif was != here and was != Region.INSIDE:
-                out[k] = Region.INSIDE if here == Region.INSIDE else Region.UNKNOWN
-        return out
+        out.pop(None, None)  # type: ignore[call-overload]
+        return out  # type: ignore[return-value]
 
     def span_bins(self) -> np.ndarray:
         """Which of the SPAN_BINS parts of the page the body covers (0/1)."""
@@ -182,28 +222,44 @@ class PageProfile:
         return out
 
 
-def profile_page(lines: Sequence[str]) -> PageProfile:
-    """Keys, shapes and relative positions of a page's non-blank lines (the body span is set later)."""
-    rows = _nonblank(lines)
-    lengths = np.fromiter((len(r) for r in rows), dtype=np.float64, count=len(rows))
+def _rel_pos(rows: Sequence[str]) -> np.ndarray:
+    """Share of the page's characters before each row."""
+    lengths = np.fromiter(map(len, rows), dtype=np.float64, count=len(rows))
     total = max(float(lengths.sum()), 1.0)
-    rel = (np.cumsum(lengths) - lengths) / total
-    return PageProfile(_hash("\n".join(rows), 8), [line_key(r) for r in rows], [shape_key(r) for r in rows], rel, rows)
+    return (np.cumsum(lengths) - lengths) / total
+
+
+def profile_page(lines: Sequence[str], rows: Sequence[str] | None = None) -> PageProfile:
+    """Keys, shapes and relative positions of a page's non-blank lines (the body span is set later).
+
+    ``rows``: the page's non-blank lines, stripped, when already known (as a :class:`~boiler.features.LineBatch`
+    holds them)."""
+    rows = _nonblank(lines) if rows is None else list(rows)
+    keys, other_digits = _row_keys(rows)
+    return PageProfile(_hash("\n".join(rows), 8), keys, _row_shapes(rows, keys, other_digits), _rel_pos(rows), rows)
+
+
+_SENTENCE_ENDS = frozenset(".!?。！？")
 
 
 def _is_paragraph(line: str) -> bool:
-    return len(line.split()) >= PARA_MIN_WORDS and any(c in ".!?。！？" for c in line[-3:])
+    return not _SENTENCE_ENDS.isdisjoint(line[-3:]) and len(line.split()) >= PARA_MIN_WORDS
 
 
 def estimate_body_span(rows: Sequence[str], recurring: Sequence[bool]) -> tuple[int, int] | None:
     """First and last row of a page's body, without labels: the run of paragraph lines (at most
     BODY_RUN_GAP rows apart) that recur on no other page of the site, with the most text."""
+    return _body_span(rows[:len(recurring)], recurring.__getitem__)
+
+
+def _body_span(rows: Sequence[str], recurs: Callable[[int], bool]) -> tuple[int, int] | None:
+    """:func:`estimate_body_span`, asking ``recurs(row)`` of paragraph rows only."""
     best: tuple[int, int] | None = None
     best_chars = 0
     start = last = -1
     chars = 0
-    for row, (line, rec) in enumerate(zip(rows, recurring)):
-        if rec or not _is_paragraph(line):
+    for row, line in enumerate(rows):
+        if not _is_paragraph(line) or recurs(row):
             continue
         if start >= 0 and row - last <= BODY_RUN_GAP:
             last, chars = row, chars + len(line)
@@ -255,6 +311,9 @@ class SiteTemplate:
     once: list[str] = field(default_factory=list)  # lines seen on one page only: hash and region digit
     page_hashes: list[str] = field(default_factory=list)
     _once_index: dict[str, Region] | None = field(default=None, repr=False, compare=False)
+    #: the row ids of pages it learned last (see :meth:`row_ids`), by page fingerprint; not saved
+    _row_ids: dict[str, tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False, compare=False)
+    _by_id: tuple[dict[int, KeyCount], dict[int, KeyCount]] | None = field(default=None, repr=False, compare=False)
 
     # -- reading --------------------------------------------------------------------------
     def once_index(self) -> dict[str, Region]:
@@ -262,6 +321,48 @@ class SiteTemplate:
         if self._once_index is None:
             self._once_index = {e[:8]: _region_of_digit(e[8:]) for e in self.once}
         return self._once_index
+
+    def tables(self, by_id: bool = False) -> tuple[dict, dict]:
+        """The line and shape tables, by key, or ``by_id`` by place (as :meth:`row_ids` numbers them)."""
+        if not by_id:
+            return self.lines, self.shapes
+        if self._by_id is None:
+            self._by_id = dict(enumerate(self.lines.values())), dict(enumerate(self.shapes.values()))
+        return self._by_id
+
+    def keep_row_ids(self, profiles: Iterable[PageProfile], max_rows: int) -> int:
+        """Remember, for up to ``max_rows`` rows of ``profiles`` (pages this template has counted, as it is
+        now), the place of each row's key and shape in the tables, so that labeling these pages need not
+        fold their lines again (:meth:`row_ids`). Returns the rows kept."""
+        line_ids = {k: i for i, k in enumerate(self.lines)}
+        shape_ids = {k: i for i, k in enumerate(self.shapes)}
+        dtype = np.int16 if max(len(line_ids), len(shape_ids)) < np.iinfo(np.int16).max else np.int32
+        kept = self._row_ids if self._row_ids is not None else {}
+        seen = set(self.page_hashes)
+        n = 0
+        for prof in profiles:
+            rows = len(prof.keys)
+            if n + rows > max_rows:
+                break
+            if prof.by_id or prof.fingerprint not in seen or any("\n" in r for r in prof.rows):
+                continue  # (a row with a line break: its fingerprint would not tell its rows apart)
+            kept[prof.fingerprint] = (np.fromiter(map(line_ids.get, prof.keys, itertools.repeat(-1)), dtype, rows),
+                                      np.fromiter(map(shape_ids.get, prof.shapes, itertools.repeat(-1)), dtype, rows))
+            n += rows
+        self._row_ids = kept or None
+        return n
+
+    def kept_rows(self) -> int:
+        """Rows whose ids are kept (:meth:`keep_row_ids`)."""
+        return sum(len(ids[0]) for ids in self._row_ids.values()) if self._row_ids is not None else 0
+
+    def row_ids(self, rows: Sequence[str], fingerprint: str) -> PageProfile | None:
+        """The profile of a page whose row ids were kept (:meth:`keep_row_ids`), its keys and shapes as
+        places in the tables (``by_id``), else None. ``rows``: the page's non-blank lines, stripped."""
+        ids = self._row_ids.get(fingerprint) if self._row_ids is not None else None
+        if ids is None or len(ids[0]) != len(rows):
+            return None
+        return PageProfile(fingerprint, ids[0].tolist(), ids[1].tolist(), _rel_pos(rows), list(rows), by_id=True)
 
     def line_count(self, key: str) -> KeyCount | None:
         """The counts of a line: kept by name, or seen on one page only (kept as a hash)."""
@@ -299,20 +400,29 @@ class SiteTemplate:
     # -- learning -------------------------------------------------------------------------
     def _add_profile(self, prof: PageProfile, rows: Sequence[str], once: dict[str, Region]) -> None:
         """Count one more page (``once``: lines an earlier learning saw on one page, by hash)."""
+        before, inside, after = Region.BEFORE, Region.INSIDE, Region.AFTER
         for table, regions, seq in ((self.lines, prof.regions(False), prof.keys),
                                     (self.shapes, prof.regions(True), prof.shapes)):
             examples = dict(zip(seq, rows))
+            get = table.get
             for k, region in regions.items():
-                c = table.get(k)
+                c = get(k)
                 if c is None:
                     c = table[k] = KeyCount(example=examples.get(k, ""))
                     if table is self.lines and once:
                         earlier = once.get(_hash(k, 4))
                         if earlier is not None:  # seen on one earlier page
                             c.add(earlier)
-                c.add(region)
+                c.pages += 1  # c.add(region), inline
+                if region is before:
+                    c.before += 1
+                elif region is inside:
+                    c.inside += 1
+                elif region is after:
+                    c.after += 1
         self.span_cover += prof.span_bins()
         self.n_pages += 1
+        self._row_ids = self._by_id = None
 
     def _prune(self) -> None:
         """Keep what recurs (capped); lines seen once become hashes, so later pages still count them."""
@@ -322,7 +432,7 @@ class SiteTemplate:
         self.once = [e for e in self.once if e[:8] not in kept] + \
             [_hash(k, 4) + str(int(_sole_region(removed[k]))) for k in once]
         self.once = self.once[-MAX_ONCE:]
-        self._once_index = None
+        self._once_index = self._row_ids = self._by_id = None
         for k in [k for k, c in self.shapes.items() if c.pages < RECUR_MIN_PAGES]:
             del self.shapes[k]
         for table in (self.lines, self.shapes):
@@ -346,12 +456,14 @@ def _recurring_counts(profiles: Sequence[PageProfile], base: SiteTemplate | None
 
 
 def learn_template(pages: Iterable[Sequence[str]], site: str, labels: Sequence[Sequence[str] | None] | None = None,
-                   base: SiteTemplate | None = None, prune: bool = True) -> SiteTemplate:
+                   base: SiteTemplate | None = None, prune: bool = True, row_ids: int = 0) -> SiteTemplate:
     """A :class:`SiteTemplate` of ``site`` from its pages (each a sequence of lines); no labels needed.
 
     ``labels`` (one ``+``/``-`` sequence or None per page) give the body span where known. ``base``, a
     template learned before, is updated with the new pages (it is not modified); pages it has already
     seen are skipped. ``prune=False`` keeps every line (for templates held in memory, as in training).
+    ``row_ids``: keep the row ids of up to this many rows of the pages (:meth:`SiteTemplate.keep_row_ids`),
+    for a template that will not change before it labels them.
     """
     pages = [list(p) for p in pages]
     labels = list(labels) if labels is not None else [None] * len(pages)
@@ -372,13 +484,15 @@ def learn_template(pages: Iterable[Sequence[str]], site: str, labels: Sequence[S
     for prof, k in zip(profiles, kept):
         if labels[k] is not None:
             prof.span = labeled_body_span(labels[k], pages[k])
-        else:
-            own = set(prof.keys)
-            prof.span = estimate_body_span(prof.rows, [counts[key] - (key in own) >= 1 for key in prof.keys])
+        else:  # recurring: on at least one page besides this one
+            keys = prof.keys
+            prof.span = _body_span(prof.rows, lambda row: counts[keys[row]] >= 2)  # noqa: B023 - called here
         tpl._add_profile(prof, prof.rows, once)
         tpl.page_hashes.append(prof.fingerprint)
     if prune:
         tpl._prune()
+    if row_ids > 0:
+        tpl.keep_row_ids(profiles, row_ids)
     return tpl
 
 
@@ -409,18 +523,63 @@ def own_profile(lines: Sequence[str], tpl: SiteTemplate, prof: PageProfile | Non
     prof = prof if prof is not None else profile_page(lines)
     if prof.fingerprint not in (seen if seen is not None else set(tpl.page_hashes)):
         return None
-    own = set(prof.keys)
-    prof.span = estimate_body_span(prof.rows, [tpl.line_pages(k) - (k in own) >= 1 for k in prof.keys])
+    # recurring: on another page than this one, so on two pages at least (a line kept only as a hash
+    # was seen on one page)
+    keys, counted = prof.keys, tpl.tables(prof.by_id)[0]
+
+    def recurs(row: int) -> bool:
+        c = counted.get(keys[row])
+        return c is not None and c.pages >= 2
+
+    prof.span = _body_span(prof.rows, recurs)
     return prof
 
 
 # -- features ---------------------------------------------------------------------------------
 
-def _anchor(c: KeyCount, others: int) -> tuple[float, float]:
-    """How strongly a line marks the end and the start of the body: the share of the site's other pages
-    on which it sat after (before) the body. A line seen after the body on a few pages only (another
-    article's headline in a related list) is a weak anchor; a section heading on every page a strong one."""
-    return min(c.after / others, 1.0), min(c.before / others, 1.0)
+def _row_counts(keys: Sequence[str | None], table: dict[str, KeyCount], mine: dict[str, Region] | None,
+                once: Callable[[str], KeyCount | None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """For each row, whether its key is counted in ``table``, and its counts (pages, before, inside, after)
+    less this page's own (``mine``: the region of each of the page's keys, when the template has seen the
+    page and must leave it out); a key counted on this page only is not counted. ``once``: how a key the
+    table lacks is looked up (:meth:`SiteTemplate.line_count`, for lines; a key of the page itself need not
+    be, since a line kept as a hash was seen on one page)."""
+    n = len(keys)
+    present = np.zeros(n, dtype=bool)
+    counts = np.zeros((n, 4), dtype=np.int64)
+    rows: list[int] = []
+    vals: list[tuple[int, int, int, int]] = []
+    get = table.get
+    before, inside, after = Region.BEFORE, Region.INSIDE, Region.AFTER
+    for r, key in enumerate(keys):
+        c = get(key)  # type: ignore[arg-type]
+        if c is None:
+            if once is None or key is None or (mine is not None and key in mine):
+                continue
+            c = once(key)
+            if c is None:
+                continue
+        region = mine.get(key) if mine is not None else None  # type: ignore[arg-type]
+        if region is None:
+            vals.append((c.pages, c.before, c.inside, c.after))
+        else:
+            if c.pages <= 1:
+                continue
+            # a page learned with its labels had a labeled body span, which the recomputed one may not
+            # match: never let a region count go below zero (nor a share above one, below)
+            vals.append((c.pages - 1, max(c.before - (region is before), 0), max(c.inside - (region is inside), 0),
+                         max(c.after - (region is after), 0)))
+        rows.append(r)
+    if rows:
+        present[rows] = True
+        counts[rows] = vals
+    return present, counts
+
+
+def _log1p_ints(values: np.ndarray) -> np.ndarray:
+    """``math.log1p`` of each (integer) value, as the scalar function gives it."""
+    uniq, inverse = np.unique(values, return_inverse=True)
+    return np.asarray([math.log1p(v) for v in uniq.tolist()], dtype=np.float64)[inverse]
 
 
 def _page_template_features(prof: PageProfile, rel_pos: np.ndarray, tpl: SiteTemplate,
@@ -432,45 +591,26 @@ def _page_template_features(prof: PageProfile, rel_pos: np.ndarray, tpl: SiteTem
     others = tpl.n_pages - (1 if own is not None else 0)
     if others < 1 or n == 0:
         return out
-    own_lines = own.regions(False) if own is not None else {}
-    own_shapes = own.regions(True) if own is not None else {}
-
-    def counts(table: dict[str, KeyCount], key: str | None, mine: dict[str, Region]) -> KeyCount | None:
-        if key is None:
-            return None
-        c = tpl.line_count(key) if table is tpl.lines else table.get(key)
-        if c is None:
-            return None
-        region = mine.get(key)
-        if region is None:
-            return c
-        c = KeyCount(c.pages, c.before, c.inside, c.after)
-        c.add(region, -1)
-        # a page learned with its labels had a labeled body span, which the recomputed one may not
-        # match: never let a region count go below zero (nor a share above one, below)
-        c.before, c.inside, c.after = max(c.before, 0), max(c.inside, 0), max(c.after, 0)
-        return c if c.pages > 0 else None
-
-    end = np.zeros(n, dtype=np.float32)
-    start = np.zeros(n, dtype=np.float32)
-    for r, (key, shape) in enumerate(zip(prof.keys, prof.shapes)):
-        lc = counts(tpl.lines, key, own_lines)
-        share = 0.0
-        if lc is not None:
-            share = min(lc.pages / others, 1.0)
-            out[r, _T["tpl_line_share"]] = share
-            out[r, _T["tpl_line_pages"]] = math.log1p(lc.pages)
-            out[r, _T["tpl_line_inside"]] = min(lc.inside / lc.pages, 1.0)
-            if lc.pages >= ANCHOR_MIN_PAGES:
-                end[r], start[r] = _anchor(lc, others)
-        sc = counts(tpl.shapes, shape, own_shapes)
-        if sc is not None:
-            out[r, _T["tpl_shape_share"]] = max(share, min(sc.pages / others, 1.0))
-            if sc.pages >= ANCHOR_MIN_PAGES:
-                end_s, start_s = _anchor(sc, others)
-                end[r], start[r] = max(end[r], end_s), max(start[r], start_s)
-        else:
-            out[r, _T["tpl_shape_share"]] = share
+    lines, shapes = tpl.tables(prof.by_id)
+    has_l, lc = _row_counts(prof.keys, lines, own.regions(False) if own is not None else None,
+                            None if prof.by_id else tpl.line_count)
+    has_s, sc = _row_counts(prof.shapes, shapes, own.regions(True) if own is not None else None)
+    lc, sc = lc.astype(np.float64), sc.astype(np.float64)
+    share = np.where(has_l, np.minimum(lc[:, 0] / others, 1.0), 0.0)
+    out[:, _T["tpl_line_share"]] = share
+    if has_l.any():
+        out[has_l, _T["tpl_line_pages"]] = _log1p_ints(lc[has_l, 0])
+        out[has_l, _T["tpl_line_inside"]] = np.minimum(lc[has_l, 2] / lc[has_l, 0], 1.0)
+    # how strongly each line marks the end (the start) of the body: the share of the site's other pages on
+    # which it sat after (before) the body. A line seen after the body on a few pages only (another
+    # article's headline in a related list) is a weak anchor; a section heading on every page a strong one.
+    anchor = has_l & (lc[:, 0] >= ANCHOR_MIN_PAGES)
+    end = np.where(anchor, np.minimum(lc[:, 3] / others, 1.0), 0.0).astype(np.float32)
+    start = np.where(anchor, np.minimum(lc[:, 1] / others, 1.0), 0.0).astype(np.float32)
+    out[:, _T["tpl_shape_share"]] = np.where(has_s, np.maximum(share, np.minimum(sc[:, 0] / others, 1.0)), share)
+    anchor = has_s & (sc[:, 0] >= ANCHOR_MIN_PAGES)
+    end = np.where(anchor, np.maximum(end, np.minimum(sc[:, 3] / others, 1.0).astype(np.float32)), end)
+    start = np.where(anchor, np.maximum(start, np.minimum(sc[:, 1] / others, 1.0).astype(np.float32)), start)
     out[:, _T["tpl_pages"]] = math.log1p(others)
     out[:, _T["tpl_after_end"]] = np.maximum.accumulate(end)
     out[:, _T["tpl_before_start"]] = np.maximum.accumulate(start[::-1])[::-1]
@@ -495,7 +635,10 @@ def template_features(batch: F.LineBatch, pages: Sequence[Sequence[str]],
         if tpl is None or tpl.n_pages == 0:
             continue
         a, b = int(batch.page_start[p]), int(batch.page_start[p + 1])
-        prof = profile_page(pages[p])
+        rows = batch.texts[a:b]  # the batch holds the page's non-blank lines
+        prof = tpl.row_ids(rows, _hash("\n".join(rows), 8)) if tpl._row_ids is not None else None
+        if prof is None:
+            prof = profile_page(pages[p], rows)
         own = None
         if tpl.page_hashes:
             hashes = seen.get(id(tpl))

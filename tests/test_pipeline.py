@@ -14,6 +14,7 @@ from boiler.pipeline import (
     run_local,
     with_templates,
 )
+from boiler.templates import template_from_json, template_to_json
 
 NEWS = read_lines_txt((DATA / "handmade_news.lines.txt").read_text(encoding="utf-8")).lines
 HTML = ("<html><body><nav><a href='/'>Home</a> | <a href='/news'>News</a></nav><article><p>"
@@ -105,6 +106,28 @@ def test_template_learner_learns_a_site_in_parts_as_in_one_go():
     assert a.lines["terms of use"].pages == 7
 
 
+def test_template_learner_passes_over_small_sites_and_keeps_the_row_ids_of_final_templates():
+    learner = TemplateLearner(min_pages=2, row_ids=1000)
+    for lines in _outlet_pages(3):
+        learner.add("outlet.example", lines)
+    learner.add("lone.example", ["A page alone on its site, with a sentence."])
+    got = learner.finish()
+    assert list(got) == ["outlet.example"]  # the lone site is not learned at all
+    assert got["outlet.example"].kept_rows() == 18 and learner.row_ids == 1000 - 18
+    every = TemplateLearner()
+    every.add("lone.example", ["A page alone on its site, with a sentence."])
+    assert every.finish()["lone.example"].n_pages == 1 and every.finish()["lone.example"].kept_rows() == 0
+    parts = TemplateLearner(site_pages=2, row_ids=1000)  # the part learned first may change: no ids kept
+    for lines in _outlet_pages(3):
+        parts.add("outlet.example", lines)
+    assert parts.templates["outlet.example"].kept_rows() == 0
+    assert parts.finish()["outlet.example"].kept_rows() == 6  # the last part's page
+    few = TemplateLearner(row_ids=10)  # a budget for fewer rows than the site's: the pages that fit
+    for lines in _outlet_pages(3):
+        few.add("outlet.example", lines)
+    assert few.finish()["outlet.example"].kept_rows() == 6 and few.row_ids == 4
+
+
 def test_learn_batch_templates_skips_lone_sites_failures_and_pages_without_a_site():
     items = [Page(lines=lines, url=f"https://www.outlet.example.com/{k}", source="a") for k, lines in
              enumerate(_outlet_pages(4))]
@@ -131,3 +154,8 @@ def test_with_templates_labels_with_the_learned_ones_and_pickles(small_labeler):
     assert tpl != plain  # the template changed the scores (each page left out of its own template)
     expected = labeler.label_pages(pages, templates=[learned["example.com"]] * 5)
     assert [r["p_body"] for r in tpl] == [[round(x.p_body, 4) for x in res] for res in expected]
+    # the learned templates keep their pages' row ids; without them (as read back from JSON), the same records
+    assert learned["example.com"].kept_rows() == 30
+    bare = {s: template_from_json(template_to_json(t), s) for s, t in learned.items()}
+    assert bare["example.com"].kept_rows() == 0
+    assert clean_batch(with_templates(small_labeler, bare), items, CleanOptions(labels=True)) == tpl

@@ -1,15 +1,18 @@
 """Site templates: learning without labels, leave-one-page-out features, JSON and the store."""
 
 import json
+import math
+import pickle
 
 import numpy as np
 import pytest
 
 from boiler import features as F
+from boiler import templates as T
 from boiler.errors import InputError
 from boiler.templates import (
     MAX_KEYS, TEMPLATE_FEATURES, Region, SiteTemplate, TemplateStore, estimate_body_span, learn_template, line_key,
-    page_fingerprint, shape_key, template_features, template_from_json, template_to_json,
+    page_fingerprint, profile_page, shape_key, template_features, template_from_json, template_to_json,
 )
 
 COL = {f.name: j for j, f in enumerate(TEMPLATE_FEATURES)}
@@ -310,3 +313,159 @@ def test_a_page_learned_with_labels_is_left_out_without_negative_counts():
     shares = [COL[n] for n in ("tpl_line_share", "tpl_shape_share", "tpl_line_inside", "tpl_after_end",
                                 "tpl_before_start", "tpl_span")]
     assert (X >= 0).all() and (X[:, shares] <= 1).all() and X[:, COL["tpl_line_pages"]].any()
+
+
+# -- the fast paths give what the plain forms give ---------------------------------------------
+
+TRICKY_ROWS = [
+    "ΟΔΟΣ ΣΤΑΣΙΣ", "Σ", "İstanbul 2024", "KELVIN \u212a 5", "Tab\tseparated\t\tcells", "non\u00a0breaking  spaces",
+    "line\u2028separator and \x85 next", "Updated 17 Nov, 2024", "18TH November 2011 at 14:05 PM", "2024-11-18",
+    "21.10.2011 and 04/08/05", "2011年10月21日", "٣ hours ago", "Page ١٢٣٤ of 9", "१२:३० बजे", "posted 3:45",
+    "9.5 out of 10", "Call 555-0100", "nul \x00 char 12", "Plain words only.", "0000", "a-1/2.3",
+    "October 21, 2011", "Ends with sigma ΧΑΟΣ", "x" * 3 + "Σ" + "\u0301", "Posted 04/08/05", "On 21.10.11 at noon",
+    "Filed 3-4-05",
+]
+
+
+@pytest.mark.parametrize("rows", [TRICKY_ROWS, TRICKY_ROWS[::-1], [r for r in TRICKY_ROWS if r.isascii()],
+                                  ["one row"], [], ["a row with a\nline break 12", "12 Nov, 2024"]])
+def test_page_keys_and_shapes_are_those_of_each_line(rows):
+    rows = [r.strip() for r in rows]
+    keys, other_digits = T._row_keys(rows)
+    assert keys == [line_key(r) for r in rows]
+    assert T._row_shapes(rows, keys, other_digits) == [shape_key(r) for r in rows]
+    prof = profile_page(rows)
+    assert prof.keys == [line_key(r) for r in rows if r and F.has_word(r)]
+
+
+def test_digits_other_than_ascii_are_noticed():
+    assert T._row_keys(["Page ١٢٣ of 9"])[1] and T._row_keys(["१२:३०"])[1]
+    assert not T._row_keys(["Plain 12, ‘quoted’ — text"])[1]
+    # a date needs four digits in a row or digit, separator, digit: looked for in the key
+    assert T._row_shapes(["Match 12 - 3 at 10:30"], [line_key("Match 12 - 3 at 10:30")], False) == ["match 0 - 0 at <time>"]
+
+
+def test_regions_of_keys_before_inside_and_after_the_body():
+    prof = T.PageProfile("f", ["a", "b", "c", "a", "d", "b", "e", "c"], [None, "s", None, "s", None, None, None, None],
+                         np.zeros(8), ["x"] * 8, span=(2, 4))
+    assert list(prof.regions().items()) == [("a", Region.INSIDE), ("b", Region.UNKNOWN), ("c", Region.INSIDE),
+                                            ("d", Region.INSIDE), ("e", Region.AFTER)]
+    assert prof.regions(shapes=True) == {"s": Region.INSIDE}
+    prof.span = None
+    assert list(prof.regions()) == ["a", "b", "c", "d", "e"] and set(prof.regions().values()) == {Region.UNKNOWN}
+
+
+def test_row_counts_leave_the_page_out_and_never_go_below_zero():
+    table = {"a": T.KeyCount(3, 0, 3, 0), "b": T.KeyCount(1, 1, 0, 0), "c": T.KeyCount(4, 1, 1, 2),
+             "d": T.KeyCount(3, 2, 0, 1), "e": T.KeyCount(3, 3, 0, 0)}
+    mine = {"a": Region.BEFORE, "b": Region.BEFORE, "x": Region.AFTER, "c": Region.AFTER, "d": Region.INSIDE,
+            "e": Region.AFTER}
+    present, counts = T._row_counts(["a", "b", "x", "c", None, "d", "e"], table, mine, once=lambda k: 1 / 0)
+    assert present.tolist() == [True, False, False, True, False, True, True]  # b and x: on this page only
+    assert counts[[0, 3, 5, 6]].tolist() == [[2, 0, 3, 0], [3, 1, 1, 1], [2, 2, 0, 1], [2, 3, 0, 0]]
+    present, counts = T._row_counts(["a", "x"], table, None, once=lambda k: T.KeyCount(1, 0, 0, 1))
+    assert present.tolist() == [True, True] and counts.tolist() == [[3, 0, 3, 0], [1, 0, 0, 1]]
+    assert T._row_counts(["x"], table, None)[0].tolist() == [False]
+
+
+def _reference_features(prof, rel_pos, tpl, own):
+    """The template features of one page, line by line as first written (the reference for the fast form)."""
+    n = len(prof.keys)
+    out = np.zeros((n, len(TEMPLATE_FEATURES)), dtype=np.float32)
+    others = tpl.n_pages - (1 if own is not None else 0)
+    if others < 1 or n == 0:
+        return out
+    own_lines = own.regions(False) if own is not None else {}
+    own_shapes = own.regions(True) if own is not None else {}
+
+    def counts(table, key, mine):
+        if key is None:
+            return None
+        c = tpl.line_count(key) if table is tpl.lines else table.get(key)
+        if c is None:
+            return None
+        region = mine.get(key)
+        if region is None:
+            return c
+        c = T.KeyCount(c.pages, c.before, c.inside, c.after)
+        c.add(region, -1)
+        c.before, c.inside, c.after = max(c.before, 0), max(c.inside, 0), max(c.after, 0)
+        return c if c.pages > 0 else None
+
+    def anchor(c):
+        return min(c.after / others, 1.0), min(c.before / others, 1.0)
+
+    end = np.zeros(n, dtype=np.float32)
+    start = np.zeros(n, dtype=np.float32)
+    for r, (key, shape) in enumerate(zip(prof.keys, prof.shapes)):
+        lc = counts(tpl.lines, key, own_lines)
+        share = 0.0
+        if lc is not None:
+            share = min(lc.pages / others, 1.0)
+            out[r, COL["tpl_line_share"]] = share
+            out[r, COL["tpl_line_pages"]] = math.log1p(lc.pages)
+            out[r, COL["tpl_line_inside"]] = min(lc.inside / lc.pages, 1.0)
+            if lc.pages >= T.ANCHOR_MIN_PAGES:
+                end[r], start[r] = anchor(lc)
+        sc = counts(tpl.shapes, shape, own_shapes)
+        if sc is not None:
+            out[r, COL["tpl_shape_share"]] = max(share, min(sc.pages / others, 1.0))
+            if sc.pages >= T.ANCHOR_MIN_PAGES:
+                end_s, start_s = anchor(sc)
+                end[r], start[r] = max(end[r], end_s), max(start[r], start_s)
+        else:
+            out[r, COL["tpl_shape_share"]] = share
+    out[:, COL["tpl_pages"]] = math.log1p(others)
+    out[:, COL["tpl_after_end"]] = np.maximum.accumulate(end)
+    out[:, COL["tpl_before_start"]] = np.maximum.accumulate(start[::-1])[::-1]
+    cover = tpl.span_cover - (own.span_bins() if own is not None else 0)
+    bins = np.minimum((rel_pos * T.SPAN_BINS).astype(np.int64), T.SPAN_BINS - 1)
+    out[:, COL["tpl_span"]] = np.clip(cover[bins] / others, 0.0, 1.0)
+    return out
+
+
+@pytest.mark.parametrize("prune", [True, False])
+def test_page_features_are_those_computed_line_by_line(prune):
+    # pages the template saw (left out), one it did not, and one learned with labels (its span recomputed)
+    labels = [None, ["-", "", "-", "", "+", "+", "-", "", "-", "-", "-", "-"], None, None, None]
+    tpl = learn_template(PAGES[:5], "gazette.example", labels=labels, prune=prune)
+    # an unseen page, with a line of one page only (kept as a hash when pruned)
+    unseen = PAGES[5] + ["Updated 9 Nov, 2024", "A line no page has, with 12 digits 2024-11-18", ARTICLES[0][0]]
+    checked = 0
+    for lines in [*PAGES, unseen]:
+        prof = profile_page(lines)
+        own = T.own_profile(lines, tpl, prof)
+        rel = np.linspace(0.0, 0.95, len(prof.keys))
+        got = T._page_template_features(prof, rel, tpl, own)
+        assert np.array_equal(got, _reference_features(prof, rel, tpl, own))
+        checked += bool(got[:, COL["tpl_line_share"]].any())
+    assert checked == 7
+    assert got[-1, COL["tpl_line_pages"]] == np.float32(math.log1p(1))  # the once-seen line counts
+
+
+def test_row_ids_kept_from_learning_give_the_same_features():
+    pages = [*PAGES, ["Home | News | Sport | Opinion", "A page\nwith a line break in a line.", "Opinion"]]
+    plain = learn_template(pages, "gazette.example")
+    kept = learn_template(pages, "gazette.example", row_ids=10_000)
+    assert template_to_json(kept) == template_to_json(plain)
+    assert kept.kept_rows() == sum(len(rows_of(p)) for p in PAGES)  # not the page whose fingerprint is ambiguous
+    assert kept.row_ids(rows_of(PAGES[0]), page_fingerprint(PAGES[0])).by_id
+    assert kept.row_ids(rows_of(PAGES[0])[1:], page_fingerprint(PAGES[0])) is None  # other rows: no ids
+    assert plain.row_ids(rows_of(PAGES[0]), page_fingerprint(PAGES[0])) is None
+    batch = F.extract(pages)
+    assert np.array_equal(template_features(batch, pages, [kept] * len(pages)),
+                          template_features(batch, pages, [plain] * len(pages)))
+    again = pickle.loads(pickle.dumps(kept))  # sent to worker processes with its ids
+    assert again.kept_rows() == kept.kept_rows()
+    assert np.array_equal(template_features(batch, pages, [again] * len(pages)),
+                          template_features(batch, pages, [plain] * len(pages)))
+
+
+def test_row_ids_are_capped_and_dropped_when_the_template_changes():
+    few = learn_template(PAGES, "gazette.example", row_ids=len(rows_of(PAGES[0])) * 2)
+    assert few.kept_rows() == len(rows_of(PAGES[0])) * 2
+    assert learn_template(PAGES, "gazette.example", row_ids=5).kept_rows() == 0
+    updated = learn_template(PAGES[5:], "gazette.example", base=few)
+    assert updated.kept_rows() == 0  # ids of the old tables would be wrong in the new one
+    few._prune()
+    assert few.kept_rows() == 0
