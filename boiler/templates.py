@@ -106,6 +106,11 @@ _DIGIT_RUN = re.compile(r"\d+")
 #: What every match of the date pattern holds (on a page whose digits are all 0 to 9, looked for in the
 #: line keys, where each digit is 0: "0000", "0-0", "0/0", "0.0").
 _DATE_NEEDS = re.compile(r"\d[-/.]\d|\d{4}")
+_ZERO_RUN = re.compile(r"0+")
+#: Whitespace that ``" ".join(line.split())`` changes in a stripped line, besides two spaces in a row: the
+#: ASCII whitespace other than space and line break, and any other character that ``str.isspace``.
+_ASCII_ODD_SPACE = "\t\x0b\x0c\r\x1c\x1d\x1e\x1f"
+_ASCII_BYTES = bytes(range(128))
 
 
 # -- keys -------------------------------------------------------------------------------------
@@ -133,17 +138,29 @@ def _row_keys(rows: Sequence[str]) -> tuple[list[str], bool]:
     if text.count("\n") != len(rows) - 1 or not rows:  # a row with a line break in it (or none)
         return [line_key(r) for r in rows], True
     low = text.lower()  # per character: no case rule reaches across a line break
-    other_digits = not low.isascii() and any(c.isdecimal() for c in set(low) if not c.isascii())
+    odd_space = "  " in low or any(c in low for c in _ASCII_ODD_SPACE)
+    other_digits = False
+    if not low.isascii():  # the page's other characters, few: ASCII bytes dropped from its UTF-8
+        wide = set(low.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass"))
+        other_digits = any(c.isdecimal() for c in wide)  # what \d matches
+        odd_space = odd_space or any(c.isspace() for c in wide)
     for d in "123456789":  # as features.normalise_line's translation
         low = low.replace(d, "0")
+    if not odd_space:  # single spaces only: nothing to fold
+        return low.split("\n"), other_digits
     return [" ".join(k.split()) for k in low.split("\n")], other_digits
 
 
 def _row_shapes(rows: Sequence[str], keys: Sequence[str], other_digits: bool = True) -> list[str | None]:
-    """``[shape_key(r) for r in rows]``, given the rows' line keys. Unless the rows have digits other than
-    0 to 9 (``other_digits``), a row's digits are its key's 0s, so the keys say which rows have digits and
-    which may hold a date; only those are masked (the date and time patterns are the slow part)."""
+    """``[shape_key(r) for r in rows]``, given the rows' line keys.
+
+    Unless the rows have digits other than 0 to 9 (``other_digits``), a row's digits are its key's 0s, so
+    the key says whether the row has digits and whether it may hold a date (a year after a space or
+    before 年, or digit, separator, digit); and the shape of a row without dates and times is its key
+    with each run of 0s folded to one. Only the rows that may hold a date meet the date pattern, only
+    those with a colon the time pattern (the slow parts)."""
     out: list[str | None] = [None] * len(rows)
+    date_sub, time_sub = F.DATE_PATTERN.subn, F.TIME_PATTERN.subn
     for k, (row, key) in enumerate(zip(rows, keys)):
         if other_digits:
             if _DIGIT_RUN.search(row) is None:
@@ -152,11 +169,15 @@ def _row_shapes(rows: Sequence[str], keys: Sequence[str], other_digits: bool = T
         elif "0" not in key:
             continue
         else:
-            date = "0000" in key or "0-0" in key or "0/0" in key or "0.0" in key
-        masked = F.DATE_PATTERN.sub(" <date> ", row) if date else row
+            date = " 0000" in key or "0-0" in key or "0/0" in key or "0.0" in key or "年" in key
+        masked, n = date_sub(" <date> ", row) if date else (row, 0)
         if ":" in masked:  # every time has one
-            masked = F.TIME_PATTERN.sub(" <time> ", masked)
-        out[k] = " ".join(_DIGIT_RUN.sub("0", masked.lower()).split())
+            masked, m = time_sub(" <time> ", masked)
+            n += m
+        if n or other_digits:
+            out[k] = " ".join(_DIGIT_RUN.sub("0", masked.lower()).split())
+        else:
+            out[k] = _ZERO_RUN.sub("0", key) if "00" in key else key
     return out
 
 
@@ -258,9 +279,13 @@ def _body_span(rows: Sequence[str], recurs: Callable[[int], bool]) -> tuple[int,
     best_chars = 0
     start = last = -1
     chars = 0
-    for row, line in enumerate(rows):
-        if not _is_paragraph(line) or recurs(row):
+    ends = _SENTENCE_ENDS.isdisjoint
+    paragraphs = [row for row, line in enumerate(rows)
+                  if not ends(line[-3:]) and len(line.split()) >= PARA_MIN_WORDS]  # as _is_paragraph
+    for row in paragraphs:
+        if recurs(row):
             continue
+        line = rows[row]
         if start >= 0 and row - last <= BODY_RUN_GAP:
             last, chars = row, chars + len(line)
         else:

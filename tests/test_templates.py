@@ -323,12 +323,14 @@ TRICKY_ROWS = [
     "21.10.2011 and 04/08/05", "2011年10月21日", "٣ hours ago", "Page ١٢٣٤ of 9", "१२:३० बजे", "posted 3:45",
     "9.5 out of 10", "Call 555-0100", "nul \x00 char 12", "Plain words only.", "0000", "a-1/2.3",
     "October 21, 2011", "Ends with sigma ΧΑΟΣ", "x" * 3 + "Σ" + "\u0301", "Posted 04/08/05", "On 21.10.11 at noon",
-    "Filed 3-4-05",
+    "Filed 3-4-05", "© 2011 Company", "Room 1001, floor 007", "Price 12,500 and 7", "9:7 and 12:30",
+    "Tokyo 2011年10月21日", "発表(2011年10月21日)", "1999-2000 season",
 ]
 
 
 @pytest.mark.parametrize("rows", [TRICKY_ROWS, TRICKY_ROWS[::-1], [r for r in TRICKY_ROWS if r.isascii()],
-                                  ["one row"], [], ["a row with a\nline break 12", "12 Nov, 2024"]])
+                                  ["one row"], [], ["a row with a\nline break 12", "12 Nov, 2024"],
+                                  ["no\u00a0break", "é 12"], ["line\u2028separator"], ["x\ud800 y 12"], ["tab\tonly"]])
 def test_page_keys_and_shapes_are_those_of_each_line(rows):
     rows = [r.strip() for r in rows]
     keys, other_digits = T._row_keys(rows)
