@@ -6,8 +6,10 @@
   not one site's menu.
 * Stage 1 scores each line from its own features, the word evidence, and a window of its
   neighbours' features.
-* Stage 2 re-scores each line from the stage-1 probabilities of a wider window of neighbours and a
-  few of its own features: a line between chrome lines is probably chrome.
+* Stage 2 re-scores each line from the stage-1 probabilities of a wider window of neighbours, the
+  page's best stage-1 probability and the line's share of it, and a few of its own features: a line
+  between chrome lines is probably chrome, and a page's best text is likely its article even when
+  nothing on the page scores high.
 
 Training is stacked: the word evidence seen by stage 1 and the stage-1 probabilities seen by stage
 2 are computed out of fold, with folds grouped by site, so neither stage learns to trust an
@@ -83,6 +85,11 @@ DOM_CONTEXT: tuple[str, ...] = ("link_share", "block_link_share", "in_list", "he
 DOM_STAGE2: tuple[str, ...] = ("link_share", "block_link_share", "parent_link_share", "in_article", "in_p",
                                "attr_near", "attr_min")
 _DOM = {n: j for j, n in enumerate((*DOM_FEATURE_NAMES, *(f.name for f in ATTR_FEATURES)))}
+#: Stage-2 columns relating a line to its page's best line (models with ``page_best``).
+PAGE_BEST_FEATURES: tuple[F.Feature, ...] = (
+    F.Feature("p_page_best", "page", "best stage-1 probability on the page"),
+    F.Feature("p_of_best", "page", "the line's stage-1 probability as a share of the page's best"),
+)
 #: Probability above which a line counts as body.
 DEFAULT_THRESHOLD = 0.5
 #: On a page whose best line scores below the threshold, lines within this share of the page's best
@@ -115,7 +122,7 @@ def stage1_feature_names(templates: bool = True, dom: bool = False) -> list[F.Fe
     return out
 
 
-def stage2_feature_names(templates: bool = True, dom: bool = False) -> list[F.Feature]:
+def stage2_feature_names(templates: bool = True, dom: bool = False, page_best: bool = False) -> list[F.Feature]:
     out = [F.Feature("p_self", "own score", "stage-1 probability of the line")]
     out += [F.Feature(f"p@{o:+d}", "neighbours", f"stage-1 probability {abs(o)} line(s) {'before' if o < 0 else 'after'}")
             for o in PROB_OFFSETS]
@@ -131,6 +138,8 @@ def stage2_feature_names(templates: bool = True, dom: bool = False) -> list[F.Fe
         out += [TEMPLATE_FEATURES[_TPL[n]] for n in TEMPLATE_STAGE2]
         out += [F.Feature(f"tpl_share_mean{w}", "site template", f"mean share of the site's other pages with the lines within {w} lines")
                 for w in TEMPLATE_WINDOWS]
+    if page_best:
+        out += list(PAGE_BEST_FEATURES)
     if dom:
         by_name = {f.name: f for f in dom_feature_list()}
         out += [by_name[n] for n in DOM_STAGE2]
@@ -423,13 +432,25 @@ def _rank_in_page(p1: np.ndarray, page: np.ndarray, starts: np.ndarray) -> np.nd
     return rank
 
 
-def stage2_matrix(batch: F.LineBatch, p1: np.ndarray, tpl: np.ndarray | None = None) -> np.ndarray:
+def page_best_columns(p1: np.ndarray, page: np.ndarray, n_pages: int) -> np.ndarray:
+    """:data:`PAGE_BEST_FEATURES`: the page's best stage-1 probability, and each line's share of it (a
+    page whose article scores low everywhere still has its article as its best text)."""
+    best = np.zeros(n_pages, dtype=np.float64)
+    np.maximum.at(best, page, p1)
+    line_best = best[page]
+    return np.column_stack([line_best, p1 / np.maximum(line_best, 1e-6)])
+
+
+def stage2_matrix(batch: F.LineBatch, p1: np.ndarray, tpl: np.ndarray | None = None,
+                  page_best: bool = False) -> np.ndarray:
     """Stage-2 features from the stage-1 probabilities of a batch."""
     page, starts = batch.page_index, batch.page_start
     n = len(p1)
     n_cols = 1 + len(PROB_OFFSETS) + len(PROB_WINDOWS) + 5 + len(STAGE2_OWN)
     if tpl is not None:
         n_cols += len(TEMPLATE_STAGE2) + len(TEMPLATE_WINDOWS)
+    if page_best:
+        n_cols += len(PAGE_BEST_FEATURES)
     out = np.empty((n, n_cols), dtype=np.float32)  # each column cast to float32 as it is written
     j = 0
 
@@ -463,6 +484,8 @@ def stage2_matrix(batch: F.LineBatch, p1: np.ndarray, tpl: np.ndarray | None = N
         cs_share = _page_cumsum(share, starts)
         for w in TEMPLATE_WINDOWS:
             put(_window_mean(share, starts, page, w, cs_share))
+    if page_best:
+        put(page_best_columns(p1, page, n_pages))
     return out
 
 
@@ -472,7 +495,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, n_folds: int = 3, stage1_iter: int = 150, stage2_iter: int = 120,
                  max_leaf_nodes: int = 31, learning_rate: float = 0.1, weight_power: float = 0.5,
                  threshold: float = DEFAULT_THRESHOLD, relative_threshold: float = RELATIVE_THRESHOLD,
-                 templates: bool = True, dom: bool = False, random_state: int = 0):
+                 templates: bool = True, dom: bool = False, page_best: bool = True, random_state: int = 0):
         self.n_folds = n_folds
         self.stage1_iter = stage1_iter
         self.stage2_iter = stage2_iter
@@ -483,6 +506,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self.relative_threshold = relative_threshold
         self.templates = templates
         self.dom = dom
+        self.page_best = page_best
         self.random_state = random_state
 
     # -- matrices -----------------------------------------------------------------------
@@ -500,6 +524,11 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
     def uses_dom(self) -> bool:
         """Whether the model reads HTML pages' DOM evidence (an HTML model) or lines alone."""
         return bool(getattr(self, "dom", False))
+
+    @property
+    def uses_page_best(self) -> bool:
+        """Whether stage 2 sees the page's best line (:data:`PAGE_BEST_FEATURES`; older models do not)."""
+        return bool(getattr(self, "page_best", False))
 
     def dom_matrix(self, batch: F.LineBatch, html: Sequence[HtmlPage] | None) -> np.ndarray | None:
         """The DOM columns of a batch (:func:`dom_feature_list`), or None for a text model."""
@@ -535,11 +564,10 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         window = F.context_window(np.hstack(parts), batch.page_index, F.CONTEXT_OFFSETS, fill=-1.0)
         return np.hstack([*own, window]).astype(np.float32)
 
-    @staticmethod
-    def stage2_full(batch: F.LineBatch, p1: np.ndarray, tpl: np.ndarray | None = None,
+    def stage2_full(self, batch: F.LineBatch, p1: np.ndarray, tpl: np.ndarray | None = None,
                     dom: np.ndarray | None = None) -> np.ndarray:
         """The stage-2 matrix: :func:`stage2_matrix`, then the DOM columns of an HTML model."""
-        X2 = stage2_matrix(batch, p1, tpl)
+        X2 = stage2_matrix(batch, p1, tpl, self.uses_page_best)
         if dom is None:
             return X2
         return np.hstack([X2, dom[:, [_DOM[n] for n in DOM_STAGE2]]]).astype(np.float32)

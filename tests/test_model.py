@@ -23,13 +23,14 @@ def test_word_evidence_keeps_tokens_seen_on_enough_sites():
 
 
 @pytest.mark.parametrize("templates", [False, True])
-def test_stage_matrices_match_declared_names(templates):
+@pytest.mark.parametrize("page_best", [False, True])
+def test_stage_matrices_match_declared_names(templates, page_best):
     b = F.extract([["Home", "A sentence of the article that ends here.", "Share"]])
     tpl = np.zeros((b.n_rows, len(TEMPLATE_FEATURES)), dtype=np.float32) if templates else None
     X1 = LineClassifier.stage1_matrix(b, np.zeros((b.n_rows, len(EVIDENCE_FEATURES)), dtype=np.float32), tpl)
     assert X1.shape[1] == len(stage1_feature_names(templates))
     p = np.full(b.n_rows, 0.5, dtype=np.float32)
-    assert stage2_matrix(b, p, tpl).shape[1] == len(stage2_feature_names(templates))
+    assert stage2_matrix(b, p, tpl, page_best).shape[1] == len(stage2_feature_names(templates, page_best=page_best))
 
 
 def test_a_model_without_template_features_ignores_templates(own_pages):
@@ -105,7 +106,7 @@ def test_an_html_model_has_the_dom_columns_in_both_stages(small_html_model, own_
 
     m = small_html_model
     assert m.uses_dom and m.n_features_in_ == len(stage1_feature_names(m.uses_templates, dom=True))
-    assert m.stage2_.n_features_in_ == len(stage2_feature_names(m.uses_templates, dom=True))
+    assert m.stage2_.n_features_in_ == len(stage2_feature_names(m.uses_templates, dom=True, page_best=m.uses_page_best))
     hp = parse_html(next(p.html for p in own_html_pages if '<li><a href="/s' in p.html))
     s = m.score_pages([hp.lines], html=[hp])
     names = [f.name for f in stage1_feature_names(m.uses_templates, dom=True)]
@@ -140,3 +141,15 @@ def test_stage2_page_sums_and_ranks_match_their_plain_forms(sizes, data):
     order = np.lexsort((p, page))
     rank[order] = np.arange(n) - starts[page[order]]
     assert np.array_equal(M._rank_in_page(p, page, starts), rank)
+
+
+def test_page_best_columns_relate_each_line_to_its_own_pages_best():
+    from boiler.model import page_best_columns
+
+    p1 = np.array([0.1, 0.4, 0.2, 0.9, 0.0], dtype=np.float32)
+    page = np.array([0, 0, 0, 1, 1])
+    cols = page_best_columns(p1, page, 2)
+    np.testing.assert_allclose(cols[:, 0], [0.4, 0.4, 0.4, 0.9, 0.9], rtol=1e-6)
+    np.testing.assert_allclose(cols[:, 1], [0.25, 1.0, 0.5, 1.0, 0.0], rtol=1e-6)
+    # a page where nothing scores keeps finite shares
+    assert np.isfinite(page_best_columns(np.zeros(3, np.float32), np.zeros(3, int), 1)).all()
