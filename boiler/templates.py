@@ -103,6 +103,7 @@ TEMPLATE_FEATURES: tuple[F.Feature, ...] = (
 _T = {f.name: j for j, f in enumerate(TEMPLATE_FEATURES)}
 
 _DIGIT_RUN = re.compile(r"\d+")
+_WORD = re.compile(r"\w+")
 #: What every match of the date pattern holds (on a page whose digits are all 0 to 9, looked for in the
 #: line keys, where each digit is 0: "0000", "0-0", "0/0", "0.0").
 _DATE_NEEDS = re.compile(r"\d[-/.]\d|\d{4}")
@@ -186,7 +187,8 @@ def _hash(text: str, size: int = 8) -> str:
 
 
 def _nonblank(lines: Sequence[str]) -> list[str]:
-    return [s for s in (line.strip() for line in lines) if s and F.has_word(s)]
+    search = _WORD.search  # F.has_word, inline
+    return [s for s in map(str.strip, lines) if s and (s[0].isalnum() or search(s) is not None)]
 
 
 def page_fingerprint(lines: Sequence[str]) -> str:
@@ -204,8 +206,8 @@ class PageProfile:
     as kept from learning (see :meth:`SiteTemplate.row_ids`)."""
 
     fingerprint: str
-    keys: list  # list[str], or list[int] by_id
-    shapes: list  # list[str | None], or list[int] by_id
+    keys: list  # list[str], or an array of places by_id
+    shapes: list  # list[str | None], or an array of places by_id
     rel_pos: np.ndarray  # share of the page's characters before each line
     rows: list[str]  # the non-blank lines, stripped
     span: tuple[int, int] | None = None  # first and last row of the body, if found
@@ -338,7 +340,7 @@ class SiteTemplate:
     _once_index: dict[str, Region] | None = field(default=None, repr=False, compare=False)
     #: the row ids of pages it learned last (see :meth:`row_ids`), by page fingerprint; not saved
     _row_ids: dict[str, tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False, compare=False)
-    _by_id: tuple[dict[int, KeyCount], dict[int, KeyCount]] | None = field(default=None, repr=False, compare=False)
+    _by_id: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     # -- reading --------------------------------------------------------------------------
     def once_index(self) -> dict[str, Region]:
@@ -347,13 +349,14 @@ class SiteTemplate:
             self._once_index = {e[:8]: _region_of_digit(e[8:]) for e in self.once}
         return self._once_index
 
-    def tables(self, by_id: bool = False) -> tuple[dict, dict]:
-        """The line and shape tables, by key, or ``by_id`` by place (as :meth:`row_ids` numbers them)."""
-        if not by_id:
-            return self.lines, self.shapes
+    def count_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The line and shape tables as arrays of (pages, before, inside, after), a row per key in the
+        tables' order (the places :meth:`row_ids` gives)."""
         if self._by_id is None:
-            self._by_id = dict(enumerate(self.lines.values())), dict(enumerate(self.shapes.values()))
-        return self._by_id
+            self._by_id = tuple(  # type: ignore[assignment]
+                np.array([(c.pages, c.before, c.inside, c.after) for c in table.values()], dtype=np.int64).reshape(-1, 4)
+                for table in (self.lines, self.shapes))
+        return self._by_id  # type: ignore[return-value]
 
     def keep_row_ids(self, profiles: Iterable[PageProfile], max_rows: int) -> int:
         """Remember, for up to ``max_rows`` rows of ``profiles`` (pages this template has counted, as it is
@@ -387,7 +390,7 @@ class SiteTemplate:
         ids = self._row_ids.get(fingerprint) if self._row_ids is not None else None
         if ids is None or len(ids[0]) != len(rows):
             return None
-        return PageProfile(fingerprint, ids[0].tolist(), ids[1].tolist(), _rel_pos(rows), list(rows), by_id=True)
+        return PageProfile(fingerprint, ids[0], ids[1], _rel_pos(rows), list(rows), by_id=True)
 
     def line_count(self, key: str) -> KeyCount | None:
         """The counts of a line: kept by name, or seen on one page only (kept as a hash)."""
@@ -423,14 +426,25 @@ class SiteTemplate:
         return float(covered[0] / SPAN_BINS), float((covered[-1] + 1) / SPAN_BINS)
 
     # -- learning -------------------------------------------------------------------------
-    def _add_profile(self, prof: PageProfile, rows: Sequence[str], once: dict[str, Region]) -> None:
-        """Count one more page (``once``: lines an earlier learning saw on one page, by hash)."""
+    def _add_profile(self, prof: PageProfile, rows: Sequence[str], once: dict[str, Region],
+                     pages_with: tuple[Counter, Counter] | None = None,
+                     lone: list[tuple[str, Region]] | None = None) -> None:
+        """Count one more page (``once``: lines an earlier learning saw on one page, by hash).
+
+        ``pages_with``: on how many of the pages being learned each line key and each shape occurs, when
+        the template had no page before and will be pruned: then a line on this page only goes straight
+        to ``lone`` with its region (:meth:`_prune` makes it a hash), and a shape on this page only is not
+        counted (pruning would drop it)."""
         before, inside, after = Region.BEFORE, Region.INSIDE, Region.AFTER
-        for table, regions, seq in ((self.lines, prof.regions(False), prof.keys),
-                                    (self.shapes, prof.regions(True), prof.shapes)):
+        for table, regions, seq, on in ((self.lines, prof.regions(False), prof.keys, pages_with and pages_with[0]),
+                                        (self.shapes, prof.regions(True), prof.shapes, pages_with and pages_with[1])):
             examples = dict(zip(seq, rows))
             get = table.get
             for k, region in regions.items():
+                if on and on[k] == 1:
+                    if lone is not None and table is self.lines:
+                        lone.append((k, region))
+                    continue
                 c = get(k)
                 if c is None:
                     c = table[k] = KeyCount(example=examples.get(k, ""))
@@ -449,13 +463,16 @@ class SiteTemplate:
         self.n_pages += 1
         self._row_ids = self._by_id = None
 
-    def _prune(self) -> None:
-        """Keep what recurs (capped); lines seen once become hashes, so later pages still count them."""
+    def _prune(self, lone: Sequence[tuple[str, Region]] = ()) -> None:
+        """Keep what recurs (capped); lines seen once become hashes, so later pages still count them
+        (``lone``: lines seen once that were not counted, with their region, see :meth:`_add_profile`)."""
         once = [k for k, c in self.lines.items() if c.pages < RECUR_MIN_PAGES]
         removed = {k: self.lines.pop(k) for k in once}
-        kept = {_hash(k, 4) for k in self.lines}  # a hash that became a counted line leaves the list
-        self.once = [e for e in self.once if e[:8] not in kept] + \
-            [_hash(k, 4) + str(int(_sole_region(removed[k]))) for k in once]
+        if self.once:
+            kept = {_hash(k, 4) for k in self.lines}  # a hash that became a counted line leaves the list
+            self.once = [e for e in self.once if e[:8] not in kept]
+        self.once = self.once + [_hash(k, 4) + str(int(_sole_region(removed[k]))) for k in once] + \
+            [_hash(k, 4) + str(int(region)) for k, region in lone]
         self.once = self.once[-MAX_ONCE:]
         self._once_index = self._row_ids = self._by_id = None
         for k in [k for k, c in self.shapes.items() if c.pages < RECUR_MIN_PAGES]:
@@ -506,16 +523,24 @@ def learn_template(pages: Iterable[Sequence[str]], site: str, labels: Sequence[S
         kept.append(k)
     counts = _recurring_counts(profiles, base)
     once = dict(tpl.once_index())
+    # a new template, pruned: what only one page has is not counted, but kept as a hash (lines) or dropped
+    pages_with: tuple[Counter, Counter] | None = None
+    lone: list[tuple[str, Region]] = []
+    if prune and base is None:
+        shapes: Counter = Counter()
+        for prof in profiles:
+            shapes.update(set(prof.shapes))
+        pages_with = counts, shapes
     for prof, k in zip(profiles, kept):
         if labels[k] is not None:
             prof.span = labeled_body_span(labels[k], pages[k])
         else:  # recurring: on at least one page besides this one
             keys = prof.keys
             prof.span = _body_span(prof.rows, lambda row: counts[keys[row]] >= 2)  # noqa: B023 - called here
-        tpl._add_profile(prof, prof.rows, once)
+        tpl._add_profile(prof, prof.rows, once, pages_with, lone)
         tpl.page_hashes.append(prof.fingerprint)
     if prune:
-        tpl._prune()
+        tpl._prune(lone)
     if row_ids > 0:
         tpl.keep_row_ids(profiles, row_ids)
     return tpl
@@ -550,7 +575,10 @@ def own_profile(lines: Sequence[str], tpl: SiteTemplate, prof: PageProfile | Non
         return None
     # recurring: on another page than this one, so on two pages at least (a line kept only as a hash
     # was seen on one page)
-    keys, counted = prof.keys, tpl.tables(prof.by_id)[0]
+    if prof.by_id:
+        prof.span = _body_span(prof.rows, (_gather(tpl.count_arrays()[0], prof.keys)[:, 0] >= 2).__getitem__)
+        return prof
+    keys, counted = prof.keys, tpl.lines
 
     def recurs(row: int) -> bool:
         c = counted.get(keys[row])
@@ -601,6 +629,47 @@ def _row_counts(keys: Sequence[str | None], table: dict[str, KeyCount], mine: di
     return present, counts
 
 
+def _gather(table: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """The counts (pages, before, inside, after) of each row's place in ``table`` (zeros for -1)."""
+    out = np.zeros((len(ids), 4), dtype=np.int64)
+    there = ids >= 0
+    if len(table) and there.any():
+        out[there] = table[ids[there]]
+    return out
+
+
+def _id_counts(ids: np.ndarray, table: np.ndarray, own: PageProfile | None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_row_counts` of a page whose keys (or shapes) are places in ``table`` (:meth:`SiteTemplate.
+    count_arrays`; -1: not there), computed for all rows at once; ``own``: the page, with its body span,
+    when the template has seen it."""
+    counts = _gather(table, ids)
+    present = ids >= 0
+    if own is None or not present.any():
+        return present, counts
+    # each place's region on this page: inside the body if once inside it, before and after it unknown
+    region = np.full(len(ids), int(Region.UNKNOWN))
+    if own.span is not None:
+        first, last = own.span
+        row = np.arange(len(ids))
+        where = np.where(row < first, int(Region.BEFORE), np.where(row > last, int(Region.AFTER), int(Region.INSIDE)))
+        placed = ids[present]
+        seen = {r: np.bincount(placed[where[present] == int(r)], minlength=len(table)) > 0
+                for r in (Region.BEFORE, Region.INSIDE, Region.AFTER)}
+        by_place = np.where(seen[Region.INSIDE], int(Region.INSIDE),
+                            np.where(seen[Region.BEFORE] & seen[Region.AFTER], int(Region.UNKNOWN),
+                                     np.where(seen[Region.BEFORE], int(Region.BEFORE), int(Region.AFTER))))
+        region[present] = by_place[placed]
+    counts[present, 0] -= 1
+    for col, r in ((1, Region.BEFORE), (2, Region.INSIDE), (3, Region.AFTER)):
+        counts[present, col] -= region[present] == int(r)
+    # a page learned with its labels had a labeled body span, which the recomputed one may not match:
+    # never let a region count go below zero
+    np.maximum(counts[:, 1:], 0, out=counts[:, 1:])
+    present &= counts[:, 0] > 0
+    counts[~present] = 0
+    return present, counts
+
+
 def _log1p_ints(values: np.ndarray) -> np.ndarray:
     """``math.log1p`` of each (integer) value, as the scalar function gives it."""
     uniq, inverse = np.unique(values, return_inverse=True)
@@ -616,10 +685,13 @@ def _page_template_features(prof: PageProfile, rel_pos: np.ndarray, tpl: SiteTem
     others = tpl.n_pages - (1 if own is not None else 0)
     if others < 1 or n == 0:
         return out
-    lines, shapes = tpl.tables(prof.by_id)
-    has_l, lc = _row_counts(prof.keys, lines, own.regions(False) if own is not None else None,
-                            None if prof.by_id else tpl.line_count)
-    has_s, sc = _row_counts(prof.shapes, shapes, own.regions(True) if own is not None else None)
+    if prof.by_id:
+        lines, shapes = tpl.count_arrays()
+        has_l, lc = _id_counts(prof.keys, lines, own)
+        has_s, sc = _id_counts(prof.shapes, shapes, own)
+    else:
+        has_l, lc = _row_counts(prof.keys, tpl.lines, own.regions(False) if own is not None else None, tpl.line_count)
+        has_s, sc = _row_counts(prof.shapes, tpl.shapes, own.regions(True) if own is not None else None)
     lc, sc = lc.astype(np.float64), sc.astype(np.float64)
     share = np.where(has_l, np.minimum(lc[:, 0] / others, 1.0), 0.0)
     out[:, _T["tpl_line_share"]] = share

@@ -471,3 +471,11 @@ def test_row_ids_are_capped_and_dropped_when_the_template_changes():
     assert updated.kept_rows() == 0  # ids of the old tables would be wrong in the new one
     few._prune()
     assert few.kept_rows() == 0
+
+
+def test_lines_on_one_page_kept_as_hashes_as_when_counted_then_pruned():
+    pages = [*PAGES, PAGES[0], [*PAGES[1], "Only here 12 Nov, 2024", "Opinion"]]  # a page twice, a line twice on one
+    counted = learn_template(pages, "gazette.example", prune=False)
+    counted._prune()
+    direct = learn_template(pages, "gazette.example")
+    assert direct.once and template_to_json(direct) == template_to_json(counted)
