@@ -31,6 +31,7 @@ import gzip
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -81,22 +82,27 @@ def write_corpus_jsonl(pages, path: Path) -> None:
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
 
-def corpus_pass_seconds(src: Path, out: Path, learn: bool, model: Path | None = None) -> float:
-    """Wall time of one ``boiler clean SRC -f jsonl`` run (a fresh process, model load included)."""
+def corpus_pass_seconds(src: Path, out: Path, learn: bool, model: Path | None = None) -> tuple[float, float]:
+    """Wall time and CPU time (user and system) of one ``boiler clean SRC -f jsonl`` run (a fresh process,
+    model load included). On a shared machine the CPU time varies less than the wall time."""
     cmd = [sys.executable, "-m", "boiler", "clean", str(src), "-o", str(out), "--format", "jsonl"]
     if model is not None:
         cmd += ["--model", str(model)]
     if learn:
         cmd.append("--learn-templates")
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
 
 
 def corpus_pass_cost(pages, reps: int = COST_REPS, model: Path | None = None) -> dict:
     """Plain and ``--learn-templates`` corpus passes, alternating, ``reps`` of each: every time, the
-    medians, the overhead of learning, and the load average before and after."""
+    medians (wall and CPU), the overhead of learning, and the load average before and after."""
     times: dict[str, list[float]] = {"plain": [], "learn_templates": []}
+    cpu: dict[str, list[float]] = {"plain": [], "learn_templates": []}
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "pages.jsonl.gz"
@@ -104,18 +110,26 @@ def corpus_pass_cost(pages, reps: int = COST_REPS, model: Path | None = None) ->
         for r in range(reps):
             for name, learn in (("plain", False), ("learn_templates", True)) if r % 2 == 0 else \
                     (("learn_templates", True), ("plain", False)):
-                times[name].append(corpus_pass_seconds(src, Path(tmp) / "out.jsonl", learn, model))
-                print(f"  {name}: {times[name][-1]:.1f} s", file=sys.stderr, flush=True)
+                wall, used = corpus_pass_seconds(src, Path(tmp) / "out.jsonl", learn, model)
+                times[name].append(wall)
+                cpu[name].append(used)
+                print(f"  {name}: {wall:.1f} s ({used:.1f} CPU-s)", file=sys.stderr, flush=True)
     plain, learned = float(np.median(times["plain"])), float(np.median(times["learn_templates"]))
+    plain_cpu, learned_cpu = float(np.median(cpu["plain"])), float(np.median(cpu["learn_templates"]))
     return {"pages": len(pages), "reps": reps, "plain": round(plain, 2), "learn_templates": round(learned, 2),
             "added": round(learned / plain - 1, 3),
+            "cpu": {"plain": round(plain_cpu, 2), "learn_templates": round(learned_cpu, 2),
+                    "added": round(learned_cpu / plain_cpu - 1, 3)},
             "runs": {k: [round(t, 2) for t in v] for k, v in times.items()},
+            "cpu_runs": {k: [round(t, 2) for t in v] for k, v in cpu.items()},
             "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
 
 
 def print_cost(cost: dict) -> None:
+    cpu = cost["cpu"]
     print(f"corpus pass over {cost['pages']} pages (median of {cost['reps']}, alternating): {cost['plain']:.1f} s plain, "
-          f"{cost['learn_templates']:.1f} s with --learn-templates (+{cost['added']:.0%}); "
+          f"{cost['learn_templates']:.1f} s with --learn-templates (+{cost['added']:.0%}); CPU {cpu['plain']:.1f} and "
+          f"{cpu['learn_templates']:.1f} s (+{cpu['added']:.0%}); "
           f"load average {cost['load_average'][0]:.2f} before, {cost['load_average'][1]:.2f} after")
 
 

@@ -152,15 +152,18 @@ def _row_keys(rows: Sequence[str]) -> tuple[list[str], bool]:
     return [" ".join(k.split()) for k in low.split("\n")], other_digits
 
 
-def _row_shapes(rows: Sequence[str], keys: Sequence[str], other_digits: bool = True) -> list[str | None]:
+def _row_shapes(rows: Sequence[str], keys: Sequence[str], other_digits: bool = True,
+                memo: dict[str, str] | None = None) -> list[str | None]:
     """``[shape_key(r) for r in rows]``, given the rows' line keys.
 
     Unless the rows have digits other than 0 to 9 (``other_digits``), a row's digits are its key's 0s, so
     the key says whether the row has digits and whether it may hold a date (a year after a space or
     before 年, or digit, separator, digit); and the shape of a row without dates and times is its key
     with each run of 0s folded to one. Only the rows that may hold a date meet the date pattern, only
-    those with a colon the time pattern (the slow parts)."""
+    those with a colon the time pattern (the slow parts). ``memo``: shapes of lines met before (as on
+    other pages of the site), by line, filled in."""
     out: list[str | None] = [None] * len(rows)
+    memo = memo if memo is not None else {}
     date_sub, time_sub = F.DATE_PATTERN.subn, F.TIME_PATTERN.subn
     for k, (row, key) in enumerate(zip(rows, keys)):
         if other_digits:
@@ -169,16 +172,19 @@ def _row_shapes(rows: Sequence[str], keys: Sequence[str], other_digits: bool = T
             date = _DATE_NEEDS.search(row) is not None
         elif "0" not in key:
             continue
-        else:
+        if row in memo:
+            out[k] = memo[row]
+            continue
+        if not other_digits:
             date = " 0000" in key or "0-0" in key or "0/0" in key or "0.0" in key or "年" in key
         masked, n = date_sub(" <date> ", row) if date else (row, 0)
         if ":" in masked:  # every time has one
             masked, m = time_sub(" <time> ", masked)
             n += m
         if n or other_digits:
-            out[k] = " ".join(_DIGIT_RUN.sub("0", masked.lower()).split())
+            out[k] = memo[row] = " ".join(_DIGIT_RUN.sub("0", masked.lower()).split())
         else:
-            out[k] = _ZERO_RUN.sub("0", key) if "00" in key else key
+            out[k] = memo[row] = _ZERO_RUN.sub("0", key) if "00" in key else key
     return out
 
 
@@ -252,14 +258,17 @@ def _rel_pos(rows: Sequence[str]) -> np.ndarray:
     return (np.cumsum(lengths) - lengths) / total
 
 
-def profile_page(lines: Sequence[str], rows: Sequence[str] | None = None) -> PageProfile:
+def profile_page(lines: Sequence[str], rows: Sequence[str] | None = None,
+                 shapes: dict[str, str] | None = None) -> PageProfile:
     """Keys, shapes and relative positions of a page's non-blank lines (the body span is set later).
 
     ``rows``: the page's non-blank lines, stripped, when already known (as a :class:`~boiler.features.LineBatch`
-    holds them)."""
+    holds them); ``shapes``: shapes of lines with digits met before (as on other pages of the site), by line,
+    filled in."""
     rows = _nonblank(lines) if rows is None else list(rows)
     keys, other_digits = _row_keys(rows)
-    return PageProfile(_hash("\n".join(rows), 8), keys, _row_shapes(rows, keys, other_digits), _rel_pos(rows), rows)
+    return PageProfile(_hash("\n".join(rows), 8), keys, _row_shapes(rows, keys, other_digits, shapes),
+                       _rel_pos(rows), rows)
 
 
 _SENTENCE_ENDS = frozenset(".!?。！？")
@@ -513,8 +522,9 @@ def learn_template(pages: Iterable[Sequence[str]], site: str, labels: Sequence[S
     seen = set(tpl.page_hashes)
     profiles: list[PageProfile] = []
     kept: list[int] = []
+    shapes_met: dict[str, str] = {}  # a site's pages share lines with digits (a footer's year, a menu)
     for k, lines in enumerate(pages):
-        prof = profile_page(lines)
+        prof = profile_page(lines, shapes=shapes_met)
         if prof.fingerprint in seen:
             log.debug("%s: page %d already learned, skipped", site, k)
             continue

@@ -336,6 +336,9 @@ def test_page_keys_and_shapes_are_those_of_each_line(rows):
     keys, other_digits = T._row_keys(rows)
     assert keys == [line_key(r) for r in rows]
     assert T._row_shapes(rows, keys, other_digits) == [shape_key(r) for r in rows]
+    memo: dict = {}  # shapes met before (on another page of the site) are taken from the memo
+    assert T._row_shapes(rows, keys, other_digits, memo) == T._row_shapes(rows, keys, other_digits, memo)
+    assert memo == {r: shape_key(r) for r in rows if shape_key(r) is not None}
     prof = profile_page(rows)
     assert prof.keys == [line_key(r) for r in rows if r and F.has_word(r)]
 
