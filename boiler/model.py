@@ -93,6 +93,9 @@ PAGE_BEST_FEATURES: tuple[F.Feature, ...] = (
     F.Feature("p_page_best", "page", "best stage-1 probability on the page"),
     F.Feature("p_of_best", "page", "the line's stage-1 probability as a share of the page's best"),
 )
+#: Parameters added to :class:`LineClassifier` after models were shipped without them, with the value
+#: that such a model behaves as (not the default of a new model): set on loading, so its parameters read.
+ADDED_PARAMS: dict[str, object] = {"templates": False, "dom": False, "page_best": False}
 #: Probability above which a line counts as body.
 DEFAULT_THRESHOLD = 0.5
 #: On a page whose best line scores below the threshold, lines within this share of the page's best

@@ -196,8 +196,10 @@ def load_model(folder: str | os.PathLike):
                   if made.get(lib) and made[lib] != here[lib]]
         hint = f"; it was made with {', '.join(differ)}: install those versions or retrain" if differ else ""
         raise ModelFileError(str(path), f"damaged model file ({type(exc).__name__}: {exc}){hint}") from None
-    from .model import LineClassifier
+    from .model import ADDED_PARAMS, LineClassifier
 
     if not isinstance(model, LineClassifier):
         raise ModelFileError(str(path), f"holds a {type(model).__name__}, not a boiler LineClassifier")
+    for name, value in ADDED_PARAMS.items():  # a model made before the parameter existed
+        model.__dict__.setdefault(name, value)
     return model, meta

@@ -121,3 +121,19 @@ def test_a_model_that_fails_to_load_names_the_library_versions_it_was_made_with(
     with pytest.raises(ModelFileError, match=r"made with scikit-learn 0\.1\.0 \(this is") as exc:
         load_model(d)
     assert str(d / ESTIMATOR_NAME) in str(exc.value)
+
+
+def test_a_model_made_before_newer_parameters_loads_with_what_it_behaves_as(small_model, tmp_path):
+    import copy
+
+    from boiler.model import ADDED_PARAMS
+
+    old = copy.deepcopy(small_model)
+    for name in ADDED_PARAMS:
+        old.__dict__.pop(name, None)
+    save_model(old, tmp_path / "old", {})
+    model, _ = load_model(tmp_path / "old")
+    params = model.get_params()  # raised AttributeError before the parameters were filled in
+    assert {k: params[k] for k in ADDED_PARAMS} == ADDED_PARAMS
+    assert not model.uses_templates and not model.uses_dom and not model.uses_page_best
+    assert "LineClassifier" in repr(model)
