@@ -103,7 +103,6 @@ TEMPLATE_FEATURES: tuple[F.Feature, ...] = (
 _T = {f.name: j for j, f in enumerate(TEMPLATE_FEATURES)}
 
 _DIGIT_RUN = re.compile(r"\d+")
-_WORD = re.compile(r"\w+")
 #: What every match of the date pattern holds (on a page whose digits are all 0 to 9, looked for in the
 #: line keys, where each digit is 0: "0000", "0-0", "0/0", "0.0").
 _DATE_NEEDS = re.compile(r"\d[-/.]\d|\d{4}")
@@ -193,8 +192,7 @@ def _hash(text: str, size: int = 8) -> str:
 
 
 def _nonblank(lines: Sequence[str]) -> list[str]:
-    search = _WORD.search  # F.has_word, inline
-    return [s for s in map(str.strip, lines) if s and (s[0].isalnum() or search(s) is not None)]
+    return [s for s in map(str.strip, lines) if s and F.has_word(s)]
 
 
 def page_fingerprint(lines: Sequence[str]) -> str:
@@ -290,9 +288,7 @@ def _body_span(rows: Sequence[str], recurs: Callable[[int], bool]) -> tuple[int,
     best_chars = 0
     start = last = -1
     chars = 0
-    ends = _SENTENCE_ENDS.isdisjoint
-    paragraphs = [row for row, line in enumerate(rows)
-                  if not ends(line[-3:]) and len(line.split()) >= PARA_MIN_WORDS]  # as _is_paragraph
+    paragraphs = [row for row, line in enumerate(rows) if _is_paragraph(line)]
     for row in paragraphs:
         if recurs(row):
             continue
@@ -444,7 +440,6 @@ class SiteTemplate:
         the template had no page before and will be pruned: then a line on this page only goes straight
         to ``lone`` with its region (:meth:`_prune` makes it a hash), and a shape on this page only is not
         counted (pruning would drop it)."""
-        before, inside, after = Region.BEFORE, Region.INSIDE, Region.AFTER
         for table, regions, seq, on in ((self.lines, prof.regions(False), prof.keys, pages_with and pages_with[0]),
                                         (self.shapes, prof.regions(True), prof.shapes, pages_with and pages_with[1])):
             examples = dict(zip(seq, rows))
@@ -461,13 +456,7 @@ class SiteTemplate:
                         earlier = once.get(_hash(k, 4))
                         if earlier is not None:  # seen on one earlier page
                             c.add(earlier)
-                c.pages += 1  # c.add(region), inline
-                if region is before:
-                    c.before += 1
-                elif region is inside:
-                    c.inside += 1
-                elif region is after:
-                    c.after += 1
+                c.add(region)
         self.span_cover += prof.span_bins()
         self.n_pages += 1
         self._row_ids = self._by_id = None
