@@ -224,7 +224,7 @@ class Labeler:
             chunk = [_as_lines(p) for p in pages[lo:lo + BATCH_PAGES]]
             scores = self._scores(chunk, lo, sites, urls, templates, html)
             chunk_html = html[lo:lo + BATCH_PAGES] if html is not None else None
-            why = self._reasons(scores, html=chunk_html) if reasons else None
+            why = self._reasons(scores, attrs=_row_attrs(scores, chunk_html)) if reasons else None
             out.extend(self._results(chunk, scores, why, chunk_html))
         return out
 
@@ -329,9 +329,9 @@ class Labeler:
             scores = self._scores(chunk, lo, sites, urls, templates, html)
             keys, effect = self._group_effects(scores)
             chunk_html = html[lo:lo + BATCH_PAGES] if html is not None else None
-            why = self._reasons(scores, keys, effect, chunk_html)
-            results = self._results(chunk, scores, why, chunk_html)
             attrs = _row_attrs(scores, chunk_html)
+            why = self._reasons(scores, keys, effect, attrs)
+            results = self._results(chunk, scores, why, chunk_html)
             rows = [[LineExplanation(r) for r in res] for res in results]
             names = stage1_feature_names(self.model.uses_templates, self.model.uses_dom)
             for k, (p, i) in enumerate(zip(scores.batch.page_index.tolist(), scores.batch.line_index.tolist())):
@@ -386,15 +386,16 @@ class Labeler:
         return keys, _logit(s.p1)[:, None] - _logit(p_without)
 
     def _reasons(self, s: Scores, keys: list[str] | None = None, effect: np.ndarray | None = None,
-                 html: Sequence[HtmlPage] | None = None) -> list[str]:
+                 attrs: Sequence[tuple[str, ...]] | None = None) -> list[str]:
         """Why each line got its label: the feature groups that moved its own score most, and context.
-        ``html`` (the batch's parsed pages) lets a reason name the class word that decided."""
+        ``attrs`` (each row's class words, :func:`_row_attrs`) lets a reason name the class word that decided."""
         n = s.X1.shape[0]
         if n == 0:
             return []
         if keys is None or effect is None:
             keys, effect = self._group_effects(s)
-        attrs = _row_attrs(s, html)
+        if attrs is None:
+            attrs = _row_attrs(s, None)
         names = stage1_feature_names(self.model.uses_templates, self.model.uses_dom)
         cuts = self.model.cuts(s)
         out = []
