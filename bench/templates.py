@@ -18,10 +18,11 @@ their site, and how many of them are labeled chrome.
 Cost: ``boiler clean`` over every page of the corpora (JSONL on disk, one process) with and without
 ``--learn-templates``, wall time of each: the two runs alternate, ``--reps`` times each, and the medians
 are compared (the machine is shared, so both figures come from the same window; the load average is
-recorded). ``--cost-only`` measures only that.
+recorded). ``--cost-only`` measures only that; ``--html`` makes it the HTML pages of the shared sets
+(``../shared/data/*/pages.jsonl.gz``, read in place), cleaned with the HTML model.
 
     python bench/templates.py [--folds 5] [--json bench/results/templates.json]
-    python bench/templates.py --cost-only [--reps 5] [--model DIR] [--json bench/results/templates_cost.json]
+    python bench/templates.py --cost-only [--html] [--reps 5] [--model DIR] [--json bench/results/templates_cost.json]
 """
 
 from __future__ import annotations
@@ -82,10 +83,10 @@ def write_corpus_jsonl(pages, path: Path) -> None:
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
 
-def corpus_pass_seconds(src: Path, out: Path, learn: bool, model: Path | None = None) -> tuple[float, float]:
-    """Wall time and CPU time (user and system) of one ``boiler clean SRC -f jsonl`` run (a fresh process,
-    model load included). On a shared machine the CPU time varies less than the wall time."""
-    cmd = [sys.executable, "-m", "boiler", "clean", str(src), "-o", str(out), "--format", "jsonl"]
+def corpus_pass_seconds(src: list[Path], out: Path, learn: bool, model: Path | None = None) -> tuple[float, float]:
+    """Wall time and CPU time (user and system) of one ``boiler clean SRC... -f jsonl`` run (a fresh
+    process, model load included). On a shared machine the CPU time varies less than the wall time."""
+    cmd = [sys.executable, "-m", "boiler", "clean", *map(str, src), "-o", str(out), "--format", "jsonl"]
     if model is not None:
         cmd += ["--model", str(model)]
     if learn:
@@ -98,15 +99,20 @@ def corpus_pass_seconds(src: Path, out: Path, learn: bool, model: Path | None = 
     return wall, (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
 
 
-def corpus_pass_cost(pages, reps: int = COST_REPS, model: Path | None = None) -> dict:
+def corpus_pass_cost(pages, reps: int = COST_REPS, model: Path | None = None,
+                     html_sources: list[Path] | None = None) -> dict:
     """Plain and ``--learn-templates`` corpus passes, alternating, ``reps`` of each: every time, the
-    medians (wall and CPU), the overhead of learning, and the load average before and after."""
+    medians (wall and CPU), the overhead of learning, and the load average before and after. The input
+    is ``pages`` as pages JSONL, or the HTML pages JSONL files ``html_sources`` as they are."""
     times: dict[str, list[float]] = {"plain": [], "learn_templates": []}
     cpu: dict[str, list[float]] = {"plain": [], "learn_templates": []}
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "pages.jsonl.gz"
-        write_corpus_jsonl(pages, src)
+        if html_sources:
+            src = list(html_sources)
+        else:
+            src = [Path(tmp) / "pages.jsonl.gz"]
+            write_corpus_jsonl(pages, src[0])
         for r in range(reps):
             for name, learn in (("plain", False), ("learn_templates", True)) if r % 2 == 0 else \
                     (("learn_templates", True), ("plain", False)):
@@ -116,7 +122,8 @@ def corpus_pass_cost(pages, reps: int = COST_REPS, model: Path | None = None) ->
                 print(f"  {name}: {wall:.1f} s ({used:.1f} CPU-s)", file=sys.stderr, flush=True)
     plain, learned = float(np.median(times["plain"])), float(np.median(times["learn_templates"]))
     plain_cpu, learned_cpu = float(np.median(cpu["plain"])), float(np.median(cpu["learn_templates"]))
-    return {"pages": len(pages), "reps": reps, "plain": round(plain, 2), "learn_templates": round(learned, 2),
+    return {"input": "html" if html_sources else "text", "pages": len(pages), "reps": reps,
+            "plain": round(plain, 2), "learn_templates": round(learned, 2),
             "added": round(learned / plain - 1, 3),
             "cpu": {"plain": round(plain_cpu, 2), "learn_templates": round(learned_cpu, 2),
                     "added": round(learned_cpu / plain_cpu - 1, 3)},
@@ -127,7 +134,7 @@ def corpus_pass_cost(pages, reps: int = COST_REPS, model: Path | None = None) ->
 
 def print_cost(cost: dict) -> None:
     cpu = cost["cpu"]
-    print(f"corpus pass over {cost['pages']} pages (median of {cost['reps']}, alternating): {cost['plain']:.1f} s plain, "
+    print(f"{cost['input']} corpus pass over {cost['pages']} pages (median of {cost['reps']}, alternating): {cost['plain']:.1f} s plain, "
           f"{cost['learn_templates']:.1f} s with --learn-templates (+{cost['added']:.0%}); CPU {cpu['plain']:.1f} and "
           f"{cpu['learn_templates']:.1f} s (+{cpu['added']:.0%}); "
           f"load average {cost['load_average'][0]:.2f} before, {cost['load_average'][1]:.2f} after")
@@ -142,15 +149,23 @@ def main() -> int:
     ap.add_argument("--cost-only", action="store_true", help="only the corpus-pass timing (no folds)")
     ap.add_argument("--reps", type=int, default=COST_REPS, help="corpus passes of each kind, alternating")
     ap.add_argument("--model", type=Path, help="model folder for the corpus passes (default: the shipped model)")
+    ap.add_argument("--html", action="store_true", help="with --cost-only: the corpus pass over the shared sets' HTML pages")
     ap.add_argument("--json", type=Path, help="write the results here")
     args = ap.parse_args()
     if args.cost_only and args.no_cost:
         ap.error("--cost-only and --no-cost exclude each other")
 
-    corpus = load_corpus(corpus_list(ROOT / DEFAULT_CORPUS_LIST))
-    pages = corpus.pages
+    if args.html and not args.cost_only:
+        ap.error("--html goes with --cost-only")
+    if args.html:
+        sources = sorted((ROOT.parent / "shared" / "data").glob("*/pages.jsonl.gz"))
+        pages = [None] * sum(1 for path in sources for _ in gzip.open(path, "rt", encoding="utf-8"))
+    else:
+        sources = None
+        corpus = load_corpus(corpus_list(ROOT / DEFAULT_CORPUS_LIST))
+        pages = corpus.pages
     if args.cost_only:
-        cost = corpus_pass_cost(pages, args.reps, args.model)
+        cost = corpus_pass_cost(pages, args.reps, args.model, sources)
         print_cost(cost)
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -51,7 +51,7 @@ from .labeler import (
     load,
 )
 from .modelio import atomic_write
-from .pipeline import batches, page_site
+from .pipeline import PageSpool, batches, page_site
 from .sites import site_of
 from .templates import SiteTemplate, TemplateStore
 
@@ -378,12 +378,9 @@ def clean(
     batch_pages = LOW_MEMORY_BATCH if low_memory else BATCH_PAGES
     options = CleanOptions(labels=labels, dropped=dropped is not None, time_limit=time_limit or None)
     fields = RecordFields(id=id_field, url=url_field, text=text_field, html=html_field)
-    stdin = None  # with --learn-templates, a spooled copy of standard input, read once per pass
 
     def items():
-        if stdin is not None:
-            stdin.seek(0)
-        for item in read_inputs(inputs or ["-"], html=html, fields=fields, stdin=stdin):
+        for item in read_inputs(inputs or ["-"], html=html, fields=fields):
             if isinstance(item, Page):
                 item.site = site or item.site
                 item.url = url or item.url
@@ -393,16 +390,17 @@ def clean(
     console = _err()
     show = sys.stderr.isatty() if progress is None else progress
     with contextlib.ExitStack() as stack:
-        if learn_templates:
-            if not inputs or "-" in inputs:
-                stdin = _spool_stdin(stack)
-            labeler = _learn_corpus_templates(labeler, items(), options, save_templates)
+        source = items()
+        if learn_templates:  # the first pass reads (and parses) each page once, into a spool the second reads
+            spool = stack.enter_context(PageSpool())
+            labeler = _learn_corpus_templates(labeler, source, options, save_templates, spool)
+            source = iter(spool)
         if engine is Engine.dask:
             from .distributed import run_dask
 
-            results = run_dask(items(), labeler, scheduler, options, batch_pages=batch_pages)
+            results = run_dask(source, labeler, scheduler, options, batch_pages=batch_pages)
         else:
-            results = run_local(items(), labeler, options, jobs=jobs, batch_pages=batch_pages)
+            results = run_local(source, labeler, options, jobs=jobs, batch_pages=batch_pages)
         out = stack.enter_context(atomic_output(output))
         side = stack.enter_context(atomic_output(dropped)) if dropped else None
         err_out = stack.enter_context(atomic_output(errors)) if errors else None
@@ -445,24 +443,13 @@ def clean(
         raise typer.Exit(EXIT_FAILED_RECORDS)
 
 
-def _spool_stdin(stack: contextlib.ExitStack):
-    """Standard input copied to a temporary file (removed when ``stack`` closes), to be read more than once."""
-    import shutil
-    import tempfile
-
-    from .formats import _stdin
-
-    tmp = stack.enter_context(tempfile.TemporaryFile(prefix="boiler-stdin-"))  # noqa: SIM115 - closed by the stack
-    shutil.copyfileobj(_stdin(), tmp, 1 << 20)
-    return tmp
-
-
-def _learn_corpus_templates(labeler: Labeler, items: Iterator, options, save: Path | None) -> Labeler:
+def _learn_corpus_templates(labeler: Labeler, items: Iterator, options, save: Path | None,
+                            spool: PageSpool | None = None) -> Labeler:
     """The first pass of ``clean --learn-templates``: a template per site of the input, held by the labeler."""
     from .pipeline import learn_batch_templates, with_templates
 
     console = _err()
-    learned, no_site = learn_batch_templates(items, options)
+    learned, no_site = learn_batch_templates(items, options, spool=spool)
     console.print(f"site templates learned for {len(learned)} site(s) from "
                   f"{sum(t.n_pages for t in learned.values())} page(s)"
                   + (f"; {no_site} page(s) without a site or URL get none" if no_site else ""), highlight=False,

@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import pickle
 import signal
+import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import InputError
 from .evaluate import count_tokens
@@ -43,7 +45,9 @@ __all__ = [
     "PAGE_TIME_LIMIT",
     "CleanOptions",
     "LearnedTemplates",
+    "PageSpool",
     "PageTimeout",
+    "ReadPage",
     "TemplateLearner",
     "batches",
     "clean_batch",
@@ -51,6 +55,7 @@ __all__ = [
     "is_error",
     "learn_batch_templates",
     "page_site",
+    "read_page",
     "run_local",
     "run_on_executor",
     "with_templates",
@@ -126,13 +131,42 @@ def _page_lines(page: Page, options: CleanOptions) -> tuple[list[str], HtmlPage 
     return page.lines, None
 
 
+@dataclass(slots=True)
+class ReadPage:
+    """A page turned into lines (:func:`read_page`): its lines and, for an HTML page, its parsed form;
+    or why it could not be (``error``). The page keeps its metadata, not its HTML."""
+
+    page: Page
+    lines: list[str]
+    html: HtmlPage | None = None
+    error: str | None = None
+
+
+def read_page(page: Page, options: CleanOptions = CleanOptions()) -> ReadPage:
+    """A page's lines (an HTML page parsed, within the options' time limit), or the error that stops it."""
+    try:
+        lines, hp = _page_lines(page, options)
+    except (InputError, PageTimeout) as exc:
+        return ReadPage(page, [], error=getattr(exc, "message", str(exc)))
+    except Exception as exc:  # a parser bug must cost one page, not the batch
+        log.exception("%s: record %s", page.source, page.record)
+        return ReadPage(page, [], error=f"could not be read ({type(exc).__name__}: {exc})")
+    if hp is not None:  # parsed: the HTML is not needed again
+        page = replace(page, html=None, lines=[])
+    return ReadPage(page, lines, hp)
+
+
+#: What the cleaning functions take: a page, a page already read, or a record that could not be read.
+Item = Page | ReadPage | Failure
+
+
 def page_site(page: Page) -> str | None:
     """The site a page belongs to: its own ``site``, else its URL's registered domain (lower case)."""
     site = page.site or site_of(page.url)
     return site.lower() if site else None
 
 
-def clean_batch(labeler: Labeler, items: Sequence[Page | Failure], options: CleanOptions = CleanOptions()) -> list[dict]:
+def clean_batch(labeler: Labeler, items: Sequence[Item], options: CleanOptions = CleanOptions()) -> list[dict]:
     """One output record per item, in order: the cleaned page, or an error record saying why not.
 
     Pure and picklable: the labeler, the items and the options are all it uses. The pages' text is
@@ -147,26 +181,21 @@ def clean_batch(labeler: Labeler, items: Sequence[Page | Failure], options: Clea
         if isinstance(item, Failure):
             out[i] = error_record(item.source, item.record, item.message, record_id=item.id)
             continue
-        record = item.record
-        try:
-            lines, hp = _page_lines(item, options)
-        except (InputError, PageTimeout) as exc:
-            out[i] = error_record(item.source, record, getattr(exc, "message", str(exc)), item)
-            continue
-        except Exception as exc:  # a parser bug must cost one page, not the batch
-            log.exception("%s: record %s", item.source, record)
-            out[i] = error_record(item.source, record, f"could not be read ({type(exc).__name__}: {exc})", item)
+        read = item if isinstance(item, ReadPage) else read_page(item, options)
+        page, lines = read.page, read.lines
+        if read.error is not None:
+            out[i] = error_record(page.source, page.record, read.error, page)
             continue
         if not any(line.strip() for line in lines):
-            out[i] = error_record(item.source, record, "empty page: no text to clean", item)
+            out[i] = error_record(page.source, page.record, "empty page: no text to clean", page)
             continue
         try:
-            template = labeler.template_for(item.site, item.url)
+            template = labeler.template_for(page.site, page.url)
         except InputError as exc:
-            out[i] = error_record(item.source, record, f"its site template cannot be read: {exc}", item)
+            out[i] = error_record(page.source, page.record, f"its site template cannot be read: {exc}", page)
             continue
-        todo.append((i, item, lines))
-        parsed.append(hp)
+        todo.append((i, page, lines))
+        parsed.append(read.html)
         templates.append(template)
     results = labeler.label_mixed([lines for _, _, lines in todo], parsed, templates=templates) if todo else []
     for (i, page, _), res in zip(todo, results):
@@ -253,31 +282,65 @@ class TemplateLearner:
         return self.templates[site].n_pages - self.base_pages.get(site, 0)
 
 
+class PageSpool:
+    """Pages as read by one pass, kept in a temporary file (removed on :meth:`close`) and read back in
+    order by the next: a corpus pass reads its input and parses its HTML once, not once per pass. Memory
+    stays flat: one page at a time is written or read. The file is this process's own, never input."""
+
+    def __init__(self, folder: str | None = None):
+        self._file = tempfile.TemporaryFile(prefix="boiler-spool-", dir=folder)  # noqa: SIM115 - closed by close()
+        self.count = 0
+
+    def add(self, item: ReadPage | Failure) -> None:
+        pickle.dump(item, self._file, protocol=pickle.HIGHEST_PROTOCOL)  # one pickle each: nothing shared, memory flat
+        self.count += 1
+
+    def __iter__(self) -> Iterator[ReadPage | Failure]:
+        self._file.flush()
+        self._file.seek(0)
+        for _ in range(self.count):
+            yield pickle.load(self._file)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> PageSpool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def learn_batch_templates(items: Iterable[Page | Failure], options: CleanOptions = CleanOptions(),
-                          min_pages: int = CORPUS_MIN_PAGES) -> tuple[dict[str, SiteTemplate], int]:
+                          min_pages: int = CORPUS_MIN_PAGES,
+                          spool: PageSpool | None = None) -> tuple[dict[str, SiteTemplate], int]:
     """The first pass of a corpus run: a template per site from the batch's own pages (no labels used),
     for each site with at least ``min_pages`` distinct pages; and how many pages had no site.
 
     Failures, pages that cannot be read or are empty are passed over here (the cleaning pass reports
-    them); an HTML page is parsed with the options' time limit.
+    them); an HTML page is parsed with the options' time limit. ``spool``: every item, read (an HTML
+    page parsed, or its error kept), is added to it, for the cleaning pass to take in order.
     """
     learner = TemplateLearner(min_pages=min_pages, row_ids=CORPUS_ROW_IDS)
     no_site = 0
     for item in items:
         if isinstance(item, Failure):
+            if spool is not None:
+                spool.add(item)
             continue
-        try:
-            lines, _ = _page_lines(item, options)
-        except Exception as exc:  # noqa: BLE001 - the cleaning pass gives this page its error record
-            log.debug("%s: record %s not learned from: %s", item.source, item.record, exc)
+        read = read_page(item, options)
+        if spool is not None:
+            spool.add(read)
+        if read.error is not None:
+            log.debug("%s: record %s not learned from: %s", item.source, item.record, read.error)
             continue
-        if not any(line.strip() for line in lines):
+        if not any(line.strip() for line in read.lines):
             continue
         site = page_site(item)
         if site is None:
             no_site += 1
             continue
-        learner.add(site, lines)
+        learner.add(site, read.lines)
     learned = {site: t for site, t in learner.finish().items() if t.n_pages >= min_pages}
     return learned, no_site
 
@@ -312,9 +375,9 @@ def with_templates(labeler: Labeler, templates: Mapping[str, SiteTemplate], fall
     return Labeler(labeler.model, labeler.meta, source=labeler.source, templates=store)  # type: ignore[arg-type]
 
 
-def batches(items: Iterable[Page | Failure], size: int = BATCH_PAGES) -> Iterator[list[Page | Failure]]:
+def batches(items: Iterable[Item], size: int = BATCH_PAGES) -> Iterator[list[Item]]:
     """Consecutive batches of ``size`` items (the last may be shorter)."""
-    chunk: list[Page | Failure] = []
+    chunk: list[Item] = []
     for item in items:
         chunk.append(item)
         if len(chunk) >= size:
@@ -324,7 +387,7 @@ def batches(items: Iterable[Page | Failure], size: int = BATCH_PAGES) -> Iterato
         yield chunk
 
 
-def run_on_executor(submit: Callable[[list[Page | Failure]], object], chunks: Iterable[list[Page | Failure]],
+def run_on_executor(submit: Callable[[list[Item]], object], chunks: Iterable[list[Item]],
                     in_flight: int) -> Iterator[list[dict]]:
     """Submit each batch (``submit`` returns a future with ``.result()``), at most ``in_flight`` at once,
     and yield the results in submission order."""
@@ -352,12 +415,12 @@ def _init_worker(labeler: Labeler) -> None:
     _Worker.labeler = labeler
 
 
-def _worker_clean(items: list[Page | Failure], options: CleanOptions) -> list[dict]:
+def _worker_clean(items: list[Item], options: CleanOptions) -> list[dict]:
     assert _Worker.labeler is not None, "worker not initialised"
     return clean_batch(_Worker.labeler, items, options)
 
 
-def run_local(items: Iterable[Page | Failure], labeler: Labeler, options: CleanOptions = CleanOptions(),
+def run_local(items: Iterable[Item], labeler: Labeler, options: CleanOptions = CleanOptions(),
               jobs: int = 1, batch_pages: int = BATCH_PAGES) -> Iterator[list[dict]]:
     """Clean a stream of pages in this process (``jobs=1``) or in ``jobs`` worker processes, yielding the
     output records batch by batch, in input order."""

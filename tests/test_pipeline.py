@@ -6,11 +6,14 @@ from conftest import DATA
 from boiler.formats import Failure, Page, atomic_output, read_inputs, read_lines_txt
 from boiler.pipeline import (
     CleanOptions,
+    PageSpool,
+    ReadPage,
     TemplateLearner,
     batches,
     clean_batch,
     is_error,
     learn_batch_templates,
+    read_page,
     run_local,
     with_templates,
 )
@@ -159,3 +162,37 @@ def test_with_templates_labels_with_the_learned_ones_and_pickles(small_labeler):
     bare = {s: template_from_json(template_to_json(t), s) for s, t in learned.items()}
     assert bare["example.com"].kept_rows() == 0
     assert clean_batch(with_templates(small_labeler, bare), items, CleanOptions(labels=True)) == tpl
+
+
+def test_a_read_page_cleans_as_the_page_it_was_read_from(small_labeler):
+    items = _items()
+    read = [item if isinstance(item, Failure) else read_page(item) for item in items]
+    assert isinstance(read[2], ReadPage) and read[2].html is not None and read[2].page.html is None
+    assert clean_batch(small_labeler, read) == clean_batch(small_labeler, items)
+
+
+def test_a_page_that_cannot_be_read_keeps_its_error_for_the_cleaning_pass(small_labeler):
+    huge = "<html><body>" + "<div><p>Some words in a paragraph of text.</p></div>" * 200_000 + "</body></html>"
+    page = Page(lines=[], html=huge, id="huge", source="huge.html", record=4)
+    read = read_page(page, CleanOptions(time_limit=0.05))
+    assert read.error is not None and "per-page limit" in read.error and read.lines == []
+    out = clean_batch(small_labeler, [read])[0]
+    assert is_error(out) and out["id"] == "huge" and out["record"] == 4 and out["error"] == read.error
+
+
+def test_the_learning_pass_spools_every_item_read_once_in_order(small_labeler, monkeypatch):
+    import boiler.pipeline as P
+
+    calls = []
+    parse = P.parse_html
+    monkeypatch.setattr(P, "parse_html", lambda *a, **k: calls.append(1) or parse(*a, **k))
+    items = _items() + [Page(lines=lines, id=str(k), url=f"https://outlet.example.com/{k}", source="o")
+                        for k, lines in enumerate(_outlet_pages(3))]
+    with PageSpool() as spool:
+        learned, _ = learn_batch_templates(items, spool=spool)
+        assert len(calls) == 1 and spool.count == len(items)
+        again = list(spool)
+        labeler = with_templates(small_labeler, learned)
+        assert clean_batch(labeler, again) == clean_batch(labeler, items) == clean_batch(labeler, list(spool))
+    assert len(calls) == 2  # cleaning the items parsed the HTML page again; cleaning the spool, never
+    assert [type(x).__name__ for x in again] == ["ReadPage", "Failure"] + ["ReadPage"] * 5
