@@ -272,8 +272,12 @@ def profile_page(lines: Sequence[str], rows: Sequence[str] | None = None,
 _SENTENCE_ENDS = frozenset(".!?。！？")
 
 
-def _is_paragraph(line: str) -> bool:
-    return not _SENTENCE_ENDS.isdisjoint(line[-3:]) and len(line.split()) >= PARA_MIN_WORDS
+def _paragraph_rows(rows: Sequence[str]) -> list[int]:
+    """The rows that are paragraphs: a sentence end among the last three characters, and at least
+    PARA_MIN_WORDS words (one loop over a page's rows, not a call per row: both passes of a corpus run
+    ask it of every row)."""
+    ends, words = _SENTENCE_ENDS.isdisjoint, PARA_MIN_WORDS
+    return [row for row, line in enumerate(rows) if not ends(line[-3:]) and len(line.split()) >= words]
 
 
 def estimate_body_span(rows: Sequence[str], recurring: Sequence[bool]) -> tuple[int, int] | None:
@@ -288,7 +292,7 @@ def _body_span(rows: Sequence[str], recurs: Callable[[int], bool]) -> tuple[int,
     best_chars = 0
     start = last = -1
     chars = 0
-    paragraphs = [row for row, line in enumerate(rows) if _is_paragraph(line)]
+    paragraphs = _paragraph_rows(rows)
     for row in paragraphs:
         if recurs(row):
             continue
