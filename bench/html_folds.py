@@ -33,8 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
 CACHE = Path("/tmp/boiler-bench-extract") / "html-folds"
 #: The training recipe's version: part of the cache key; bump it when the code learns something else
-#: (html-2 was LineClassifier(page_best=True), measured and not shipped: see PAGE_BEST_FEATURES).
-RECIPE = "html-1"
+#: (html-2 was LineClassifier(page_best=True) before PAGE_BEST_FLOOR; html-3: page_best with the
+#: floor, the default of a new model since 2026-11-26).
+RECIPE = "html-3"
 
 Extractor = Callable[[str], str]
 

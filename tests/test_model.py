@@ -144,7 +144,7 @@ def test_stage2_page_sums_and_ranks_match_their_plain_forms(sizes, data):
 
 
 def test_page_best_columns_relate_each_line_to_its_own_pages_best():
-    from boiler.model import page_best_columns
+    from boiler.model import PAGE_BEST_FLOOR, page_best_columns
 
     p1 = np.array([0.1, 0.4, 0.2, 0.9, 0.0], dtype=np.float32)
     page = np.array([0, 0, 0, 1, 1])
@@ -153,3 +153,6 @@ def test_page_best_columns_relate_each_line_to_its_own_pages_best():
     np.testing.assert_allclose(cols[:, 1], [0.25, 1.0, 0.5, 1.0, 0.0], rtol=1e-6)
     # a page where nothing scores keeps finite shares
     assert np.isfinite(page_best_columns(np.zeros(3, np.float32), np.zeros(3, int), 1)).all()
+    # on a page of menu words (best far below the floor) no line is near the best: shares of the floor
+    menu = page_best_columns(np.array([0.005, 0.004, 0.01], np.float32), np.zeros(3, int), 1)
+    np.testing.assert_allclose(menu[:, 1], np.array([0.005, 0.004, 0.01]) / PAGE_BEST_FLOOR, rtol=1e-6)
