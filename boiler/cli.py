@@ -449,7 +449,11 @@ def _learn_corpus_templates(labeler: Labeler, items: Iterator, options, save: Pa
     from .pipeline import learn_batch_templates, with_templates
 
     console = _err()
-    learned, no_site = learn_batch_templates(items, options, spool=spool)
+    try:
+        learned, no_site = learn_batch_templates(items, options, spool=spool)
+    except OSError as exc:  # the spool's temporary file (TMPDIR) could not be written: a full disk
+        raise _fail(f"cannot keep the pages read for the second pass in a temporary file ({exc.strerror or exc}); "
+                    "set TMPDIR to a folder with room", EXIT_INPUT) from None
     console.print(f"site templates learned for {len(learned)} site(s) from "
                   f"{sum(t.n_pages for t in learned.values())} page(s)"
                   + (f"; {no_site} page(s) without a site or URL get none" if no_site else ""), highlight=False,

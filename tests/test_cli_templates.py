@@ -156,11 +156,23 @@ def test_clean_learn_templates_gives_one_record_per_input_and_drops_the_footer(r
             assert with_tpl["p_body"][row] < without["p_body"][row]
     assert "site templates learned for 1 site(s) from 6 page(s); 1 page(s) without a site" in r.stderr
     assert run("templates", "list", "--store", saved).stdout == f"{SITE}\t6\n"
-    # stdin is spooled and read twice; worker processes get the templates: the same output
+    # stdin is read once, its pages spooled for the second pass; worker processes get the templates: the same output
     r2 = run("clean", "-", "-f", "jsonl", "--labels", "--learn-templates", "--no-templates", "--jobs", 2,
              "--model", small_model_dir, input=records.read_text(encoding="utf-8"))
     assert r2.exit_code == EXIT_FAILED_RECORDS
     assert r2.stdout == r.stdout.replace(json.dumps(str(records)), '"-"')  # the error record's source is stdin
+
+
+def test_clean_learn_templates_on_a_full_disk_is_a_clear_error(records, small_model_dir, monkeypatch):
+    from boiler.pipeline import PageSpool
+
+    def full(self, item):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(PageSpool, "add", full)
+    r = run("clean", records, "-f", "jsonl", "--learn-templates", "--no-templates", "--model", small_model_dir)
+    assert r.exit_code == EXIT_INPUT and "No space left on device" in r.stderr and "TMPDIR" in r.stderr
+    assert r.stdout == ""
 
 
 def test_clean_save_templates_needs_learn_templates(records, small_model_dir, tmp_path):
