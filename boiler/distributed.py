@@ -16,12 +16,12 @@ from collections.abc import Iterable, Iterator
 from .errors import InputError
 from .formats import Failure, Page, page_from_record
 from .labeler import BATCH_PAGES, Labeler
-from .pipeline import IN_FLIGHT_PER_WORKER, CleanOptions, batches, clean_batch, run_on_executor
+from .pipeline import IN_FLIGHT_PER_WORKER, CleanOptions, Item, batches, clean_batch, run_on_executor
 
 __all__ = ["clean_bag", "run_dask"]
 
 
-def run_dask(items: Iterable[Page | Failure], labeler: Labeler, scheduler: str | object,
+def run_dask(items: Iterable[Item], labeler: Labeler, scheduler: str | object,
              options: CleanOptions = CleanOptions(), batch_pages: int = BATCH_PAGES) -> Iterator[list[dict]]:
     """Clean a stream of pages on the Dask cluster at ``scheduler`` (an address, or a ``Client``)."""
     from distributed import Client
