@@ -7,8 +7,9 @@
 * Stage 1 scores each line from its own features, the word evidence, and a window of its
   neighbours' features.
 * Stage 2 re-scores each line from the stage-1 probabilities of a wider window of neighbours and a
-  few of its own features: a line between chrome lines is probably chrome. With ``page_best`` (off
-  by default) it also sees the page's best stage-1 probability and the line's share of it.
+  few of its own features: a line between chrome lines is probably chrome. With ``page_best`` (the
+  default of a new model; older models load without it) it also sees the page's best stage-1
+  probability and the line's share of it, a share of at least PAGE_BEST_FLOOR.
 
 Training is stacked: the word evidence seen by stage 1 and the stage-1 probabilities seen by stage
 2 are computed out of fold, with folds grouped by site, so neither stage learns to trust an
