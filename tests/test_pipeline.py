@@ -25,6 +25,10 @@ HTML = ("<html><body><nav><a href='/'>Home</a> | <a href='/news'>News</a></nav><
         + "</p></article></body></html>")
 
 
+#: A page too large to parse within a short time limit.
+HUGE = "<html><body>" + "<div><p>Some words in a paragraph of text.</p></div>" * 200_000 + "</body></html>"
+
+
 def _items():
     return [Page(lines=NEWS, id="text", url="https://www.rivertown-herald.co.uk/news/1", source="a.txt"),
             Failure("b.jsonl", 7, "invalid JSON"),
@@ -56,8 +60,7 @@ def test_options_add_labels_and_dropped_lines(small_labeler):
 
 
 def test_a_page_over_the_time_limit_is_an_error_record_and_the_batch_goes_on(small_labeler):
-    huge = "<html><body>" + "<div><p>Some words in a paragraph of text.</p></div>" * 200_000 + "</body></html>"
-    items = [Page(lines=[], html=huge, id="huge", source="huge.html"), _items()[0]]
+    items = [Page(lines=[], html=HUGE, id="huge", source="huge.html"), _items()[0]]
     out = clean_batch(small_labeler, items, CleanOptions(time_limit=0.05))
     assert is_error(out[0]) and "per-page limit" in out[0]["error"] and out[0]["id"] == "huge"
     assert not is_error(out[1])
@@ -172,8 +175,7 @@ def test_a_read_page_cleans_as_the_page_it_was_read_from(small_labeler):
 
 
 def test_a_page_that_cannot_be_read_keeps_its_error_for_the_cleaning_pass(small_labeler):
-    huge = "<html><body>" + "<div><p>Some words in a paragraph of text.</p></div>" * 200_000 + "</body></html>"
-    page = Page(lines=[], html=huge, id="huge", source="huge.html", record=4)
+    page = Page(lines=[], html=HUGE, id="huge", source="huge.html", record=4)
     read = read_page(page, CleanOptions(time_limit=0.05))
     assert read.error is not None and "per-page limit" in read.error and read.lines == []
     out = clean_batch(small_labeler, [read])[0]
