@@ -30,7 +30,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__
-from .errors import BoilerError, InputError, ModelFileError
+from .errors import BoilerError, InputError, ModelFileError, SpoolError
 from .formats import (
     DEFAULT_FIELDS,
     Failure,
@@ -389,58 +389,69 @@ def clean(
     counts = {"read": 0, "written": 0, "failed": 0}
     console = _err()
     show = sys.stderr.isatty() if progress is None else progress
-    with contextlib.ExitStack() as stack:
-        source = items()
-        if learn_templates:  # the first pass reads (and parses) each page once, into a spool the second reads
-            spool = stack.enter_context(PageSpool())
-            labeler = _learn_corpus_templates(labeler, source, options, save_templates, spool)
-            source = iter(spool)
-        if engine is Engine.dask:
-            from .distributed import run_dask
+    try:
+        with contextlib.ExitStack() as stack:
+            source = items()
+            if learn_templates:  # the first pass reads (and parses) each page once, into a spool the second reads
+                spool = stack.enter_context(PageSpool())
+                labeler = _learn_corpus_templates(labeler, source, options, save_templates, spool)
+                source = iter(spool)
+            if engine is Engine.dask:
+                from .distributed import run_dask
 
-            results = run_dask(source, labeler, scheduler, options, batch_pages=batch_pages)
-        else:
-            results = run_local(source, labeler, options, jobs=jobs, batch_pages=batch_pages)
-        out = stack.enter_context(atomic_output(output))
-        side = stack.enter_context(atomic_output(dropped)) if dropped else None
-        err_out = stack.enter_context(atomic_output(errors)) if errors else None
-        bar = stack.enter_context(Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                           TextColumn("{task.fields[rate]} pages/s · {task.fields[failed]} failed"),
-                                           TimeElapsedColumn(), TimeRemainingColumn(), console=console,
-                                           transient=True, disable=not show))
-        task = bar.add_task("cleaning", total=_known_total(inputs or ["-"]), rate="0", failed=0)
-        started = time.perf_counter()
-        first = True
-        for chunk in results:
-            for rec in chunk:
-                counts["read"] += 1
-                if is_error(rec):
-                    counts["failed"] += 1
-                    where = rec["source"] + (f": record {rec['record']}" if rec.get("record") is not None else "")
-                    console.print(f"[yellow]failed:[/] {where}: {rec['error']}", markup=True, soft_wrap=True,
-                                  highlight=False)
-                    if err_out is not None:
-                        err_out.write(json.dumps(rec, ensure_ascii=False) + "\n")
-                    elif fmt is CleanFormat.jsonl:
+                results = run_dask(source, labeler, scheduler, options, batch_pages=batch_pages)
+            else:
+                results = run_local(source, labeler, options, jobs=jobs, batch_pages=batch_pages)
+            out = stack.enter_context(atomic_output(output))
+            side = stack.enter_context(atomic_output(dropped)) if dropped else None
+            err_out = stack.enter_context(atomic_output(errors)) if errors else None
+            bar = stack.enter_context(Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                               TextColumn("{task.fields[rate]} pages/s · {task.fields[failed]} failed"),
+                                               TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+                                               transient=True, disable=not show))
+            task = bar.add_task("cleaning", total=_known_total(inputs or ["-"]), rate="0", failed=0)
+            started = time.perf_counter()
+            first = True
+            for chunk in results:
+                for rec in chunk:
+                    counts["read"] += 1
+                    if is_error(rec):
+                        counts["failed"] += 1
+                        where = rec["source"] + (f": record {rec['record']}" if rec.get("record") is not None else "")
+                        console.print(f"[yellow]failed:[/] {where}: {rec['error']}", markup=True, soft_wrap=True,
+                                      highlight=False)
+                        if err_out is not None:
+                            err_out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                        elif fmt is CleanFormat.jsonl:
+                            out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                        continue
+                    counts["written"] += 1
+                    if side is not None:
+                        side.write(json.dumps({"id": rec["id"], "url": rec["url"], "dropped": rec.pop("dropped")},
+                                              ensure_ascii=False) + "\n")
+                    if fmt is CleanFormat.text:
+                        out.write(("" if first else "\n") + (rec["text"] + "\n" if rec["text"] else ""))
+                        first = False
+                    else:
                         out.write(json.dumps(rec, ensure_ascii=False) + "\n")
-                    continue
-                counts["written"] += 1
-                if side is not None:
-                    side.write(json.dumps({"id": rec["id"], "url": rec["url"], "dropped": rec.pop("dropped")},
-                                          ensure_ascii=False) + "\n")
-                if fmt is CleanFormat.text:
-                    out.write(("" if first else "\n") + (rec["text"] + "\n" if rec["text"] else ""))
-                    first = False
-                else:
-                    out.write(json.dumps(rec, ensure_ascii=False) + "\n")
-            elapsed = max(time.perf_counter() - started, 1e-9)
-            bar.update(task, completed=counts["read"], rate=f"{counts['read'] / elapsed:.0f}", failed=counts["failed"])
+                elapsed = max(time.perf_counter() - started, 1e-9)
+                bar.update(task, completed=counts["read"], rate=f"{counts['read'] / elapsed:.0f}", failed=counts["failed"])
+    except SpoolError as exc:  # the second pass could not read its pages back: an output file is not written
+        raise _spool_failed(exc, counts["read"]) from None
     if counts["read"] == 0:
         raise _fail("no pages in the input", EXIT_INPUT)
     if counts["failed"] or counts["read"] != 1:
         console.print(f"{counts['read']} read, {counts['written']} written, {counts['failed']} failed", highlight=False)
     if counts["failed"]:
         raise typer.Exit(EXIT_FAILED_RECORDS)
+
+
+def _spool_failed(exc: SpoolError, done: int = 0) -> typer.Exit:
+    """The error of a corpus pass whose spool failed; ``done``: records the second pass had already output
+    (on stdout they stay written; an output file is never written)."""
+    stopped = f" (stopped after {done} record(s))" if done else ""
+    return _fail(f"cannot keep the pages read for the second pass in a temporary file ({exc}){stopped}; "
+                 "set TMPDIR to a folder with room", EXIT_INPUT)
 
 
 def _learn_corpus_templates(labeler: Labeler, items: Iterator, options, save: Path | None,
@@ -451,9 +462,8 @@ def _learn_corpus_templates(labeler: Labeler, items: Iterator, options, save: Pa
     console = _err()
     try:
         learned, no_site = learn_batch_templates(items, options, spool=spool)
-    except OSError as exc:  # the spool's temporary file (TMPDIR) could not be written: a full disk
-        raise _fail(f"cannot keep the pages read for the second pass in a temporary file ({exc.strerror or exc}); "
-                    "set TMPDIR to a folder with room", EXIT_INPUT) from None
+    except SpoolError as exc:  # the spool's temporary file could not be written: a full disk
+        raise _spool_failed(exc) from None
     console.print(f"site templates learned for {len(learned)} site(s) from "
                   f"{sum(t.n_pages for t in learned.values())} page(s)"
                   + (f"; {no_site} page(s) without a site or URL get none" if no_site else ""), highlight=False,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["BoilerError", "InputError", "ModelFileError"]
+__all__ = ["BoilerError", "InputError", "ModelFileError", "SpoolError"]
 
 
 class BoilerError(Exception):
@@ -26,3 +26,12 @@ class ModelFileError(BoilerError):
     def __init__(self, path: str, message: str):
         self.path = path
         super().__init__(f"{path}: {message}")
+
+
+class SpoolError(BoilerError):
+    """The temporary file that keeps a corpus pass's pages for its second pass cannot be made, written
+    or read back (a full or vanished TMPDIR). The message names the folder."""
+
+    def __init__(self, folder: str, message: str):
+        self.folder = folder
+        super().__init__(f"{folder}: {message}")

@@ -33,7 +33,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from .errors import InputError
+from .errors import InputError, SpoolError
 from .evaluate import count_tokens
 from .formats import Failure, Page
 from .html import MAX_PAGE_SECONDS, HtmlPage, parse_html
@@ -285,21 +285,39 @@ class TemplateLearner:
 class PageSpool:
     """Pages as read by one pass, kept in a temporary file (removed on :meth:`close`) and read back in
     order by the next: a corpus pass reads its input and parses its HTML once, not once per pass. Memory
-    stays flat: one page at a time is written or read. The file is this process's own, never input."""
+    stays flat: one page at a time is written or read. The file is this process's own, never input.
+
+    A file that cannot be made, written or read back raises :class:`~boiler.errors.SpoolError` naming
+    its folder (``folder``, by default the temporary folder: ``TMPDIR``)."""
 
     def __init__(self, folder: str | None = None):
-        self._file = tempfile.TemporaryFile(prefix="boiler-spool-", dir=folder)  # noqa: SIM115 - closed by close()
+        self.folder = folder or tempfile.gettempdir()
         self.count = 0
+        try:
+            self._file = tempfile.TemporaryFile(prefix="boiler-spool-", dir=self.folder)  # noqa: SIM115 - closed by close()
+        except OSError as exc:
+            raise SpoolError(self.folder, f"cannot make a temporary file ({exc.strerror or exc})") from None
 
     def add(self, item: ReadPage | Failure) -> None:
-        pickle.dump(item, self._file, protocol=pickle.HIGHEST_PROTOCOL)  # one pickle each: nothing shared, memory flat
+        try:  # one pickle each: nothing shared, memory flat
+            pickle.dump(item, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        except OSError as exc:
+            raise SpoolError(self.folder, f"cannot write to a temporary file ({exc.strerror or exc})") from None
         self.count += 1
 
     def __iter__(self) -> Iterator[ReadPage | Failure]:
-        self._file.flush()
-        self._file.seek(0)
-        for _ in range(self.count):
-            yield pickle.load(self._file)
+        try:
+            self._file.flush()
+            self._file.seek(0)
+        except OSError as exc:
+            raise SpoolError(self.folder, f"cannot write to a temporary file ({exc.strerror or exc})") from None
+        for k in range(self.count):
+            try:
+                item = pickle.load(self._file)
+            except (OSError, EOFError, pickle.UnpicklingError) as exc:  # lost or cut short under us
+                raise SpoolError(self.folder, f"cannot read page {k + 1} of {self.count} back from a temporary "
+                                              f"file ({getattr(exc, 'strerror', None) or exc or 'cut short'})") from None
+            yield item
 
     def close(self) -> None:
         self._file.close()

@@ -163,16 +163,53 @@ def test_clean_learn_templates_gives_one_record_per_input_and_drops_the_footer(r
     assert r2.stdout == r.stdout.replace(json.dumps(str(records)), '"-"')  # the error record's source is stdin
 
 
-def test_clean_learn_templates_on_a_full_disk_is_a_clear_error(records, small_model_dir, monkeypatch):
+def test_clean_learn_templates_on_a_full_disk_is_a_clear_error(records, small_model_dir, tmp_path, monkeypatch):
+    import tempfile
+
     from boiler.pipeline import PageSpool
 
-    def full(self, item):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(PageSpool, "add", full)
+    # no room for the spool at all: TMPDIR is named, exit 2, nothing written
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
     r = run("clean", records, "-f", "jsonl", "--learn-templates", "--no-templates", "--model", small_model_dir)
-    assert r.exit_code == EXIT_INPUT and "No space left on device" in r.stderr and "TMPDIR" in r.stderr
+    assert r.exit_code == EXIT_INPUT and "gone: cannot make a temporary file" in r.stderr and "TMPDIR" in r.stderr
     assert r.stdout == ""
+    monkeypatch.undo()
+
+    # the disk fills up while the first pass writes: the file it would have become is not written
+    add = PageSpool.add
+
+    def full_after_two(self, item):
+        if self.count == 2:
+            real, self._file = self._file, _FullDisk()
+            try:
+                return add(self, item)
+            finally:
+                self._file = real
+        return add(self, item)
+
+    monkeypatch.setattr(PageSpool, "add", full_after_two)
+    out = tmp_path / "out.jsonl"
+    r = run("clean", records, "-o", out, "--learn-templates", "--no-templates", "--model", small_model_dir)
+    assert r.exit_code == EXIT_INPUT and "No space left on device" in r.stderr and "TMPDIR" in r.stderr
+    assert not out.exists() and list(tmp_path.glob(".out.jsonl*")) == []
+    monkeypatch.undo()
+
+    # the spool is cut short before the second pass reads it back
+    def cut(self, item):
+        add(self, item)
+        self._file.truncate(0)
+
+    monkeypatch.setattr(PageSpool, "add", cut)
+    r = run("clean", records, "-o", out, "--learn-templates", "--no-templates", "--model", small_model_dir)
+    assert r.exit_code == EXIT_INPUT and "cannot read page 1 of" in r.stderr and "TMPDIR" in r.stderr
+    assert not out.exists()
+
+
+class _FullDisk:
+    """A file on a full disk: every write fails as the OS fails it."""
+
+    def write(self, data):
+        raise OSError(28, "No space left on device")
 
 
 def test_clean_save_templates_needs_learn_templates(records, small_model_dir, tmp_path):

@@ -198,3 +198,33 @@ def test_the_learning_pass_spools_every_item_read_once_in_order(small_labeler, m
         assert clean_batch(labeler, again) == clean_batch(labeler, items) == clean_batch(labeler, list(spool))
     assert len(calls) == 2  # cleaning the items parsed the HTML page again; cleaning the spool, never
     assert [type(x).__name__ for x in again] == ["ReadPage", "Failure"] + ["ReadPage"] * 5
+
+
+class _FullDisk:
+    """A file on a full disk: every write fails as the OS fails it."""
+
+    def write(self, data):
+        raise OSError(28, "No space left on device")
+
+
+def test_a_spool_that_cannot_be_made_written_or_read_back_is_a_spool_error_naming_its_folder(tmp_path):
+    from boiler.errors import SpoolError
+
+    with pytest.raises(SpoolError, match=r"missing: cannot make a temporary file"):
+        PageSpool(str(tmp_path / "missing"))
+    read = ReadPage(Page(lines=NEWS, id="a", source="s"), NEWS)
+    with PageSpool(str(tmp_path)) as spool:
+        real, spool._file = spool._file, _FullDisk()
+        with pytest.raises(SpoolError, match=r"cannot write to a temporary file \(No space left on device\)") as err:
+            spool.add(read)
+        assert err.value.folder == str(tmp_path) and spool.count == 0
+        spool._file = real
+        spool.add(read)
+        spool.add(read)
+        size = spool._file.tell()
+        spool._file.truncate(size - 10)  # the second page cut short under us
+        spool._file.seek(0, 2)
+        it = iter(spool)
+        assert next(it).page.id == "a"
+        with pytest.raises(SpoolError, match=r"cannot read page 2 of 2 back"):
+            next(it)
