@@ -32,7 +32,7 @@ from sklearn.model_selection import GroupKFold
 from . import features as F
 from .forest import Forest, predict_body
 from .html import DOM_FEATURE_NAMES, DOM_FEATURES, HtmlPage
-from .templates import MIN_TEMPLATE_FIT, TEMPLATE_FEATURES, SiteTemplate, template_features
+from .templates import MIN_TEMPLATE_FIT, MIN_TEMPLATE_MATCH, TEMPLATE_FEATURES, SiteTemplate, template_features
 
 __all__ = ["WordEvidence", "AttrEvidence", "LineClassifier", "ATTR_FEATURES", "EVIDENCE_FEATURES", "stage1_feature_names",
            "stage2_feature_names", "PROB_OFFSETS"]
@@ -551,14 +551,16 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         return np.hstack([dom, self.attr_evidence_.transform(attrs, near)]).astype(np.float32)
 
     def template_matrix(self, batch: F.LineBatch, pages: Sequence[Sequence[str]],
-                        templates: Sequence[SiteTemplate | None] | None, min_fit: float = MIN_TEMPLATE_FIT) -> np.ndarray | None:
+                        templates: Sequence[SiteTemplate | None] | None, min_fit: float = MIN_TEMPLATE_FIT,
+                        min_match: float = MIN_TEMPLATE_MATCH) -> np.ndarray | None:
         """The template features of a batch (zeros for pages without one, or whose template fits less than
-        ``min_fit`` of their lines), or None for a model without them."""
+        ``min_fit`` of their lines, or that have less than ``min_match`` of a typical page's recurring
+        lines), or None for a model without them."""
         if not self.uses_templates:
             return None
         if templates is None or not any(t is not None for t in templates):
             return np.zeros((batch.n_rows, len(TEMPLATE_FEATURES)), dtype=np.float32)
-        return template_features(batch, pages, templates, min_fit)
+        return template_features(batch, pages, templates, min_fit, min_match)
 
     @staticmethod
     def stage1_matrix(batch: F.LineBatch, evidence: np.ndarray, tpl: np.ndarray | None = None,
@@ -603,7 +605,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         if self.uses_dom and html is None:
             raise ValueError("an HTML model (dom=True) is trained on HTML pages: pass html=")
         batch = F.extract(pages)
-        tpl = self.template_matrix(batch, pages, site_templates, min_fit=0.0)
+        tpl = self.template_matrix(batch, pages, site_templates, min_fit=0.0, min_match=0.0)
         y = np.array([labels[p][i] == "+" for p, i in zip(batch.page_index, batch.line_index)], dtype=np.int8)
         row_groups = np.asarray(groups, dtype=object)[batch.page_index]
         tokens = self.tokens(batch)

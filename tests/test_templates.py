@@ -11,7 +11,7 @@ from boiler import features as F
 from boiler import templates as T
 from boiler.errors import InputError
 from boiler.templates import (
-    MAX_KEYS, TEMPLATE_FEATURES, Region, SiteTemplate, TemplateStore, estimate_body_span, learn_template, line_key,
+    MAX_KEYS, MIN_TEMPLATE_FIT, MIN_TEMPLATE_MATCH, TEMPLATE_FEATURES, Region, SiteTemplate, TemplateStore, estimate_body_span, learn_template, line_key,
     page_fingerprint, profile_page, shape_key, template_features, template_from_json, template_to_json,
 )
 
@@ -304,6 +304,19 @@ def test_a_template_that_fits_a_page_badly_is_not_used():
     assert not template_features(batch, [other_layout], [t], min_fit=0.3).any()
     batch = F.extract([PAGES[0]])
     assert template_features(batch, [PAGES[0]], [t], min_fit=0.3).any()
+    assert template_features(batch, [PAGES[0]], [t], min_fit=0.3, min_match=MIN_TEMPLATE_MATCH).any()
+
+
+def test_a_template_of_another_layout_that_shares_a_few_lines_is_not_used():
+    t = learn_template(PAGES[1:], "gazette.example")
+    # menu, dateline, "Opinion", the list's date and the footer recur on every page
+    assert t.recurring_per_page() == pytest.approx(5.0)
+    redesign = ["Search the Harbour Gazette", "A new layout of the site after a redesign, with other words.",
+                "Opinion", "© Harbour Gazette. All rights reserved."]
+    batch = F.extract([redesign])
+    assert template_features(batch, [redesign], [t], min_fit=MIN_TEMPLATE_FIT).any()  # half its lines are known
+    assert not template_features(batch, [redesign], [t], min_fit=MIN_TEMPLATE_FIT, min_match=MIN_TEMPLATE_MATCH).any()
+    assert SiteTemplate("new.example").recurring_per_page() == 0
 
 
 def test_a_page_learned_with_labels_is_left_out_without_negative_counts():
