@@ -34,8 +34,9 @@ DATA = ROOT.parent / "shared" / "data"
 CACHE = Path("/tmp/boiler-bench-extract") / "html-folds"
 #: The training recipe's version: part of the cache key; bump it when the code learns something else
 #: (html-2 was LineClassifier(page_best=True) before PAGE_BEST_FLOOR; html-3: page_best with the
-#: floor, the default of a new model since 2026-11-26).
-RECIPE = "html-3"
+#: floor, the default of a new model since 2026-11-26; html-4: and stage 2 sees the blocks enclosing
+#: each line, ``dom_context``).
+RECIPE = "html-4"
 
 Extractor = Callable[[str], str]
 

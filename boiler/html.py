@@ -13,7 +13,10 @@ label the same units. While walking it records, for each line, what the DOM knew
 * the block (the nearest line-making ancestor): its characters, its text per element (text
   density), and how many siblings share its tag and class (a list of teasers);
 * the words of the ``class``, ``id``, ``role`` and ``itemprop`` attributes on the path, for the
-  model's learned attribute evidence ("related", "sidebar", "caption", "articleBody"...).
+  model's learned attribute evidence ("related", "sidebar", "caption", "articleBody"...);
+* the blocks that enclose the line's block, each holding more text than the one inside it
+  (:data:`CONTAINER_LEVELS` of them: a list item's list with the paragraphs around it, the article),
+  so a model can pool what it thinks of the other lines in them (:attr:`HtmlPage.containers`).
 
 Script, style, noscript, template, comments and processing instructions are dropped. A page is
 bounded: at most :data:`MAX_HTML_CHARS` characters and :data:`MAX_PAGE_SECONDS` of walking; over
@@ -32,8 +35,12 @@ from .errors import InputError
 from .features import Feature
 from .formats import split_lines
 
-__all__ = ["DOM_FEATURES", "DOM_FLAGS", "HTML_TEXT_DROP", "HtmlPage", "MAX_HTML_CHARS", "MAX_PAGE_SECONDS", "decode_html",
+__all__ = ["CONTAINER_LEVELS", "DOM_FEATURES", "DOM_FLAGS", "HTML_TEXT_DROP", "HtmlPage", "MAX_HTML_CHARS", "MAX_PAGE_SECONDS", "decode_html",
            "html_to_lines", "parse_html"]
+
+#: Enclosing blocks recorded per line (:attr:`HtmlPage.containers`): the nearest that holds more text
+#: than the line's own block, the nearest that holds more than that one, and so on.
+CONTAINER_LEVELS = 3
 
 #: Largest page (in characters, after decoding) that is parsed; larger pages are refused with an error.
 MAX_HTML_CHARS = 30_000_000
@@ -116,6 +123,12 @@ class HtmlPage:
     ``dom`` has one row per line (:data:`DOM_FEATURES`; zeros for a blank line); ``attrs`` holds the
     attribute words on each line's tag path, nearest element's words first, and ``near`` how many of
     them belong to the nearest element that has any; ``paths`` the tag path of each line's main text.
+    ``blocks`` holds each line's block (the nearest line-making element around its main text), as a
+    number in document order (-1: none, a blank line); ``containers`` the blocks enclosing it, each
+    holding more text than the one before (:data:`CONTAINER_LEVELS`, nearest first), each as the range
+    ``[start, end)`` of the numbers of the blocks inside it (itself included; -1, -1: none), so the
+    lines in an enclosing block are those whose block number falls in its range. None: not recorded
+    (a page read before they were).
     """
 
     lines: list[str]
@@ -123,6 +136,8 @@ class HtmlPage:
     attrs: list[tuple[str, ...]] = field(default_factory=list)
     near: list[int] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
+    blocks: np.ndarray | None = None
+    containers: np.ndarray | None = None
 
 
 def decode_html(data: bytes, source: str = "<memory>") -> str:
@@ -230,7 +245,7 @@ class _Walk:
         self.prev: int | str = self.NL2
         self.adjacent = False  # no element began or ended since the last text (a dropped one's tail joins it)
         # per block element: [element, parent block, characters before, link characters before, elements
-        # before, and the same three at its end]
+        # before, the same three at its end, and the number of blocks at its end]
         self.blocks: list[list] = []
         self.n_chars = [0, 0]  # characters of text so far, and of them inside links
         self.n_elements = 0
@@ -311,7 +326,7 @@ class _Walk:
                 flags = top[0] | flag_of(tag, 0)
                 if tag in block_tags:
                     b = len(blocks)
-                    blocks.append([el, top[1], counts[0], counts[1], n_el, 0, 0, 0])
+                    blocks.append([el, top[1], counts[0], counts[1], n_el, 0, 0, 0, 0])
                     top = (flags, b, b, top[3] + 1, tag, el)
                 else:
                     top = (flags, top[1], -1, top[3] + 1, tag, el)
@@ -335,7 +350,7 @@ class _Walk:
                     self.newlines(tag)
                 if ctx[2] >= 0:
                     blk = blocks[ctx[2]]
-                    blk[5], blk[6], blk[7] = counts[0], counts[1], n_el
+                    blk[5], blk[6], blk[7], blk[8] = counts[0], counts[1], n_el, len(blocks)
                 if stack:
                     top = stack[-1]
                     t = el.tail
@@ -369,6 +384,9 @@ class _Walk:
         words_of: dict = {}
         shapes: dict = {}
         same_of: dict[int, int] = {}
+        up_of: dict[int, int] = {}
+        own_block = np.full(n, -1, dtype=np.int32)
+        containers = np.full((n, CONTAINER_LEVELS, 2), -1, dtype=np.int32)
         rows: list[int] = []
         cols: list[tuple] = []  # per line with text: the eight numeric columns, then the flags
         for i, pieces in enumerate(chunks):
@@ -397,6 +415,12 @@ class _Walk:
                 same = same_of.get(b)
                 if same is None:
                     same = same_of[b] = _same_siblings(blk[0], shapes)
+                own_block[i] = c = b
+                for k in range(CONTAINER_LEVELS):
+                    c = _enclosing(c, blocks, up_of)
+                    if c < 0:
+                        break
+                    containers[i, k] = c, blocks[c][8]
             else:
                 chars = block_share = parent_share = density = same = 0
             rows.append(i)
@@ -409,7 +433,7 @@ class _Walk:
             v[:, 3:6] = np.log1p(v[:, 3:6])
             bits = (v[:, 8].astype(np.int64)[:, None] >> np.arange(len(DOM_FLAGS))) & 1
             dom[rows] = np.hstack([v[:, :8], bits]).astype(np.float32)
-        return HtmlPage(lines, dom, attrs, near, paths)
+        return HtmlPage(lines, dom, attrs, near, paths, own_block, containers)
 
 
 _LAYOUT_TAGS = NEWLINE_TAGS | DOUBLE_NEWLINE_TAGS
@@ -417,6 +441,20 @@ _LAYOUT_TAGS = NEWLINE_TAGS | DOUBLE_NEWLINE_TAGS
 
 def _chunk_chars(chunk: tuple) -> int:
     return chunk[1]
+
+
+def _enclosing(b: int, blocks: list[list], cache: dict[int, int]) -> int:
+    """The nearest block around block ``b`` that holds more text than ``b`` (-1: none): wrappers around
+    one paragraph are passed over, up to the list, section or article with other lines in it."""
+    up = cache.get(b)
+    if up is None:
+        blk = blocks[b]
+        chars = blk[5] - blk[2]
+        up = blk[1]
+        while up >= 0 and blocks[up][5] - blocks[up][2] <= chars:
+            up = blocks[up][1]
+        cache[b] = up
+    return up
 
 
 def _same_siblings(el, cache: dict) -> int:
@@ -484,7 +522,8 @@ def parse_html(html: str | bytes, source: str = "<memory>", max_seconds: float =
     """
     root = parse_tree(html, source)
     if root is None:
-        return HtmlPage([], np.zeros((0, len(DOM_FEATURES)), dtype=np.float32))
+        return HtmlPage([], np.zeros((0, len(DOM_FEATURES)), dtype=np.float32), blocks=np.zeros(0, dtype=np.int32),
+                        containers=np.zeros((0, CONTAINER_LEVELS, 2), dtype=np.int32))
     walk = _Walk(source, max_seconds, drop)
     walk.run(root)
     return walk.page()

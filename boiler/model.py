@@ -9,7 +9,10 @@
 * Stage 2 re-scores each line from the stage-1 probabilities of a wider window of neighbours and a
   few of its own features: a line between chrome lines is probably chrome. With ``page_best`` (the
   default of a new model; older models load without it) it also sees the page's best stage-1
-  probability and the line's share of it, a share of at least PAGE_BEST_FLOOR.
+  probability and the line's share of it, a share of at least PAGE_BEST_FLOOR. An HTML model with
+  ``dom_context`` (the default of a new one) also sees, for each of the blocks enclosing the line
+  (:attr:`~boiler.html.HtmlPage.containers`), what stage 1 thinks of the text in it: a list or a
+  caption inside an article is body, the same list inside a sidebar chrome.
 
 Training is stacked: the word evidence seen by stage 1 and the stage-1 probabilities seen by stage
 2 are computed out of fold, with folds grouped by site, so neither stage learns to trust an
@@ -31,7 +34,7 @@ from sklearn.model_selection import GroupKFold
 
 from . import features as F
 from .forest import Forest, predict_body
-from .html import DOM_FEATURE_NAMES, DOM_FEATURES, HtmlPage
+from .html import CONTAINER_LEVELS, DOM_FEATURE_NAMES, DOM_FEATURES, HtmlPage
 from .templates import MIN_TEMPLATE_FIT, MIN_TEMPLATE_MATCH, TEMPLATE_FEATURES, SiteTemplate, template_features
 
 __all__ = ["WordEvidence", "AttrEvidence", "LineClassifier", "ATTR_FEATURES", "EVIDENCE_FEATURES", "stage1_feature_names",
@@ -97,9 +100,19 @@ PAGE_BEST_FEATURES: tuple[F.Feature, ...] = (
 #: The share of the page's best is taken of at least this much: on a page where nothing scores (a
 #: menu alone) a line near the best is still near nothing.
 PAGE_BEST_FLOOR = 0.15
+#: Stage-2 columns of an HTML model with ``dom_context``: for each block enclosing the line
+#: (:data:`~boiler.html.CONTAINER_LEVELS`, nearest first), the mean stage-1 probability of its text
+#: (weighted by words) and its share of the page's words.
+_LEVEL_NAMES = ("nearest", "second", "third", "fourth", "fifth")
+CONTAINER_FEATURES: tuple[F.Feature, ...] = tuple(itertools.chain.from_iterable(
+    (F.Feature(f"p_block{k + 1}", "HTML block", f"mean stage-1 probability of the text in the {_LEVEL_NAMES[k]} block "
+                                                "enclosing the line's (by words; -1: none)"),
+     F.Feature(f"block{k + 1}_share", "HTML block", f"share of the page's words in the {_LEVEL_NAMES[k]} block "
+                                                    "enclosing the line's"))
+    for k in range(CONTAINER_LEVELS)))
 #: Parameters added to :class:`LineClassifier` after models were shipped without them, with the value
 #: that such a model behaves as (not the default of a new model): set on loading, so its parameters read.
-ADDED_PARAMS: dict[str, object] = {"templates": False, "dom": False, "page_best": False}
+ADDED_PARAMS: dict[str, object] = {"templates": False, "dom": False, "page_best": False, "dom_context": False}
 #: Probability above which a line counts as body.
 DEFAULT_THRESHOLD = 0.5
 #: On a page whose best line scores below the threshold, lines within this share of the page's best
@@ -132,7 +145,8 @@ def stage1_feature_names(templates: bool = True, dom: bool = False) -> list[F.Fe
     return out
 
 
-def stage2_feature_names(templates: bool = True, dom: bool = False, page_best: bool = False) -> list[F.Feature]:
+def stage2_feature_names(templates: bool = True, dom: bool = False, page_best: bool = False,
+                         dom_context: bool = False) -> list[F.Feature]:
     out = [F.Feature("p_self", "own score", "stage-1 probability of the line")]
     out += [F.Feature(f"p@{o:+d}", "neighbours", f"stage-1 probability {abs(o)} line(s) {'before' if o < 0 else 'after'}")
             for o in PROB_OFFSETS]
@@ -153,6 +167,8 @@ def stage2_feature_names(templates: bool = True, dom: bool = False, page_best: b
     if dom:
         by_name = {f.name: f for f in dom_feature_list()}
         out += [by_name[n] for n in DOM_STAGE2]
+        if dom_context:
+            out += list(CONTAINER_FEATURES)
     return out
 
 
@@ -320,6 +336,54 @@ def html_rows(batch: F.LineBatch, html: Sequence[HtmlPage]) -> tuple[np.ndarray,
     near = [k for h in html for k in h.near]
     rows_l = rows.tolist()
     return dom[rows], [attrs[r] for r in rows_l], [near[r] for r in rows_l]
+
+
+def container_rows(batch: F.LineBatch, html: Sequence[HtmlPage]) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's block and the ranges of its enclosing blocks (:attr:`HtmlPage.blocks`, ``containers``;
+    -1 where a page has none), numbered across the batch: the pages' numbers follow one another."""
+    own, ranges, shift = [], [], 0
+    for h in html:
+        n = len(h.lines)
+        if h.blocks is None or h.containers is None:
+            own.append(np.full(n, -1, dtype=np.int64))
+            ranges.append(np.full((n, CONTAINER_LEVELS, 2), -1, dtype=np.int64))
+            continue
+        b = h.blocks.astype(np.int64)
+        r = h.containers.astype(np.int64)
+        own.append(np.where(b >= 0, b + shift, -1))
+        ranges.append(np.where(r >= 0, r + shift, -1))
+        shift += int(max(b.max(initial=-1), r.max(initial=-1))) + 1
+    if not own:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, CONTAINER_LEVELS, 2), dtype=np.int64)
+    sizes = np.array([len(h.lines) for h in html], dtype=np.int64)
+    rows = np.concatenate([[0], np.cumsum(sizes)])[batch.page_index] + batch.line_index
+    return np.concatenate(own)[rows], np.concatenate(ranges)[rows]
+
+
+def container_columns(batch: F.LineBatch, p1: np.ndarray, blocks: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """:data:`CONTAINER_FEATURES` of each row: per enclosing block, the word-weighted mean stage-1
+    probability of the rows in it (-1 for none) and its share of the page's words. ``blocks``: the rows'
+    blocks and their enclosing blocks' ranges (:func:`container_rows`)."""
+    own, ranges = blocks
+    n = len(p1)
+    words = np.maximum(np.rint(np.expm1(batch.X[:, F.FEATURE_NAMES.index("words")])), 1.0)
+    page_words = np.bincount(batch.page_index, weights=words, minlength=len(batch.page_start) - 1)[batch.page_index]
+    order = np.argsort(own, kind="stable")
+    keys = own[order]
+    w = np.where(own >= 0, words, 0.0)[order]
+    cum_w = np.concatenate([[0.0], np.cumsum(w)])
+    cum_wp = np.concatenate([[0.0], np.cumsum(w * p1[order])])
+    out = np.empty((n, 2 * ranges.shape[1]), dtype=np.float32)
+    for k in range(ranges.shape[1]):
+        have = ranges[:, k, 0] >= 0
+        lo = np.searchsorted(keys, ranges[:, k, 0])
+        hi = np.searchsorted(keys, ranges[:, k, 1])
+        in_block = cum_w[hi] - cum_w[lo]
+        ok = have & (in_block > 0)
+        safe = np.where(ok, in_block, 1.0)
+        out[:, 2 * k] = np.where(ok, (cum_wp[hi] - cum_wp[lo]) / safe, -1.0)
+        out[:, 2 * k + 1] = np.where(ok, in_block / page_words, 0.0)
+    return out
 
 
 def opener_features(batch: F.LineBatch, evidence: np.ndarray) -> None:
@@ -506,7 +570,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, n_folds: int = 3, stage1_iter: int = 150, stage2_iter: int = 120,
                  max_leaf_nodes: int = 31, learning_rate: float = 0.1, weight_power: float = 0.5,
                  threshold: float = DEFAULT_THRESHOLD, relative_threshold: float = RELATIVE_THRESHOLD,
-                 templates: bool = True, dom: bool = False, page_best: bool = True, random_state: int = 0):
+                 templates: bool = True, dom: bool = False, page_best: bool = True, dom_context: bool = True,
+                 random_state: int = 0):
         self.n_folds = n_folds
         self.stage1_iter = stage1_iter
         self.stage2_iter = stage2_iter
@@ -518,6 +583,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self.templates = templates
         self.dom = dom
         self.page_best = page_best
+        self.dom_context = dom_context
         self.random_state = random_state
 
     # -- matrices -----------------------------------------------------------------------
@@ -540,6 +606,17 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
     def uses_page_best(self) -> bool:
         """Whether stage 2 sees the page's best line (:data:`PAGE_BEST_FEATURES`; older models do not)."""
         return bool(getattr(self, "page_best", False))
+
+    @property
+    def uses_dom_context(self) -> bool:
+        """Whether stage 2 of an HTML model sees its lines' enclosing blocks (:data:`CONTAINER_FEATURES`)."""
+        return self.uses_dom and bool(getattr(self, "dom_context", False))
+
+    def container_matrix(self, batch: F.LineBatch, html: Sequence[HtmlPage] | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """The enclosing blocks of a batch's rows (:func:`container_rows`), or None for a model without them."""
+        if not self.uses_dom_context or html is None:
+            return None
+        return container_rows(batch, html)
 
     def dom_matrix(self, batch: F.LineBatch, html: Sequence[HtmlPage] | None) -> np.ndarray | None:
         """The DOM columns of a batch (:func:`dom_feature_list`), or None for a text model."""
@@ -578,12 +655,18 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         return np.hstack([*own, window]).astype(np.float32)
 
     def stage2_full(self, batch: F.LineBatch, p1: np.ndarray, tpl: np.ndarray | None = None,
-                    dom: np.ndarray | None = None) -> np.ndarray:
-        """The stage-2 matrix: :func:`stage2_matrix`, then the DOM columns of an HTML model."""
+                    dom: np.ndarray | None = None, blocks: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """The stage-2 matrix: :func:`stage2_matrix`, then the DOM columns of an HTML model, then (with
+        ``dom_context``) its enclosing blocks' columns from ``blocks`` (:meth:`container_matrix`)."""
         X2 = stage2_matrix(batch, p1, tpl, self.uses_page_best)
         if dom is None:
             return X2
-        return np.hstack([X2, dom[:, [_DOM[n] for n in DOM_STAGE2]]]).astype(np.float32)
+        parts = [X2, dom[:, [_DOM[n] for n in DOM_STAGE2]]]
+        if self.uses_dom_context:
+            if blocks is None:
+                blocks = (np.full(len(p1), -1, dtype=np.int64), np.full((len(p1), CONTAINER_LEVELS, 2), -1, dtype=np.int64))
+            parts.append(container_columns(batch, p1, blocks))
+        return np.hstack(parts).astype(np.float32)
 
     # -- training -----------------------------------------------------------------------
     def _weights(self, batch: F.LineBatch) -> np.ndarray:
@@ -651,7 +734,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         if not folds:
             p1 = self.stage1_.predict_proba(X1)[:, 1].astype(np.float32)
 
-        X2 = self.stage2_full(batch, p1, tpl, dom)
+        X2 = self.stage2_full(batch, p1, tpl, dom, self.container_matrix(batch, html))
         self.stage2_ = _hgb(self.stage2_iter, 15, self.learning_rate, self.random_state)
         self.stage2_.fit(X2, y, sample_weight=w)
         self.classes_ = np.array([0, 1])
@@ -690,11 +773,12 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         return predict_body(self.stage2_, self._forests()[1], X2)
 
     # -- prediction ---------------------------------------------------------------------
-    def score_batch(self, batch: F.LineBatch, tpl: np.ndarray | None = None, dom: np.ndarray | None = None) -> Scores:
+    def score_batch(self, batch: F.LineBatch, tpl: np.ndarray | None = None, dom: np.ndarray | None = None,
+                    blocks: tuple[np.ndarray, np.ndarray] | None = None) -> Scores:
         """Stage-1 and final probabilities of a batch's non-blank lines: one model call per stage.
 
         ``tpl`` is the batch's :meth:`template_matrix` (None: no page has a template); ``dom`` its
-        :meth:`dom_matrix` (an HTML model only)."""
+        :meth:`dom_matrix` and ``blocks`` its :meth:`container_matrix` (an HTML model only)."""
         if tpl is None and self.uses_templates:
             tpl = np.zeros((batch.n_rows, len(TEMPLATE_FEATURES)), dtype=np.float32)
         if batch.n_rows == 0:
@@ -704,7 +788,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         opener_features(batch, evidence)
         X1 = self.stage1_matrix(batch, evidence, tpl, dom)
         p1 = self.p_stage1(X1).astype(np.float32)
-        p2 = self.p_stage2(self.stage2_full(batch, p1, tpl, dom)).astype(np.float32)
+        p2 = self.p_stage2(self.stage2_full(batch, p1, tpl, dom, blocks)).astype(np.float32)
         return Scores(batch, X1, p1, p2)
 
     def cuts(self, scores: Scores) -> np.ndarray:
@@ -732,7 +816,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         """:meth:`score_batch` of pages of lines, with their sites' templates (one per page, or None)
         and, for an HTML model, the HTML pages the lines come from."""
         batch = F.extract(pages)
-        return self.score_batch(batch, self.template_matrix(batch, pages, site_templates), self.dom_matrix(batch, html))
+        return self.score_batch(batch, self.template_matrix(batch, pages, site_templates), self.dom_matrix(batch, html),
+                                self.container_matrix(batch, html))
 
     def predict_pages(self, pages: Sequence[Sequence[str]],
                       site_templates: Sequence[SiteTemplate | None] | None = None,

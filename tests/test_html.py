@@ -18,7 +18,7 @@ def test_declared_charset_is_used_when_not_utf8():
 import numpy as np  # noqa: E402
 
 from boiler.errors import InputError  # noqa: E402
-from boiler.html import (DOM_FEATURE_NAMES, HTML_TEXT_DROP, _html_text_lines, html_to_lines,  # noqa: E402
+from boiler.html import (CONTAINER_LEVELS, DOM_FEATURE_NAMES, HTML_TEXT_DROP, _html_text_lines, html_to_lines,  # noqa: E402
                          parse_html)
 
 PAGE = """<html><head><title>Storm hits coast</title><script>var x = 1;</script></head>
@@ -79,6 +79,29 @@ def test_dom_evidence_of_menu_article_caption_and_related_list():
     assert foot["in_footer"] == 1 and words == ("site", "footer")
     title, _, _ = _row(page, "Storm hits coast")
     assert title["in_head"] == 1
+
+
+def test_each_line_knows_its_block_and_the_blocks_around_it_that_hold_more_text():
+    page = parse_html("<body><nav><ul><li><a href=/>Home</a></li></ul></nav><div id=app><div class=story><div>"
+                      "<p>One two three four.</p></div><ul><li>Five six</li><li>Seven</li></ul></div></div></body>")
+    row = {ln: i for i, ln in enumerate(page.lines) if ln}
+    para, item, other, home = (row[t] for t in ("One two three four.", "Five six", "Seven", "Home"))
+    assert page.blocks.shape == (len(page.lines),) and page.containers.shape == (len(page.lines), CONTAINER_LEVELS, 2)
+
+    def inside(line, k):  # the lines whose block is in the line's k-th enclosing block
+        lo, hi = page.containers[line, k]
+        return {page.lines[i] for i in range(len(page.lines)) if lo <= page.blocks[i] < hi}
+
+    # the paragraph's wrapper holds no more text than the paragraph: passed over, up to the story
+    assert inside(para, 0) == {"One two three four.", "Five six", "Seven"}
+    assert inside(item, 0) == inside(other, 0) == {"Five six", "Seven"}
+    assert inside(item, 1) == inside(para, 0)  # the story (the #app wrapper holds no more): then the page
+    everything = {ln for ln in page.lines if ln}
+    assert inside(item, 2) == inside(para, 1) == everything
+    # the menu item's list and nav hold no more than the item: its nearest enclosing block is the page
+    assert inside(home, 0) == everything and list(page.containers[home, 1]) == [-1, -1]
+    blank = [i for i, ln in enumerate(page.lines) if not ln]
+    assert (page.blocks[blank] == -1).all() and (page.containers[blank] == -1).all()
 
 
 def test_blank_lines_have_no_evidence():

@@ -106,13 +106,50 @@ def test_an_html_model_has_the_dom_columns_in_both_stages(small_html_model, own_
 
     m = small_html_model
     assert m.uses_dom and m.n_features_in_ == len(stage1_feature_names(m.uses_templates, dom=True))
-    assert m.stage2_.n_features_in_ == len(stage2_feature_names(m.uses_templates, dom=True, page_best=m.uses_page_best))
+    assert m.uses_dom_context
+    assert m.stage2_.n_features_in_ == len(stage2_feature_names(m.uses_templates, dom=True, page_best=m.uses_page_best,
+                                                                dom_context=True))
     hp = parse_html(next(p.html for p in own_html_pages if '<li><a href="/s' in p.html))
     s = m.score_pages([hp.lines], html=[hp])
     names = [f.name for f in stage1_feature_names(m.uses_templates, dom=True)]
     assert s.X1[:, names.index("in_nav")].any() and s.X1[:, names.index("link_share")].any()
     with pytest.raises(ValueError, match="HTML model"):
         m.score_pages([hp.lines])
+
+
+def test_stage2_pools_stage1_over_the_blocks_around_a_line():
+    from boiler import features as F
+    from boiler.html import parse_html
+    from boiler.model import CONTAINER_FEATURES, container_columns, container_rows
+
+    hp = parse_html("<body><nav><ul><li><a href=/>Home</a></li><li><a href=/n>News</a></li></ul></nav>"
+                    "<div class=story><p>One two three four.</p><ul><li>Five six</li><li>Seven</li></ul></div></body>")
+    batch = F.extract([hp.lines])
+    assert batch.texts == ["Home", "News", "One two three four.", "Five six", "Seven"]
+    p1 = np.array([0.1, 0.3, 0.9, 0.2, 0.5])
+    cols = container_columns(batch, p1, container_rows(batch, [hp]))
+    assert cols.shape == (5, len(CONTAINER_FEATURES))
+    words = np.array([1, 1, 4, 2, 1])
+    # the menu's list: its two items; the story's list: its two items; the story: all three lines of it
+    np.testing.assert_allclose(cols[:2, 0], (0.1 + 0.3) / 2)  # the menu's list
+    np.testing.assert_allclose(cols[3:, 0], (0.2 * 2 + 0.5) / 3)  # the story's list
+    np.testing.assert_allclose(cols[3:, 1], 3 / words.sum())
+    story = (0.9 * 4 + 0.2 * 2 + 0.5) / 7
+    np.testing.assert_allclose(cols[3:, 2], story, rtol=1e-6)  # the story, around the list
+    np.testing.assert_allclose(cols[2, [0, 1]], [story, 7 / 9], rtol=1e-6)  # the story, around the paragraph
+    np.testing.assert_allclose(cols[:2, 2], (0.1 + 0.3 + 3.6 + 0.4 + 0.5) / 9, rtol=1e-6)  # the page, around the menu
+    np.testing.assert_allclose(cols[3:, 4], (0.1 + 0.3 + 3.6 + 0.4 + 0.5) / 9, rtol=1e-6)  # and around the story
+    assert (cols[:3, 4:] == [-1, 0]).all()  # the menu and the paragraph have two enclosing blocks, not three
+    # a page read without its blocks: none (-1), no share
+    old = parse_html("<p>One two three four.</p>")
+    old.blocks = old.containers = None
+    b2 = F.extract([old.lines])
+    cols = container_columns(b2, np.array([0.9]), container_rows(b2, [old]))
+    assert (cols[:, 0::2] == -1).all() and (cols[:, 1::2] == 0).all()
+    # the same page after another in a batch: the same columns
+    b3 = F.extract([old.lines, hp.lines])
+    both = container_columns(b3, np.concatenate([[0.9], p1]), container_rows(b3, [old, hp]))
+    np.testing.assert_allclose(both[1:], container_columns(batch, p1, container_rows(batch, [hp])))
 
 
 def test_an_html_model_is_not_fitted_without_html():
