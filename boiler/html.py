@@ -384,9 +384,9 @@ class _Walk:
         words_of: dict = {}
         shapes: dict = {}
         same_of: dict[int, int] = {}
+        around_of: dict[int, tuple[int, ...]] = {}
         up_of: dict[int, int] = {}
-        own_block = np.full(n, -1, dtype=np.int32)
-        containers = np.full((n, CONTAINER_LEVELS, 2), -1, dtype=np.int32)
+        around: list[tuple[int, ...]] = []  # per line with text: its block, then each enclosing block's range
         rows: list[int] = []
         cols: list[tuple] = []  # per line with text: the eight numeric columns, then the flags
         for i, pieces in enumerate(chunks):
@@ -415,14 +415,13 @@ class _Walk:
                 same = same_of.get(b)
                 if same is None:
                     same = same_of[b] = _same_siblings(blk[0], shapes)
-                own_block[i] = c = b
-                for k in range(CONTAINER_LEVELS):
-                    c = _enclosing(c, blocks, up_of)
-                    if c < 0:
-                        break
-                    containers[i, k] = c, blocks[c][8]
+                ar = around_of.get(b)
+                if ar is None:
+                    ar = around_of[b] = _around(b, blocks, up_of)
             else:
                 chars = block_share = parent_share = density = same = 0
+                ar = _NOT_AROUND
+            around.append(ar)
             rows.append(i)
             cols.append((share, block_share, parent_share, chars, density, same, depth,
                          _heading_level(el) if flags & _HEADING_BIT else 0, flags))
@@ -433,7 +432,10 @@ class _Walk:
             v[:, 3:6] = np.log1p(v[:, 3:6])
             bits = (v[:, 8].astype(np.int64)[:, None] >> np.arange(len(DOM_FLAGS))) & 1
             dom[rows] = np.hstack([v[:, :8], bits]).astype(np.float32)
-        return HtmlPage(lines, dom, attrs, near, paths, own_block, containers)
+        ids = np.full((n, 1 + 2 * CONTAINER_LEVELS), -1, dtype=np.int32)
+        if rows:
+            ids[rows] = np.array(around, dtype=np.int32)
+        return HtmlPage(lines, dom, attrs, near, paths, ids[:, 0].copy(), ids[:, 1:].reshape(n, CONTAINER_LEVELS, 2))
 
 
 _LAYOUT_TAGS = NEWLINE_TAGS | DOUBLE_NEWLINE_TAGS
@@ -443,18 +445,30 @@ def _chunk_chars(chunk: tuple) -> int:
     return chunk[1]
 
 
-def _enclosing(b: int, blocks: list[list], cache: dict[int, int]) -> int:
-    """The nearest block around block ``b`` that holds more text than ``b`` (-1: none): wrappers around
-    one paragraph are passed over, up to the list, section or article with other lines in it."""
-    up = cache.get(b)
-    if up is None:
-        blk = blocks[b]
-        chars = blk[5] - blk[2]
-        up = blk[1]
-        while up >= 0 and blocks[up][5] - blocks[up][2] <= chars:
-            up = blocks[up][1]
-        cache[b] = up
-    return up
+def _around(b: int, blocks: list[list], up_of: dict[int, int]) -> tuple[int, ...]:
+    """Block ``b``, then the range of block numbers of each of the :data:`CONTAINER_LEVELS` blocks around
+    it that hold more text than the one inside them (-1, -1: none): wrappers around one paragraph are
+    passed over, up to the list, section or article with other lines in it. ``up_of`` remembers, for
+    the page, the block found above each block."""
+    out = [b]
+    c = b
+    for _ in range(CONTAINER_LEVELS):
+        up = up_of.get(c)
+        if up is None:
+            chars = blocks[c][5] - blocks[c][2]
+            up = blocks[c][1]
+            while up >= 0 and blocks[up][5] - blocks[up][2] <= chars:
+                up = blocks[up][1]
+            up_of[c] = up
+        if up < 0:
+            out += [-1, -1] * (CONTAINER_LEVELS - (len(out) - 1) // 2)
+            break
+        out += [up, blocks[up][8]]
+        c = up
+    return tuple(out)
+
+
+_NOT_AROUND = (-1,) * (1 + 2 * CONTAINER_LEVELS)
 
 
 def _same_siblings(el, cache: dict) -> int:
