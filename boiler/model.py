@@ -35,7 +35,13 @@ from sklearn.model_selection import GroupKFold
 from . import features as F
 from .forest import Forest, predict_body
 from .html import CONTAINER_LEVELS, DOM_FEATURE_NAMES, DOM_FEATURES, HtmlPage
-from .templates import MIN_TEMPLATE_FIT, MIN_TEMPLATE_MATCH, TEMPLATE_FEATURES, SiteTemplate, template_features
+from .templates import (
+    MIN_TEMPLATE_FIT,
+    MIN_TEMPLATE_MATCH,
+    TEMPLATE_FEATURES,
+    SiteTemplate,
+    template_features,
+)
 
 __all__ = ["WordEvidence", "AttrEvidence", "LineClassifier", "ATTR_FEATURES", "EVIDENCE_FEATURES", "stage1_feature_names",
            "stage2_feature_names", "PROB_OFFSETS"]
