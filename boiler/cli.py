@@ -436,7 +436,7 @@ def clean(
                         out.write(json.dumps(rec, ensure_ascii=False) + "\n")
                 elapsed = max(time.perf_counter() - started, 1e-9)
                 bar.update(task, completed=counts["read"], rate=f"{counts['read'] / elapsed:.0f}", failed=counts["failed"])
-    except SpoolError as exc:  # the second pass could not read its pages back: an output file is not written
+    except SpoolError as exc:  # either pass could not keep or read back its pages: an output file is not written
         raise _spool_failed(exc, counts["read"]) from None
     if counts["read"] == 0:
         raise _fail("no pages in the input", EXIT_INPUT)
@@ -460,10 +460,7 @@ def _learn_corpus_templates(labeler: Labeler, items: Iterator, options, save: Pa
     from .pipeline import learn_batch_templates, with_templates
 
     console = _err()
-    try:
-        learned, no_site = learn_batch_templates(items, options, spool=spool)
-    except SpoolError as exc:  # the spool's temporary file could not be written: a full disk
-        raise _spool_failed(exc) from None
+    learned, no_site = learn_batch_templates(items, options, spool=spool)  # a SpoolError: see clean()
     console.print(f"site templates learned for {len(learned)} site(s) from "
                   f"{sum(t.n_pages for t in learned.values())} page(s)"
                   + (f"; {no_site} page(s) without a site or URL get none" if no_site else ""), highlight=False,

@@ -331,12 +331,16 @@ class AttrEvidence(WordEvidence):
         return out
 
 
+def _html_rows_of(batch: F.LineBatch, html: Sequence[HtmlPage]) -> np.ndarray:
+    """Where each row of a batch is among its HTML pages' lines, the pages' lines one after another."""
+    sizes = np.array([len(h.lines) for h in html], dtype=np.int64)
+    return np.concatenate([[0], np.cumsum(sizes)])[batch.page_index] + batch.line_index
+
+
 def html_rows(batch: F.LineBatch, html: Sequence[HtmlPage]) -> tuple[np.ndarray, list, list]:
     """The DOM matrix, class words and nearest-element word counts of a batch's rows (its pages' lines
     must be the HTML pages' lines)."""
-    sizes = np.array([len(h.lines) for h in html], dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(sizes)])
-    rows = offsets[batch.page_index] + batch.line_index
+    rows = _html_rows_of(batch, html)
     dom = np.vstack([h.dom for h in html]) if len(html) else np.zeros((0, len(DOM_FEATURES)), np.float32)
     attrs = [a for h in html for a in h.attrs]
     near = [k for h in html for k in h.near]
@@ -361,8 +365,7 @@ def container_rows(batch: F.LineBatch, html: Sequence[HtmlPage]) -> tuple[np.nda
         shift += int(max(b.max(initial=-1), r.max(initial=-1))) + 1
     if not own:
         return np.zeros(0, dtype=np.int64), np.zeros((0, CONTAINER_LEVELS, 2), dtype=np.int64)
-    sizes = np.array([len(h.lines) for h in html], dtype=np.int64)
-    rows = np.concatenate([[0], np.cumsum(sizes)])[batch.page_index] + batch.line_index
+    rows = _html_rows_of(batch, html)
     return np.concatenate(own)[rows], np.concatenate(ranges)[rows]
 
 

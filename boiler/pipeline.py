@@ -296,13 +296,16 @@ class PageSpool:
         try:
             self._file = tempfile.TemporaryFile(prefix="boiler-spool-", dir=self.folder)  # noqa: SIM115 - closed by close()
         except OSError as exc:
-            raise SpoolError(self.folder, f"cannot make a temporary file ({exc.strerror or exc})") from None
+            raise self._error("cannot make a temporary file", exc) from None
+
+    def _error(self, what: str, exc: Exception) -> SpoolError:
+        return SpoolError(self.folder, f"{what} ({getattr(exc, 'strerror', None) or exc or 'cut short'})")
 
     def add(self, item: ReadPage | Failure) -> None:
         try:  # one pickle each: nothing shared, memory flat
             pickle.dump(item, self._file, protocol=pickle.HIGHEST_PROTOCOL)
         except OSError as exc:
-            raise SpoolError(self.folder, f"cannot write to a temporary file ({exc.strerror or exc})") from None
+            raise self._error("cannot write to a temporary file", exc) from None
         self.count += 1
 
     def __iter__(self) -> Iterator[ReadPage | Failure]:
@@ -310,13 +313,12 @@ class PageSpool:
             self._file.flush()
             self._file.seek(0)
         except OSError as exc:
-            raise SpoolError(self.folder, f"cannot write to a temporary file ({exc.strerror or exc})") from None
+            raise self._error("cannot write to a temporary file", exc) from None
         for k in range(self.count):
             try:
                 item = pickle.load(self._file)
             except (OSError, EOFError, pickle.UnpicklingError) as exc:  # lost or cut short under us
-                raise SpoolError(self.folder, f"cannot read page {k + 1} of {self.count} back from a temporary "
-                                              f"file ({getattr(exc, 'strerror', None) or exc or 'cut short'})") from None
+                raise self._error(f"cannot read page {k + 1} of {self.count} back from a temporary file", exc) from None
             yield item
 
     def close(self) -> None:
