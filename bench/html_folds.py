@@ -11,7 +11,11 @@ the aligned labels:
 Fold models are cached under ``/tmp/boiler-bench-extract/html-folds``, keyed by the training
 parameters, the data files' contents, :data:`RECIPE` and the held-out sites (never in the project). The
 training code is not in the key (a speed-up that changes no number must not retrain): bump
-:data:`RECIPE` when a change to the code changes what is learned.
+:data:`RECIPE` when a change to the code changes what is learned. Decoding parameters (how probabilities
+become labels, :data:`boiler.model.DECODE_PARAMS`) are not in the key either: a cached model takes the
+values asked for, or a new model's defaults (:func:`load_fold_model`).
+
+    python bench/html_folds.py --json bench/results/html_folds.json [--params '{"main_block_floor": null}']
 """
 
 from __future__ import annotations
@@ -47,7 +51,10 @@ def html_paths(data: Path) -> list[str]:
 
 
 def fingerprint(data: Path, params: dict) -> str:
-    h = hashlib.sha256(json.dumps(params, sort_keys=True).encode() + RECIPE.encode())
+    from boiler.model import DECODE_PARAMS
+
+    fitted = {k: v for k, v in params.items() if k not in DECODE_PARAMS}  # decoding changes no fitted model
+    h = hashlib.sha256(json.dumps(fitted, sort_keys=True).encode() + RECIPE.encode())
     for path in html_paths(data):  # by content: a fresh copy of the same data keeps its fold models
         h.update(Path(path).name.encode() + Path(path).parent.name.encode())
         with open(path, "rb") as f:
@@ -88,32 +95,43 @@ def fit_html_folds(data: Path, test_groups: Sequence[frozenset[str]], params: di
     return folders
 
 
+def load_fold_model(folder: Path, params: dict | None = None):
+    """A fold model and its metadata, decoding as ``params`` say or as a new model does
+    (:data:`~boiler.model.DECODE_PARAMS`: a cached model fitted before a decoding change takes it)."""
+    from boiler.model import DECODE_PARAMS, LineClassifier
+    from boiler.modelio import load_model
+
+    model, meta = load_model(folder)
+    defaults = LineClassifier().get_params()
+    for name in DECODE_PARAMS:
+        setattr(model, name, (params or {}).get(name, defaults[name]))
+    return model, meta
+
+
 def html_fold_extractors(data: Path, test_groups: Sequence[frozenset[str]], params: dict | None = None,
                          cache: Path = CACHE) -> list[Extractor]:
     """One extractor per fold (HTML string in, body text out): ``Labeler.clean_html`` with the fold's
     HTML model, each page alone (no site template)."""
     from boiler.labeler import Labeler
-    from boiler.modelio import load_model
 
     out = []
     for folder in fit_html_folds(data, test_groups, params, cache):
-        model, meta = load_model(folder)
+        model, meta = load_fold_model(folder, params)
         out.append(Labeler(model, meta, str(folder)).clean_html)
     return out
 
 
 def text_track_scores(data: Path, test_groups: Sequence[frozenset[str]], folders: Sequence[Path],
-                      n_jobs: int = 1) -> dict:
+                      n_jobs: int = 1, params: dict | None = None) -> dict:
     """Text-track F1 (FORMATS.md) of each held-out page's lines as its fold's HTML model labels them,
     against the labels the aligner gives those lines from the gold, per set and overall."""
     from boiler.evaluate import group_of
-    from boiler.modelio import load_model
     from boiler.training import _evaluation, load_html_corpus
 
     corpus = load_html_corpus(html_paths(data), n_jobs=n_jobs)
     predicted: list = [None] * len(corpus.pages)
     for folder, held_out in zip(folders, test_groups):
-        model, _ = load_model(folder)
+        model, _ = load_fold_model(folder, params)
         idx = [i for i, p in enumerate(corpus.pages) if group_of(p.site, p.id) in held_out]
         sub = corpus.subset(idx)
         for i, pred in zip(idx, model.predict_pages([p.lines for p in sub.pages], html=sub.html)):
@@ -130,11 +148,14 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--jobs", type=int, default=1, help="processes for parsing and aligning")
     ap.add_argument("--json", type=Path, help="also score the text track of the held-out pages into this file")
+    ap.add_argument("--params", type=json.loads, default={}, metavar="JSON",
+                    help="LineClassifier parameters of the fold models (default: a new model's); decoding "
+                         "parameters (boiler.model.DECODE_PARAMS) are set on the cached models, the others fit new ones")
     args = ap.parse_args()
     groups = fold_test_groups(page_groups(args.data))
-    folders = fit_html_folds(args.data, groups, n_jobs=args.jobs)
+    folders = fit_html_folds(args.data, groups, args.params, n_jobs=args.jobs)
     if args.json:
-        scores = text_track_scores(args.data, groups, folders, args.jobs)
+        scores = text_track_scores(args.data, groups, folders, args.jobs, args.params)
         for name, sc in scores["per_set"].items():
             print(f"{name:16s} F1 {sc['f1']:.3f}  P {sc['precision']:.3f}  R {sc['recall']:.3f}  pages {sc['pages']}")
         args.json.write_text(json.dumps({"command": "python bench/html_folds.py " + " ".join(sys.argv[1:]),

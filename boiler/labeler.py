@@ -398,6 +398,7 @@ class Labeler:
             attrs = _row_attrs(s, None)
         names = stage1_feature_names(self.model.uses_templates, self.model.uses_dom)
         cuts = self.model.cuts(s)
+        lifted = s.p2 < self.model.cuts(s, main_block=False)  # body only because its page's main block lifts it
         out = []
         for k in range(n):
             body = bool(s.p2[k] >= cuts[k])
@@ -409,6 +410,8 @@ class Labeler:
             own_body = s.p1[k] >= cuts[k]
             if own_body != body:
                 parts.append(f"neighbours overrode its own score ({s.p1[k]:.2f} → {s.p2[k]:.2f})")
+            if body and lifted[k]:
+                parts.append(f"inside the page's main block, where {cuts[k]:.2f} is enough ({s.p2[k]:.2f})")
             if not parts:
                 parts.append(f"no single feature decided; overall {'body' if body else 'chrome'}-like")
             out.append("; ".join(parts))

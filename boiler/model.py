@@ -118,7 +118,11 @@ CONTAINER_FEATURES: tuple[F.Feature, ...] = tuple(itertools.chain.from_iterable(
     for k in range(CONTAINER_LEVELS)))
 #: Parameters added to :class:`LineClassifier` after models were shipped without them, with the value
 #: that such a model behaves as (not the default of a new model): set on loading, so its parameters read.
-ADDED_PARAMS: dict[str, object] = {"templates": False, "dom": False, "page_best": False, "dom_context": False}
+ADDED_PARAMS: dict[str, object] = {"templates": False, "dom": False, "page_best": False, "dom_context": False,
+                                   "main_block_floor": None}
+#: Parameters that only decide how probabilities become labels: no fitted attribute depends on them, so a
+#: fitted model can take other values (a benchmark's cached fold models take the current defaults).
+DECODE_PARAMS: tuple[str, ...] = ("threshold", "relative_threshold", "main_block_floor")
 #: Probability above which a line counts as body.
 DEFAULT_THRESHOLD = 0.5
 #: On a page whose best line scores below the threshold, lines within this share of the page's best
@@ -126,6 +130,13 @@ DEFAULT_THRESHOLD = 0.5
 RELATIVE_THRESHOLD = 0.6
 #: ... unless the page's best score is below this: then nothing on the page looks like body.
 RELATIVE_MIN_BEST = 0.15
+#: HTML pages: inside the page's main block (:func:`main_block_rows`) a line is body from this probability
+#: on, not from the threshold. Readability's idea, keep the best block's text, as a vote for the lines
+#: the model is unsure of: a list or a subheading between an article's paragraphs. None: off.
+MAIN_BLOCK_FLOOR = 0.3
+#: Lines the main block does not lift: captions and form controls (the corpora disagree on captions;
+#: a form's options are not text). Names of :data:`~boiler.html.DOM_FLAGS`.
+MAIN_BLOCK_EXCEPT: tuple[str, ...] = ("in_figure", "in_form")
 
 
 def dom_feature_list() -> list[F.Feature]:
@@ -395,6 +406,45 @@ def container_columns(batch: F.LineBatch, p1: np.ndarray, blocks: tuple[np.ndarr
     return out
 
 
+def main_block_rows(batch: F.LineBatch, p: np.ndarray, blocks: tuple[np.ndarray, np.ndarray],
+                    threshold: float) -> np.ndarray:
+    """Whether each row is inside its page's main block: of the blocks enclosing the page's lines
+    (:func:`container_rows`), the one whose lines' words are most body-like on balance (each line's
+    words weigh ``p - threshold``: body-like lines add, chrome-like ones subtract). A page where no
+    block comes out ahead has none. Vectorised over the batch: one sort, one cumulative sum."""
+    own, ranges = blocks
+    n = len(p)
+    inside = np.zeros(n, dtype=bool)
+    flat = ranges.reshape(-1, 2)
+    top = int(flat[:, 1].max(initial=-1))  # blocks are numbered below this, batch-wide
+    if n == 0 or top <= 0:
+        return inside
+    # each enclosing block once, by its number (a block's range starts at its own number); the rows'
+    # "none" (-1) land in the spare last slot
+    end_of = np.full(top + 1, -1, dtype=np.int64)
+    end_of[flat[:, 0]] = flat[:, 1]
+    end_of[top] = -1
+    page_of = np.empty(top + 1, dtype=np.int64)
+    page_of[flat[:, 0]] = np.repeat(batch.page_index, ranges.shape[1])
+    starts = np.flatnonzero(end_of >= 0)
+    if len(starts) == 0:
+        return inside
+    words = np.maximum(np.rint(np.expm1(batch.X[:, F.FEATURE_NAMES.index("words")])), 1.0)
+    order = np.argsort(own, kind="stable")
+    keys = own[order]
+    gain = np.where(own >= 0, words * (p.astype(np.float64) - threshold), 0.0)[order]
+    cum = np.concatenate([[0.0], np.cumsum(gain)])
+    value = cum[np.searchsorted(keys, end_of[starts])] - cum[np.searchsorted(keys, starts)]
+    cand_page = page_of[starts]
+    best = np.full(len(batch.page_start) - 1, -np.inf)
+    np.maximum.at(best, cand_page, value)
+    at_best = (value == best[cand_page]) & (value > 0)
+    lo = np.full(len(best), top, dtype=np.int64)  # top: no main block (end_of[top] is -1)
+    np.minimum.at(lo, cand_page[at_best], starts[at_best])  # of equals, the outermost
+    lo = lo[batch.page_index]
+    return (own >= lo) & (own < end_of[lo])
+
+
 def opener_features(batch: F.LineBatch, evidence: np.ndarray) -> None:
     """Fill the page-level opener columns: the strongest opener since the main run began, and the
     distance to the last strong one (in place)."""
@@ -443,6 +493,9 @@ class Scores:
     X1: np.ndarray
     p1: np.ndarray
     p2: np.ndarray
+    #: Rows inside their page's main block that it may lift (:func:`main_block_rows`); None: not HTML,
+    #: or a model without ``main_block_floor``.
+    main_block: np.ndarray | None = None
 
 
 def _hgb(max_iter: int, max_leaf_nodes: int, learning_rate: float, random_state: int) -> HistGradientBoostingClassifier:
@@ -580,7 +633,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
                  max_leaf_nodes: int = 31, learning_rate: float = 0.1, weight_power: float = 0.5,
                  threshold: float = DEFAULT_THRESHOLD, relative_threshold: float = RELATIVE_THRESHOLD,
                  templates: bool = True, dom: bool = False, page_best: bool = True, dom_context: bool = True,
-                 random_state: int = 0):
+                 main_block_floor: float | None = MAIN_BLOCK_FLOOR, random_state: int = 0):
         self.n_folds = n_folds
         self.stage1_iter = stage1_iter
         self.stage2_iter = stage2_iter
@@ -593,6 +646,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self.dom = dom
         self.page_best = page_best
         self.dom_context = dom_context
+        self.main_block_floor = main_block_floor
         self.random_state = random_state
 
     # -- matrices -----------------------------------------------------------------------
@@ -798,13 +852,18 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         X1 = self.stage1_matrix(batch, evidence, tpl, dom)
         p1 = self.p_stage1(X1).astype(np.float32)
         p2 = self.p_stage2(self.stage2_full(batch, p1, tpl, dom, blocks)).astype(np.float32)
-        return Scores(batch, X1, p1, p2)
+        main = None
+        if getattr(self, "main_block_floor", None) is not None and blocks is not None and dom is not None:
+            lifted = ~dom[:, [DOM_FEATURE_NAMES.index(f) for f in MAIN_BLOCK_EXCEPT]].any(axis=1)
+            main = main_block_rows(batch, p2, blocks, self.threshold) & lifted
+        return Scores(batch, X1, p1, p2, main)
 
-    def cuts(self, scores: Scores) -> np.ndarray:
+    def cuts(self, scores: Scores, main_block: bool = True) -> np.ndarray:
         """The probability each scored row must reach to be body: the threshold, lowered on a page whose
         best line is below it to ``relative_threshold`` of that best (if the best reaches RELATIVE_MIN_BEST,
         and so does the best line's own stage-1 score: a page of menu words that its neighbours lift a
-        little keeps nothing)."""
+        little keeps nothing); and inside an HTML page's main block to ``main_block_floor``
+        (``main_block``: False leaves that out)."""
         page = scores.batch.page_index
         n_pages = len(scores.batch.page_start) - 1
         best = np.zeros(n_pages, dtype=np.float32)
@@ -812,8 +871,11 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         best_own = np.zeros(n_pages, dtype=np.float32)
         np.maximum.at(best_own, page, scores.p1)
         relative = (best >= RELATIVE_MIN_BEST) & (best_own >= RELATIVE_MIN_BEST)
-        cut = np.where(relative, np.minimum(self.threshold, self.relative_threshold * best), self.threshold)
-        return cut[page]
+        cut = np.where(relative, np.minimum(self.threshold, self.relative_threshold * best), self.threshold)[page]
+        floor = getattr(self, "main_block_floor", None)
+        if main_block and floor is not None and scores.main_block is not None:
+            cut = np.where(scores.main_block, np.minimum(cut, floor), cut)
+        return cut
 
     def decide(self, scores: Scores) -> np.ndarray:
         """Body (True) or chrome for each scored row (see :meth:`cuts`)."""

@@ -200,3 +200,26 @@ def test_a_reason_names_the_class_word_that_decided(small_model, small_html_mode
     assert f"'{bodiest}'" in lab._describe("HTML class words", x, names, "text", True, attrs)
     # without words on the path, the group is described as a whole
     assert "class and id words" in lab._describe("HTML class words", x, names, "text", True, ())
+
+
+def test_a_line_the_main_block_lifts_says_so(default_labeler):
+    from boiler.model import MAIN_BLOCK_FLOOR, main_block_rows
+
+    page = ("<html><body><nav><ul><li><a href='/'>Home</a></li><li><a href='/n'>News</a></li></ul></nav><article>"
+            "<p>A rain garden is a shallow bed that catches water running off a roof, and lets it soak in.</p>"
+            "<ul><li>Pick a low spot</li><li>Dig it shallow</li></ul>"
+            "<p>After the first storm the bed filled and drained within a day, as it should when the soil is right.</p>"
+            "</article></body></html>")
+    hp = parse_html(page)
+    hl = default_labeler.html_labeler()
+    model = hl.model
+    s = model.score_pages([hp.lines], html=[hp])
+    item = s.batch.texts.index("Pick a low spot")
+    # as if the model were unsure of the list item: its page's main block, the article, lifts it
+    s.p2[item] = (MAIN_BLOCK_FLOOR + model.threshold) / 2
+    s.main_block = main_block_rows(s.batch, s.p2, model.container_matrix(s.batch, [hp]), model.threshold)
+    assert s.main_block[item] and not s.main_block[s.batch.texts.index("Home")]
+    assert model.decide(s)[item]
+    why = hl._reasons(s)
+    assert "inside the page's main block" in why[item]
+    assert not any("main block" in w for k, w in enumerate(why) if k != item)

@@ -5,7 +5,12 @@ from hypothesis import strategies as st
 
 from boiler import features as F
 from boiler.model import (
-    EVIDENCE_FEATURES, LineClassifier, WordEvidence, stage1_feature_names, stage2_feature_names, stage2_matrix,
+    EVIDENCE_FEATURES,
+    LineClassifier,
+    WordEvidence,
+    stage1_feature_names,
+    stage2_feature_names,
+    stage2_matrix,
 )
 from boiler.templates import TEMPLATE_FEATURES
 from boiler.training import fit_model
@@ -150,6 +155,104 @@ def test_stage2_pools_stage1_over_the_blocks_around_a_line():
     b3 = F.extract([old.lines, hp.lines])
     both = container_columns(b3, np.concatenate([[0.9], p1]), container_rows(b3, [old, hp]))
     np.testing.assert_allclose(both[1:], container_columns(batch, p1, container_rows(batch, [hp])))
+
+
+def test_the_main_block_is_the_enclosing_block_whose_lines_are_most_body_like():
+    from boiler.html import parse_html
+    from boiler.model import container_rows, main_block_rows
+
+    hp = parse_html("<body><nav><ul><li><a href=/>Home</a></li><li><a href=/n>News</a></li></ul></nav>"
+                    "<div class=story><p>One two three four.</p><ul><li>Five six</li><li>Seven</li></ul></div>"
+                    "<footer><p>Eight nine ten eleven twelve thirteen.</p></footer></body>")
+    batch = F.extract([hp.lines])
+    assert batch.texts == ["Home", "News", "One two three four.", "Five six", "Seven",
+                           "Eight nine ten eleven twelve thirteen."]
+    blocks = container_rows(batch, [hp])
+    # the story's words lean body (4 x 0.4 - 2 x 0.2 - 0.1 = 1.1), the page's less (1.1 - 0.8 - 0.6)
+    p = np.array([0.1, 0.1, 0.9, 0.3, 0.4, 0.4])
+    assert main_block_rows(batch, p, blocks, 0.5).tolist() == [False, False, True, True, True, False]
+    # the footer's long line outweighs the story: the page's <body>, around both, wins
+    p = np.array([0.1, 0.1, 0.9, 0.3, 0.4, 0.9])
+    assert main_block_rows(batch, p, blocks, 0.5).tolist() == [True] * 6
+    # nothing comes out ahead: no main block
+    assert not main_block_rows(batch, np.full(6, 0.2), blocks, 0.5).any()
+    # after another page in a batch: the same rows, and the other page's own main block
+    other = parse_html("<div><p>Alpha beta gamma.</p><p>Delta.</p></div><div><p>Epsilon zeta.</p></div>")
+    both = F.extract([other.lines, hp.lines])
+    p_other = np.array([0.9, 0.6, 0.1])
+    got = main_block_rows(both, np.concatenate([p_other, p]), container_rows(both, [other, hp]), 0.5)
+    assert got[3:].tolist() == [True] * 6
+    assert got[:3].tolist() == [True, True, False]
+
+
+_TAGS = st.sampled_from(["div", "p", "ul", "li", "section", "span", "article"])
+
+
+@st.composite
+def _html_tree(draw, depth=0):
+    """A small random HTML fragment: nested blocks with words in them."""
+    if depth >= 3 or draw(st.booleans()):
+        return " ".join(draw(st.lists(st.sampled_from(["alpha", "beta", "gamma", "delta"]), min_size=1, max_size=4)))
+    tag = draw(_TAGS)
+    inner = "".join(draw(st.lists(_html_tree(depth + 1), min_size=1, max_size=3)))
+    return f"<{tag}>{inner}</{tag}>"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(_html_tree(), min_size=1, max_size=4), min_size=1, max_size=3), st.data())
+def test_main_block_rows_match_their_plain_form(pages, data):
+    """The vectorised main block, as a loop over each page's enclosing blocks gives it."""
+    from boiler.html import parse_html
+    from boiler.model import container_rows, main_block_rows
+
+    hps = [parse_html("<body>" + "".join(p) + "</body>") for p in pages]
+    batch = F.extract([h.lines for h in hps])
+    p = np.array(data.draw(st.lists(st.sampled_from([0.1, 0.3, 0.5, 0.6, 0.9]), min_size=batch.n_rows,
+                                    max_size=batch.n_rows)), dtype=np.float32)
+    own, ranges = container_rows(batch, hps)
+    words = np.array([len(t.split()) for t in batch.texts], dtype=float)
+    want = np.zeros(batch.n_rows, dtype=bool)
+    for page in range(len(hps)):
+        rows = np.flatnonzero(batch.page_index == page)
+        best, where = 0.0, None
+        for lo, hi in sorted({tuple(r) for k in rows for r in ranges[k].tolist() if r[0] >= 0}):
+            v = sum(words[k] * (float(p[k]) - 0.5) for k in rows if lo <= own[k] < hi)
+            if v > best + 1e-9:
+                best, where = v, (lo, hi)
+        if where is not None:
+            want[rows] = (own[rows] >= where[0]) & (own[rows] < where[1])
+    assert main_block_rows(batch, p, (own, ranges), 0.5).tolist() == want.tolist()
+
+
+def test_the_main_block_lifts_unsure_lines_but_not_captions():
+    from boiler.html import DOM_FEATURE_NAMES, parse_html
+    from boiler.model import (
+        MAIN_BLOCK_EXCEPT,
+        MAIN_BLOCK_FLOOR,
+        Scores,
+        container_rows,
+        main_block_rows,
+    )
+
+    hp = parse_html("<body><nav><ul><li><a href=/>Home page</a></li></ul></nav><article>"
+                    "<p>One two three four five six.</p><ul><li>Seven eight</li></ul>"
+                    "<figure><figcaption>Nine ten</figcaption></figure><p>Eleven twelve thirteen.</p>"
+                    "</article></body>")
+    batch = F.extract([hp.lines])
+    assert batch.texts == ["Home page", "One two three four five six.", "Seven eight", "Nine ten",
+                           "Eleven twelve thirteen."]
+    model = LineClassifier(dom=True)
+    p2 = np.array([0.35, 0.9, 0.35, 0.35, 0.8], dtype=np.float32)
+    blocks = container_rows(batch, [hp])
+    dom = np.vstack([hp.dom[i] for i in batch.line_index])
+    lifted = ~dom[:, [DOM_FEATURE_NAMES.index(f) for f in MAIN_BLOCK_EXCEPT]].any(axis=1)
+    s = Scores(batch, np.zeros((5, 1), np.float32), p2, p2, main_block_rows(batch, p2, blocks, 0.5) & lifted)
+    assert s.main_block.tolist() == [False, True, True, False, True]
+    # the list item in the article is lifted; the menu item and the caption, at the same score, are not
+    assert model.decide(s).tolist() == [False, True, True, False, True]
+    np.testing.assert_allclose(model.cuts(s), [0.5, MAIN_BLOCK_FLOOR, MAIN_BLOCK_FLOOR, 0.5, MAIN_BLOCK_FLOOR])
+    assert model.decide(s).tolist() != LineClassifier(dom=True, main_block_floor=None).decide(s).tolist()
+    assert model.cuts(s, main_block=False).tolist() == [0.5] * 5
 
 
 def test_an_html_model_is_not_fitted_without_html():
