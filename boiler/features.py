@@ -741,15 +741,16 @@ def _date_features(text: str, cps: np.ndarray, flags: np.ndarray, starts: np.nda
         i = np.minimum(np.searchsorted(d_start, p), len(d_start) - 1)
         return (d_start[i] == p) & (d_len[i] == 4) & ((f_at(p + 4) & _F_WORD) == 0)
 
+    is_letter = ((flags & _F_WORD) > 0) & ((flags & _F_DIGIT) == 0) & (cps != 0x5F)
+    l_start, l_end = _true_runs(is_letter)
+
     def letters(p, step):  # length of the run of letters from each of p on (or back), up to 13
-        length = np.zeros(len(p), dtype=np.int64)
-        more = np.arange(len(p))
-        for _ in range(13):
-            more = more[letter(p[more] + step * length[more])]
-            if not len(more):
-                break
-            length[more] += 1
-        return length
+        if not len(l_start):
+            return np.zeros(len(p), dtype=np.int64)
+        q = np.clip(p, 0, size - 1)
+        run = np.maximum(np.searchsorted(l_start, q, side="right") - 1, 0)  # the run at or before q
+        length = l_end[run] - q if step > 0 else q - l_start[run] + 1
+        return np.where((p >= 0) & (p < size) & is_letter[q], np.minimum(length, 13), 0)
 
     short = lead & (d_len <= 2)
     four = lead & (d_len == 4)
