@@ -334,14 +334,14 @@ class _Walk:
                 if tag in layout:
                     self.newlines(tag)
                 t = el.text
-                if t:
+                if t and not t.isspace():  # whitespace alone adds nothing (text() would drop it)
                     text(t, el, top)
             elif event == "end":
                 ctx = pop()
                 if ctx is None:  # a dropped element: its tail joins the text before it
                     if stack:
                         t = el.tail
-                        if t:
+                        if t and not t.isspace():
                             text(t, top[5], top, True)
                     continue
                 tag = ctx[4]
@@ -354,13 +354,13 @@ class _Walk:
                 if stack:
                     top = stack[-1]
                     t = el.tail
-                    if t:
+                    if t and not t.isspace():
                         text(t, top[5], top)
                 else:
                     top = root_ctx
             elif stack:  # a comment or processing instruction: dropped; its tail joins the text before it
                 t = el.tail
-                if t:
+                if t and not t.isspace():
                     text(t, top[5], top, True)
         self.n_elements = n_el
         self.lines.append("".join(self.chunks))
@@ -516,7 +516,8 @@ def _path_info(el, cache: dict) -> tuple[tuple[str, ...], int, tuple[str, ...]]:
         tag = e.tag if e.tag.__class__ is str else "?"
         path = (*ppath[1 - PATH_DEPTH:], tag + "." + own[0] if own else tag)
         if own:
-            out = ((*own, *(w for w in pwords if w not in own))[:ATTR_WORDS_PER_PATH], len(own), path)
+            words_ = (*own, *(w for w in pwords if w not in own))[:ATTR_WORDS_PER_PATH] if pwords else own
+            out = (words_, len(own), path)
         else:
             out = (pwords, pnear, path)
         cache[e] = out
