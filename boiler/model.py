@@ -137,6 +137,9 @@ MAIN_BLOCK_FLOOR = 0.3
 #: Lines the main block does not lift: captions and form controls (the corpora disagree on captions;
 #: a form's options are not text). Names of :data:`~boiler.html.DOM_FLAGS`.
 MAIN_BLOCK_EXCEPT: tuple[str, ...] = ("in_figure", "in_form")
+#: ... and lines with at least this share of their characters inside links: a list of links in the
+#: article's block (related stories, tags) is the site's, as Readability's link density says.
+MAIN_BLOCK_MAX_LINK_SHARE = 0.5
 
 
 def dom_feature_list() -> list[F.Feature]:
@@ -443,6 +446,13 @@ def main_block_rows(batch: F.LineBatch, p: np.ndarray, blocks: tuple[np.ndarray,
     np.minimum.at(lo, cand_page[at_best], starts[at_best])  # of equals, the outermost
     lo = lo[batch.page_index]
     return (own >= lo) & (own < end_of[lo])
+
+
+def main_block_may_lift(dom: np.ndarray) -> np.ndarray:
+    """Rows (of a :meth:`LineClassifier.dom_matrix`) that their page's main block may lift: not in a
+    caption or a form (:data:`MAIN_BLOCK_EXCEPT`), under :data:`MAIN_BLOCK_MAX_LINK_SHARE` in links."""
+    return ~dom[:, [DOM_FEATURE_NAMES.index(f) for f in MAIN_BLOCK_EXCEPT]].any(axis=1) \
+        & (dom[:, DOM_FEATURE_NAMES.index("link_share")] < MAIN_BLOCK_MAX_LINK_SHARE)
 
 
 def opener_features(batch: F.LineBatch, evidence: np.ndarray) -> None:
@@ -854,8 +864,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         p2 = self.p_stage2(self.stage2_full(batch, p1, tpl, dom, blocks)).astype(np.float32)
         main = None
         if getattr(self, "main_block_floor", None) is not None and blocks is not None and dom is not None:
-            lifted = ~dom[:, [DOM_FEATURE_NAMES.index(f) for f in MAIN_BLOCK_EXCEPT]].any(axis=1)
-            main = main_block_rows(batch, p2, blocks, self.threshold) & lifted
+            main = main_block_rows(batch, p2, blocks, self.threshold) & main_block_may_lift(dom)
         return Scores(batch, X1, p1, p2, main)
 
     def cuts(self, scores: Scores, main_block: bool = True) -> np.ndarray:

@@ -225,34 +225,36 @@ def test_main_block_rows_match_their_plain_form(pages, data):
 
 
 def test_the_main_block_lifts_unsure_lines_but_not_captions():
-    from boiler.html import DOM_FEATURE_NAMES, parse_html
+    from boiler.html import parse_html
     from boiler.model import (
-        MAIN_BLOCK_EXCEPT,
         MAIN_BLOCK_FLOOR,
         Scores,
         container_rows,
+        main_block_may_lift,
         main_block_rows,
     )
 
     hp = parse_html("<body><nav><ul><li><a href=/>Home page</a></li></ul></nav><article>"
                     "<p>One two three four five six.</p><ul><li>Seven eight</li></ul>"
                     "<figure><figcaption>Nine ten</figcaption></figure><p>Eleven twelve thirteen.</p>"
-                    "</article></body>")
+                    "<ul><li><a href=/r>Related story</a></li></ul></article></body>")
     batch = F.extract([hp.lines])
     assert batch.texts == ["Home page", "One two three four five six.", "Seven eight", "Nine ten",
-                           "Eleven twelve thirteen."]
+                           "Eleven twelve thirteen.", "Related story"]
     model = LineClassifier(dom=True)
-    p2 = np.array([0.35, 0.9, 0.35, 0.35, 0.8], dtype=np.float32)
+    p2 = np.array([0.35, 0.9, 0.35, 0.35, 0.8, 0.35], dtype=np.float32)
     blocks = container_rows(batch, [hp])
     dom = np.vstack([hp.dom[i] for i in batch.line_index])
-    lifted = ~dom[:, [DOM_FEATURE_NAMES.index(f) for f in MAIN_BLOCK_EXCEPT]].any(axis=1)
-    s = Scores(batch, np.zeros((5, 1), np.float32), p2, p2, main_block_rows(batch, p2, blocks, 0.5) & lifted)
-    assert s.main_block.tolist() == [False, True, True, False, True]
-    # the list item in the article is lifted; the menu item and the caption, at the same score, are not
-    assert model.decide(s).tolist() == [False, True, True, False, True]
-    np.testing.assert_allclose(model.cuts(s), [0.5, MAIN_BLOCK_FLOOR, MAIN_BLOCK_FLOOR, 0.5, MAIN_BLOCK_FLOOR])
+    assert main_block_may_lift(dom).tolist() == [False, True, True, False, True, False]  # links, a caption: not
+    s = Scores(batch, np.zeros((6, 1), np.float32), p2, p2,
+               main_block_rows(batch, p2, blocks, 0.5) & main_block_may_lift(dom))
+    assert s.main_block.tolist() == [False, True, True, False, True, False]
+    # the list item in the article is lifted; the menu item, the caption and the linked item, at the same
+    # score, are not
+    assert model.decide(s).tolist() == [False, True, True, False, True, False]
+    np.testing.assert_allclose(model.cuts(s), [0.5, MAIN_BLOCK_FLOOR, MAIN_BLOCK_FLOOR, 0.5, MAIN_BLOCK_FLOOR, 0.5])
     assert model.decide(s).tolist() != LineClassifier(dom=True, main_block_floor=None).decide(s).tolist()
-    assert model.cuts(s, main_block=False).tolist() == [0.5] * 5
+    assert model.cuts(s, main_block=False).tolist() == [0.5] * 6
 
 
 def test_an_html_model_is_not_fitted_without_html():
