@@ -12,7 +12,10 @@
   probability and the line's share of it, a share of at least PAGE_BEST_FLOOR. An HTML model with
   ``dom_context`` (the default of a new one) also sees, for each of the blocks enclosing the line
   (:attr:`~boiler.html.HtmlPage.containers`), what stage 1 thinks of the text in it: a list or a
-  caption inside an article is body, the same list inside a sidebar chrome.
+  caption inside an article is body, the same list inside a sidebar chrome. With
+  ``main_block_columns`` (also the default) it sees whether the line is inside the page's main block
+  by stage 1 (:func:`main_block_rows`) and that block's share of the page; and when it decides, the
+  main block by the final scores lowers the bar inside it to ``main_block_floor``.
 
 Training is stacked: the word evidence seen by stage 1 and the stage-1 probabilities seen by stage
 2 are computed out of fold, with folds grouped by site, so neither stage learns to trust an
@@ -116,10 +119,18 @@ CONTAINER_FEATURES: tuple[F.Feature, ...] = tuple(itertools.chain.from_iterable(
      F.Feature(f"block{k + 1}_share", "HTML block", f"share of the page's words in the {_LEVEL_NAMES[k]} block "
                                                     "enclosing the line's"))
     for k in range(CONTAINER_LEVELS)))
+#: Stage-2 columns of an HTML model with ``main_block_columns``: whether the line is inside its page's
+#: main block as stage 1 sees it (:func:`main_block_rows` of the stage-1 probabilities), and that block's
+#: share of the page's words.
+MAIN_BLOCK_FEATURES: tuple[F.Feature, ...] = (
+    F.Feature("in_main_block", "HTML block", "inside the page's main block (the enclosing block whose words are "
+                                             "most body-like on balance, by stage-1 probabilities)"),
+    F.Feature("main_block_share", "HTML block", "share of the page's words in its main block"),
+)
 #: Parameters added to :class:`LineClassifier` after models were shipped without them, with the value
 #: that such a model behaves as (not the default of a new model): set on loading, so its parameters read.
 ADDED_PARAMS: dict[str, object] = {"templates": False, "dom": False, "page_best": False, "dom_context": False,
-                                   "main_block_floor": None}
+                                   "main_block_floor": None, "main_block_columns": False}
 #: Parameters that only decide how probabilities become labels: no fitted attribute depends on them, so a
 #: fitted model can take other values (a benchmark's cached fold models take the current defaults).
 DECODE_PARAMS: tuple[str, ...] = ("threshold", "relative_threshold", "main_block_floor")
@@ -166,7 +177,7 @@ def stage1_feature_names(templates: bool = True, dom: bool = False) -> list[F.Fe
 
 
 def stage2_feature_names(templates: bool = True, dom: bool = False, page_best: bool = False,
-                         dom_context: bool = False) -> list[F.Feature]:
+                         dom_context: bool = False, main_block: bool = False) -> list[F.Feature]:
     out = [F.Feature("p_self", "own score", "stage-1 probability of the line")]
     out += [F.Feature(f"p@{o:+d}", "neighbours", f"stage-1 probability {abs(o)} line(s) {'before' if o < 0 else 'after'}")
             for o in PROB_OFFSETS]
@@ -189,6 +200,8 @@ def stage2_feature_names(templates: bool = True, dom: bool = False, page_best: b
         out += [by_name[n] for n in DOM_STAGE2]
         if dom_context:
             out += list(CONTAINER_FEATURES)
+            if main_block:
+                out += list(MAIN_BLOCK_FEATURES)
     return out
 
 
@@ -448,6 +461,19 @@ def main_block_rows(batch: F.LineBatch, p: np.ndarray, blocks: tuple[np.ndarray,
     return (own >= lo) & (own < end_of[lo])
 
 
+def main_block_columns(batch: F.LineBatch, p1: np.ndarray, blocks: tuple[np.ndarray, np.ndarray],
+                       threshold: float) -> np.ndarray:
+    """:data:`MAIN_BLOCK_FEATURES` of each row: inside its page's main block by the stage-1
+    probabilities (1 or 0), and the share of the page's words in that block (0: none)."""
+    inside = main_block_rows(batch, p1, blocks, threshold)
+    words = np.maximum(np.rint(np.expm1(batch.X[:, F.FEATURE_NAMES.index("words")])), 1.0)
+    n_pages = len(batch.page_start) - 1
+    page_words = np.bincount(batch.page_index, weights=words, minlength=n_pages)
+    main_words = np.bincount(batch.page_index, weights=words * inside, minlength=n_pages)
+    share = main_words / np.maximum(page_words, 1.0)
+    return np.column_stack([inside, share[batch.page_index]]).astype(np.float32)
+
+
 def main_block_may_lift(dom: np.ndarray) -> np.ndarray:
     """Rows (of a :meth:`LineClassifier.dom_matrix`) that their page's main block may lift: not in a
     caption or a form (:data:`MAIN_BLOCK_EXCEPT`), under :data:`MAIN_BLOCK_MAX_LINK_SHARE` in links."""
@@ -643,7 +669,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
                  max_leaf_nodes: int = 31, learning_rate: float = 0.1, weight_power: float = 0.5,
                  threshold: float = DEFAULT_THRESHOLD, relative_threshold: float = RELATIVE_THRESHOLD,
                  templates: bool = True, dom: bool = False, page_best: bool = True, dom_context: bool = True,
-                 main_block_floor: float | None = MAIN_BLOCK_FLOOR, random_state: int = 0):
+                 main_block_floor: float | None = MAIN_BLOCK_FLOOR, main_block_columns: bool = True,
+                 random_state: int = 0):
         self.n_folds = n_folds
         self.stage1_iter = stage1_iter
         self.stage2_iter = stage2_iter
@@ -657,6 +684,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self.page_best = page_best
         self.dom_context = dom_context
         self.main_block_floor = main_block_floor
+        self.main_block_columns = main_block_columns
         self.random_state = random_state
 
     # -- matrices -----------------------------------------------------------------------
@@ -684,6 +712,11 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
     def uses_dom_context(self) -> bool:
         """Whether stage 2 of an HTML model sees its lines' enclosing blocks (:data:`CONTAINER_FEATURES`)."""
         return self.uses_dom and bool(getattr(self, "dom_context", False))
+
+    @property
+    def uses_main_block_columns(self) -> bool:
+        """Whether stage 2 of an HTML model sees its page's main block (:data:`MAIN_BLOCK_FEATURES`)."""
+        return self.uses_dom_context and bool(getattr(self, "main_block_columns", False))
 
     def container_matrix(self, batch: F.LineBatch, html: Sequence[HtmlPage] | None) -> tuple[np.ndarray, np.ndarray] | None:
         """The enclosing blocks of a batch's rows (:func:`container_rows`), or None for a model without them."""
@@ -739,6 +772,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
             if blocks is None:
                 blocks = (np.full(len(p1), -1, dtype=np.int64), np.full((len(p1), CONTAINER_LEVELS, 2), -1, dtype=np.int64))
             parts.append(container_columns(batch, p1, blocks))
+            if self.uses_main_block_columns:
+                parts.append(main_block_columns(batch, p1, blocks, self.threshold))
         return np.hstack(parts).astype(np.float32)
 
     # -- training -----------------------------------------------------------------------

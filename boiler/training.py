@@ -397,7 +397,8 @@ def _model_meta(model: LineClassifier, corpus: Corpus | HtmlCorpus, paths: Seque
         "threshold": model.threshold,
         "stage1_features": [f.name for f in stage1_feature_names(model.uses_templates, model.uses_dom)],
         "stage2_features": [f.name for f in stage2_feature_names(model.uses_templates, model.uses_dom, model.uses_page_best,
-                                                                   model.uses_dom_context)],
+                                                                   model.uses_dom_context,
+                                                                   model.uses_main_block_columns)],
         "fit_seconds": round(time.time() - started, 1),
     }
 

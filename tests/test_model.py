@@ -112,8 +112,9 @@ def test_an_html_model_has_the_dom_columns_in_both_stages(small_html_model, own_
     m = small_html_model
     assert m.uses_dom and m.n_features_in_ == len(stage1_feature_names(m.uses_templates, dom=True))
     assert m.uses_dom_context
+    assert m.uses_main_block_columns
     assert m.stage2_.n_features_in_ == len(stage2_feature_names(m.uses_templates, dom=True, page_best=m.uses_page_best,
-                                                                dom_context=True))
+                                                                dom_context=True, main_block=True))
     hp = parse_html(next(p.html for p in own_html_pages if '<li><a href="/s' in p.html))
     s = m.score_pages([hp.lines], html=[hp])
     names = [f.name for f in stage1_feature_names(m.uses_templates, dom=True)]
@@ -222,6 +223,23 @@ def test_main_block_rows_match_their_plain_form(pages, data):
         if where is not None:
             want[rows] = (own[rows] >= where[0]) & (own[rows] < where[1])
     assert main_block_rows(batch, p, (own, ranges), 0.5).tolist() == want.tolist()
+
+
+def test_stage2_sees_whether_a_line_is_in_the_main_block_and_its_share():
+    from boiler.html import parse_html
+    from boiler.model import MAIN_BLOCK_FEATURES, container_rows, main_block_columns
+
+    hp = parse_html("<body><nav><ul><li><a href=/>Home</a></li><li><a href=/n>News</a></li></ul></nav>"
+                    "<div class=story><p>One two three four.</p><ul><li>Five six</li><li>Seven</li></ul></div></body>")
+    batch = F.extract([hp.lines])
+    p1 = np.array([0.1, 0.1, 0.9, 0.3, 0.4])
+    cols = main_block_columns(batch, p1, container_rows(batch, [hp]), 0.5)
+    assert cols.shape == (5, len(MAIN_BLOCK_FEATURES))
+    assert cols[:, 0].tolist() == [0, 0, 1, 1, 1]  # the story
+    np.testing.assert_allclose(cols[:, 1], 7 / 9)  # its words of the page's, on every line of the page
+    # a page with no block ahead: none, no share
+    cols = main_block_columns(batch, np.full(5, 0.1), container_rows(batch, [hp]), 0.5)
+    assert (cols == 0).all()
 
 
 def test_the_main_block_lifts_unsure_lines_but_not_captions():
