@@ -268,12 +268,9 @@ class _Walk:
                 self._end_line()
             self.prev = self.NL
 
-    def text(self, raw: str | None, el, ctx: tuple, glue: bool = False) -> None:
-        if not raw:
-            return
+    def text(self, raw: str, el, ctx: tuple, glue: bool = False) -> None:
+        """Add a piece of text (not whitespace alone: :meth:`run` skips that, as it adds nothing)."""
         text = " ".join(raw.split())
-        if not text:
-            return
         prev = self.prev
         if prev.__class__ is str:
             if glue and self.adjacent:  # joins the text before it (a dropped comment or script between them)

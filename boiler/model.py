@@ -396,13 +396,18 @@ def container_rows(batch: F.LineBatch, html: Sequence[HtmlPage]) -> tuple[np.nda
     return np.concatenate(own)[rows], np.concatenate(ranges)[rows]
 
 
+def _row_words(batch: F.LineBatch) -> np.ndarray:
+    """Words of each row of a batch (at least 1), from its ``words`` column (log1p)."""
+    return np.maximum(np.rint(np.expm1(batch.X[:, F.FEATURE_NAMES.index("words")])), 1.0)
+
+
 def container_columns(batch: F.LineBatch, p1: np.ndarray, blocks: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """:data:`CONTAINER_FEATURES` of each row: per enclosing block, the word-weighted mean stage-1
     probability of the rows in it (-1 for none) and its share of the page's words. ``blocks``: the rows'
     blocks and their enclosing blocks' ranges (:func:`container_rows`)."""
     own, ranges = blocks
     n = len(p1)
-    words = np.maximum(np.rint(np.expm1(batch.X[:, F.FEATURE_NAMES.index("words")])), 1.0)
+    words = _row_words(batch)
     page_words = np.bincount(batch.page_index, weights=words, minlength=len(batch.page_start) - 1)[batch.page_index]
     order = np.argsort(own, kind="stable")
     keys = own[order]
@@ -423,11 +428,12 @@ def container_columns(batch: F.LineBatch, p1: np.ndarray, blocks: tuple[np.ndarr
 
 
 def main_block_rows(batch: F.LineBatch, p: np.ndarray, blocks: tuple[np.ndarray, np.ndarray],
-                    threshold: float) -> np.ndarray:
+                    threshold: float, words: np.ndarray | None = None) -> np.ndarray:
     """Whether each row is inside its page's main block: of the blocks enclosing the page's lines
     (:func:`container_rows`), the one whose lines' words are most body-like on balance (each line's
     words weigh ``p - threshold``: body-like lines add, chrome-like ones subtract). A page where no
-    block comes out ahead has none. Vectorised over the batch: one sort, one cumulative sum."""
+    block comes out ahead has none. Vectorised over the batch: one sort, one cumulative sum. ``words``:
+    the rows' words (:func:`_row_words`), if the caller has them."""
     own, ranges = blocks
     n = len(p)
     inside = np.zeros(n, dtype=bool)
@@ -445,7 +451,8 @@ def main_block_rows(batch: F.LineBatch, p: np.ndarray, blocks: tuple[np.ndarray,
     starts = np.flatnonzero(end_of >= 0)
     if len(starts) == 0:
         return inside
-    words = np.maximum(np.rint(np.expm1(batch.X[:, F.FEATURE_NAMES.index("words")])), 1.0)
+    if words is None:
+        words = _row_words(batch)
     order = np.argsort(own, kind="stable")
     keys = own[order]
     gain = np.where(own >= 0, words * (p.astype(np.float64) - threshold), 0.0)[order]
@@ -465,8 +472,8 @@ def main_block_columns(batch: F.LineBatch, p1: np.ndarray, blocks: tuple[np.ndar
                        threshold: float) -> np.ndarray:
     """:data:`MAIN_BLOCK_FEATURES` of each row: inside its page's main block by the stage-1
     probabilities (1 or 0), and the share of the page's words in that block (0: none)."""
-    inside = main_block_rows(batch, p1, blocks, threshold)
-    words = np.maximum(np.rint(np.expm1(batch.X[:, F.FEATURE_NAMES.index("words")])), 1.0)
+    words = _row_words(batch)
+    inside = main_block_rows(batch, p1, blocks, threshold, words)
     n_pages = len(batch.page_start) - 1
     page_words = np.bincount(batch.page_index, weights=words, minlength=n_pages)
     main_words = np.bincount(batch.page_index, weights=words * inside, minlength=n_pages)
