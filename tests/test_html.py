@@ -141,3 +141,51 @@ def test_a_page_over_the_time_limit_is_an_error_naming_it():
 
 def test_broken_markup_still_gives_lines():
     assert parse_html("<p>one<p>two</div></span><li>three").lines == ["one", "", "two", "", "three"]
+
+
+# -- the compiled walk (boiler/_walk.pyx) against the Python walk, the reference ------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from boiler.html import compiled_walk_available  # noqa: E402
+
+_OPEN = ["p", "div", "span", "a", "li", "ul", "h2", "nav", "article", "aside", "figure", "figcaption", "table",
+         "tr", "td", "b", "em", "time", "form", "button", "section", "br", "blockquote", "pre", "o:p"]
+_ATTRS = ["", " class='storyBody-text'", " class=related", " class", " id='mainNav' role=navigation",
+          " itemprop=articleBody class='x y'", " class='caption'", " CLASS='Share-Bar'", " class='a' class='b'"]
+_piece = st.one_of(
+    st.tuples(st.sampled_from(_OPEN), st.sampled_from(_ATTRS)).map(lambda t: f"<{t[0]}{t[1]}>"),
+    st.sampled_from(_OPEN).map(lambda t: f"</{t}>"),
+    st.sampled_from(["<!-- c -->", "<?pi x?>", "<script>var a = '<p>';</script>", "<style>p {}</style>",
+                     "<noscript>no</noscript>", "<![CDATA[cd]]>", "&amp;", "&nbsp;", "&bogus;", " ", "\n", "\t\n "]),
+    st.text(alphabet=st.sampled_from("ab (),.:;!?\"') \u00a0é\u2003"), min_size=1, max_size=12),
+)
+_soup = st.lists(_piece, max_size=60).map("".join)
+
+
+def _same_page(a, b) -> None:
+    assert a.lines == b.lines
+    assert a.attrs == b.attrs and a.near == b.near and a.paths == b.paths
+    for name in ("dom", "blocks", "containers"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype and np.array_equal(x, y), name
+
+
+def test_the_compiled_walk_was_built():
+    # setup.py builds it at install; without a C compiler the Python walk stands in (same output)
+    assert compiled_walk_available()
+
+
+@pytest.mark.parametrize("html", [PAGE, "<p>foo<!-- c -->bar <b>x</b><!-- c -->, y</p>",
+                                  "<p>one<p>two</div></span><li>three", "", "<html></html>", "<script>x</script>",
+                                  "<div>" * 300 + "deep <a>text</a>" + "</div>" * 300])
+def test_the_compiled_walk_gives_the_python_walks_page(html):
+    _same_page(parse_html(html, compiled=False), parse_html(html))
+    _same_page(parse_html(html, compiled=False, drop=HTML_TEXT_DROP), parse_html(html, drop=HTML_TEXT_DROP))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(_soup)
+def test_the_compiled_walk_gives_the_python_walks_page_on_generated_markup(html):
+    _same_page(parse_html(html, compiled=False), parse_html(html))

@@ -1,0 +1,640 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The walk of :mod:`boiler.html`, compiled: the same lines and the same DOM evidence, read from
+libxml2's nodes directly instead of through lxml's Python element objects.
+
+:meth:`boiler.html._Walk.run` and :meth:`boiler.html._Walk.page` are the reference; this module
+follows them step for step (their comments explain the rules), and the tests hold the two to the
+same output on hand-made and generated pages. Everything the rules depend on (tag sets, flags,
+limits, the spacing patterns, the error to raise) is passed in by :mod:`boiler.html`, which stays
+the one place they are declared. Loading a page never runs code from it: this reads the parsed
+tree's structs, nothing else.
+"""
+
+from cpython.unicode cimport PyUnicode_DecodeUTF8
+from libc.stdlib cimport free, malloc, realloc
+from libc.string cimport strcmp, strlen
+from lxml.includes cimport tree
+from lxml.includes.etreepublic cimport _Element, import_lxml__etree
+
+import time
+
+import numpy as np
+
+import_lxml__etree()
+
+cdef enum:
+    PREV_TEXT = 0
+    PREV_NL = 1
+    PREV_NL2 = 2
+
+# Per tag, what the walk needs to know (bits of a kind): dropped, a block, a line break, a blank line.
+cdef enum:
+    K_DROP = 1
+    K_BLOCK = 2
+    K_NL = 4
+    K_NL2 = 8
+
+
+cdef struct Ctx:
+    long flags
+    int block
+    int own
+    int depth
+    int kind
+    tree.xmlNode* el
+    bint dropped
+
+
+cdef struct Chunk:
+    tree.xmlNode* el
+    Py_ssize_t n
+    long flags
+    int block
+    int depth
+    int line
+
+
+cdef struct Block:
+    tree.xmlNode* el
+    int parent
+    Py_ssize_t c0
+    Py_ssize_t l0
+    Py_ssize_t e0
+    Py_ssize_t c1
+    Py_ssize_t l1
+    Py_ssize_t e1
+    int nb_end
+
+
+cdef inline bint _is_element_like(tree.xmlNode* c) noexcept nogil:
+    # lxml's _isElement: what iterwalk and iteration over children visit
+    return (c.type == tree.XML_ELEMENT_NODE or c.type == tree.XML_COMMENT_NODE
+            or c.type == tree.XML_ENTITY_REF_NODE or c.type == tree.XML_PI_NODE)
+
+
+cdef inline tree.xmlNode* _next_element_like(tree.xmlNode* c) noexcept nogil:
+    while c is not NULL and not _is_element_like(c):
+        c = c.next
+    return c
+
+
+cdef inline tree.xmlNode* _text_node_or_skip(tree.xmlNode* c) noexcept nogil:
+    while c is not NULL:
+        if c.type == tree.XML_TEXT_NODE or c.type == tree.XML_CDATA_SECTION_NODE:
+            return c
+        elif c.type == tree.XML_XINCLUDE_START or c.type == tree.XML_XINCLUDE_END:
+            c = c.next
+        else:
+            return NULL
+    return NULL
+
+
+cdef inline str _utf8(const char* s):
+    return PyUnicode_DecodeUTF8(s, strlen(s), NULL)
+
+
+cdef object _collect_text(tree.xmlNode* c):
+    """lxml's .text (from the first child) or .tail (from the next sibling): the run of text nodes."""
+    cdef tree.xmlNode* start = _text_node_or_skip(c)
+    cdef tree.xmlNode* cur = start
+    cdef int count = 0
+    cdef const char* last = NULL
+    while cur is not NULL:
+        if cur.content is not NULL and (<const char*>cur.content)[0] != 0:
+            last = <const char*>cur.content
+        count += 1
+        cur = _text_node_or_skip(cur.next)
+    if last is NULL:
+        return "" if count > 0 else None
+    if count == 1:
+        return _utf8(last)
+    parts = []
+    cur = start
+    while cur is not NULL:
+        if cur.content is not NULL:
+            parts.append(_utf8(<const char*>cur.content))
+        cur = _text_node_or_skip(cur.next)
+    return "".join(parts)
+
+
+cdef object _tag_of(tree.xmlNode* c):
+    """lxml's tag of an element node (namespaced as {uri}name when it has a namespace)."""
+    if c.ns is not NULL and c.ns.href is not NULL:
+        return "{" + _utf8(<const char*>c.ns.href) + "}" + _utf8(<const char*>c.name)
+    return _utf8(<const char*>c.name)
+
+
+cdef object _get_attr(tree.xmlNode* c, const char* name):
+    """lxml's ``get(name)`` of an element without namespaces: the first such attribute's value
+    (the empty string for one without a value), or None."""
+    cdef tree.xmlAttr* a = c.properties
+    cdef tree.xmlNode* t
+    while a is not NULL:
+        if a.type == tree.XML_ATTRIBUTE_NODE and a.ns is NULL and strcmp(<const char*>a.name, name) == 0:
+            t = a.children
+            if t is NULL:
+                return ""
+            if t.next is NULL and (t.type == tree.XML_TEXT_NODE or t.type == tree.XML_CDATA_SECTION_NODE):
+                return _utf8(<const char*>t.content) if t.content is not NULL else ""
+            parts = []
+            while t is not NULL:
+                if t.content is not NULL:
+                    parts.append(_utf8(<const char*>t.content))
+                t = t.next
+            return "".join(parts)
+        a = a.next
+    return None
+
+
+cdef inline tree.xmlNode* _parent_element(tree.xmlNode* c) noexcept nogil:
+    cdef tree.xmlNode* p = c.parent
+    if p is NULL or not _is_element_like(p):
+        return NULL
+    return p
+
+
+cdef class _State:
+    """The growing C arrays of one walk (freed with it, also when the walk raises)."""
+    cdef Ctx* stack
+    cdef int stack_cap
+    cdef Chunk* chunks
+    cdef Py_ssize_t n_chunks
+    cdef Py_ssize_t chunks_cap
+    cdef Block* blocks
+    cdef int n_blocks
+    cdef int blocks_cap
+
+    def __cinit__(self):
+        self.stack_cap = 64
+        self.stack = <Ctx*>malloc(self.stack_cap * sizeof(Ctx))
+        self.chunks_cap = 256
+        self.chunks = <Chunk*>malloc(self.chunks_cap * sizeof(Chunk))
+        self.blocks_cap = 128
+        self.blocks = <Block*>malloc(self.blocks_cap * sizeof(Block))
+        if self.stack is NULL or self.chunks is NULL or self.blocks is NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        free(self.stack)
+        free(self.chunks)
+        free(self.blocks)
+
+    cdef int grow_stack(self) except -1:
+        cdef Ctx* p = <Ctx*>realloc(self.stack, 2 * self.stack_cap * sizeof(Ctx))
+        if p is NULL:
+            raise MemoryError()
+        self.stack = p
+        self.stack_cap *= 2
+        return 0
+
+    cdef int grow_chunks(self) except -1:
+        cdef Chunk* p = <Chunk*>realloc(self.chunks, 2 * self.chunks_cap * sizeof(Chunk))
+        if p is NULL:
+            raise MemoryError()
+        self.chunks = p
+        self.chunks_cap *= 2
+        return 0
+
+    cdef int grow_blocks(self) except -1:
+        cdef Block* p = <Block*>realloc(self.blocks, 2 * self.blocks_cap * sizeof(Block))
+        if p is NULL:
+            raise MemoryError()
+        self.blocks = p
+        self.blocks_cap *= 2
+        return 0
+
+
+cdef class _Lines:
+    """The lines being built, with html-text's spacing rules (:meth:`boiler.html._Walk.text`)."""
+    cdef list lines
+    cdef list parts
+    cdef object prev
+    cdef int prev_kind
+    cdef bint adjacent
+    cdef int line
+    cdef Py_ssize_t n_chars
+    cdef Py_ssize_t n_linked
+    cdef object trailing_ws
+    cdef object punct_after
+    cdef object open_bracket_before
+
+    def __cinit__(self, trailing_ws, punct_after, open_bracket_before):
+        self.lines = []
+        self.parts = []
+        self.prev = None
+        self.prev_kind = PREV_NL2
+        self.adjacent = False
+        self.line = 0
+        self.n_chars = 0
+        self.n_linked = 0
+        self.trailing_ws = trailing_ws
+        self.punct_after = punct_after
+        self.open_bracket_before = open_bracket_before
+
+    cdef inline void end_line(self):
+        self.lines.append("".join(self.parts))
+        self.parts = []
+        self.line += 1
+
+    cdef inline void newlines(self, int kind):
+        if self.prev_kind == PREV_NL2:
+            return
+        if kind & K_NL2:
+            if self.prev_kind != PREV_NL:
+                self.end_line()
+            self.end_line()
+            self.prev_kind = PREV_NL2
+        elif kind & K_NL:
+            if self.prev_kind != PREV_NL:
+                self.end_line()
+            self.prev_kind = PREV_NL
+
+    cdef int text(self, _State st, str raw, tree.xmlNode* el, Ctx* ctx, long link_bit, bint glue) except -1:
+        cdef str text = " ".join(raw.split())
+        cdef bint space
+        cdef Chunk* ch
+        if self.prev_kind == PREV_TEXT:
+            if glue and self.adjacent:
+                space = bool(self.trailing_ws(self.prev)) or raw[0].isspace()
+            else:
+                space = bool(self.trailing_ws(self.prev)) or (not self.punct_after(text)
+                                                              and not self.open_bracket_before(self.prev))
+            if space:
+                self.parts.append(" ")
+        self.parts.append(text)
+        if st.n_chunks == st.chunks_cap:
+            st.grow_chunks()
+        ch = &st.chunks[st.n_chunks]
+        st.n_chunks += 1
+        ch.el = el
+        ch.n = len(text)
+        ch.flags = ctx.flags
+        ch.block = ctx.block
+        ch.depth = ctx.depth
+        ch.line = self.line
+        self.adjacent = True
+        self.n_chars += ch.n
+        if ctx.flags & link_bit:
+            self.n_linked += ch.n
+        self.prev = raw
+        self.prev_kind = PREV_TEXT
+        return 0
+
+
+cdef inline bint _has_text(object t):
+    return t is not None and len(<str>t) > 0 and not (<str>t).isspace()
+
+
+def walk_page(_Element root, str source, double max_seconds, frozenset drop, dict rules):
+    """The walk and the per-line evidence of :class:`boiler.html._Walk` for the tree under ``root``:
+    the fields of an :class:`~boiler.html.HtmlPage` (lines, dom, attrs, near, paths, blocks,
+    containers), as a tuple. ``rules`` carries :mod:`boiler.html`'s declarations."""
+    cdef _State st = _State()
+    cdef _Lines out = _Lines(rules["trailing_ws"], rules["punct_after"], rules["open_bracket_before"])
+    cdef dict flag_of = rules["flag_of"]
+    cdef frozenset block_tags = rules["block_tags"], nl_tags = rules["newline_tags"], nl2_tags = rules["double_newline_tags"]
+    cdef long link_bit = rules["link_bit"]
+    cdef int clock_mask = rules["clock_every"] - 1
+    cdef double deadline = time.monotonic() + max_seconds
+    cdef dict kinds = {}  # tag -> (kind bits, flag bits)
+    cdef Ctx root_ctx
+    cdef Ctx* top
+    cdef Ctx* c
+    cdef int sp = 0  # stack size
+    cdef tree.xmlNode* node = root._c_node
+    cdef tree.xmlNode* nxt
+    cdef tree.xmlNode* rnode = root._c_node
+    cdef long steps = 0
+    cdef Py_ssize_t n_el = 0
+    cdef int kind
+    cdef long fl
+    cdef int b
+    cdef Block* blk
+    cdef bint descend
+    root_ctx.flags = 0
+    root_ctx.block = -1
+    root_ctx.own = -1
+    root_ctx.depth = 0
+    root_ctx.kind = 0
+    root_ctx.el = rnode
+    root_ctx.dropped = False
+    top = &root_ctx
+    while True:
+        # -- the node's "start" (or its only event, for a comment or processing instruction)
+        steps += 1
+        if steps & clock_mask == 0 and time.monotonic() > deadline:
+            raise rules["error"](source, f"page took too long to read (over {max_seconds:g} s; "
+                                         f"{n_el:,} elements walked)")
+        descend = False
+        if node.type == tree.XML_ELEMENT_NODE:
+            tag = _tag_of(node)
+            kv = kinds.get(tag)
+            if kv is None:
+                kind = (K_DROP if tag in drop else 0) | (K_BLOCK if tag in block_tags else 0) \
+                    | (K_NL if tag in nl_tags else 0) | (K_NL2 if tag in nl2_tags else 0)
+                kv = kinds[tag] = (kind, flag_of.get(tag, 0))
+            kind = kv[0]
+            if sp == st.stack_cap:
+                st.grow_stack()
+                top = &root_ctx if sp == 0 else &st.stack[sp - 1]
+            c = &st.stack[sp]
+            sp += 1
+            if kind & K_DROP:
+                c.dropped = True
+                c.el = node
+            else:
+                n_el += 1
+                out.adjacent = False
+                fl = top.flags | <long>kv[1]
+                c.dropped = False
+                c.flags = fl
+                c.depth = top.depth + 1
+                c.kind = kind
+                c.el = node
+                if kind & K_BLOCK:
+                    if st.n_blocks == st.blocks_cap:
+                        st.grow_blocks()
+                    b = st.n_blocks
+                    st.n_blocks += 1
+                    blk = &st.blocks[b]
+                    blk.el = node
+                    blk.parent = top.block
+                    blk.c0 = out.n_chars
+                    blk.l0 = out.n_linked
+                    blk.e0 = n_el
+                    blk.c1 = blk.l1 = blk.e1 = 0
+                    blk.nb_end = 0
+                    c.block = b
+                    c.own = b
+                else:
+                    c.block = top.block
+                    c.own = -1
+                top = c
+                if kind & (K_NL | K_NL2):
+                    out.newlines(kind)
+                t = _collect_text(node.children)
+                if _has_text(t):
+                    out.text(st, t, node, top, link_bit, False)
+                descend = True
+        elif node.type == tree.XML_ENTITY_REF_NODE:  # not an element for lxml's tag: dropped with its content
+            if sp == st.stack_cap:
+                st.grow_stack()
+                top = &root_ctx if sp == 0 else &st.stack[sp - 1]
+            c = &st.stack[sp]
+            sp += 1
+            c.dropped = True
+            c.el = node
+        else:  # a comment or processing instruction: dropped; its tail joins the text before it
+            if sp > 0:
+                t = _collect_text(node.next)
+                if _has_text(t):
+                    out.text(st, t, top.el, top, link_bit, True)
+        if descend:
+            nxt = _next_element_like(node.children)
+            if nxt is not NULL:
+                node = nxt
+                continue
+        # -- "end" events, up the tree until a next sibling
+        while True:
+            if node.type == tree.XML_ELEMENT_NODE or node.type == tree.XML_ENTITY_REF_NODE:
+                sp -= 1
+                c = &st.stack[sp]
+                if c.dropped:
+                    if sp > 0:
+                        t = _collect_text(node.next)
+                        if _has_text(t):
+                            out.text(st, t, top.el, top, link_bit, True)
+                else:
+                    out.adjacent = False
+                    if c.kind & (K_NL | K_NL2):
+                        out.newlines(c.kind)
+                    if c.own >= 0:
+                        blk = &st.blocks[c.own]
+                        blk.c1 = out.n_chars
+                        blk.l1 = out.n_linked
+                        blk.e1 = n_el
+                        blk.nb_end = st.n_blocks
+                    if sp > 0:
+                        top = &st.stack[sp - 1]
+                        t = _collect_text(node.next)
+                        if _has_text(t):
+                            out.text(st, t, top.el, top, link_bit, False)
+                    else:
+                        top = &root_ctx
+            if node is rnode:
+                break
+            nxt = _next_element_like(node.next)
+            if nxt is not NULL:
+                node = nxt
+                break
+            node = node.parent
+        if node is rnode and sp == 0:
+            break
+    out.lines.append("".join(out.parts))
+    return _page(st, out, rules, n_el)
+
+
+cdef int _heading_level(tree.xmlNode* el, dict levels):
+    cdef int k
+    for k in range(4):
+        if el is NULL:
+            return 0
+        if el.type == tree.XML_ELEMENT_NODE:
+            level = levels.get(_tag_of(el))
+            if level:
+                return level
+        el = _parent_element(el)
+    return 0
+
+
+cdef int _same_siblings(tree.xmlNode* el, dict cache):
+    cdef tree.xmlNode* parent = _parent_element(el)
+    cdef tree.xmlNode* ch
+    if parent is NULL:
+        return 0
+    key = <size_t>parent
+    shapes = cache.get(key)
+    if shapes is None:
+        shapes = cache[key] = {}
+        ch = parent.children
+        while ch is not NULL:
+            if ch.type == tree.XML_ELEMENT_NODE:  # comments and others never share an element's shape
+                k = (_tag_of(ch), _get_attr(ch, b"class"))
+                shapes[k] = shapes.get(k, 0) + 1
+            ch = ch.next
+    return shapes.get((_tag_of(el), _get_attr(el, b"class")), 1) - 1
+
+
+cdef tuple _attr_words(tree.xmlNode* el, dict cache, object findall, int per_element):
+    key = (_get_attr(el, b"class"), _get_attr(el, b"id"), _get_attr(el, b"role"), _get_attr(el, b"itemprop"))
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    words = []
+    for v in key:
+        if v:
+            for w in findall(v):
+                if len(w) > 1:
+                    w = w.lower()
+                    if w not in words:
+                        words.append(w)
+    out = tuple(words[:per_element])
+    cache[key] = out
+    return out
+
+
+cdef tuple _path_info(tree.xmlNode* el, dict cache, dict words, object findall, int per_element, int per_path,
+                      int depth):
+    hit = cache.get(<size_t>el)
+    if hit is not None:
+        return hit
+    todo = [<size_t>el]
+    cdef tree.xmlNode* parent = _parent_element(el)
+    cdef tree.xmlNode* e
+    while parent is not NULL and <size_t>parent not in cache:
+        todo.append(<size_t>parent)
+        parent = _parent_element(parent)
+    out = ((), 0, ()) if parent is NULL else cache[<size_t>parent]
+    for addr in reversed(todo):
+        e = <tree.xmlNode*><size_t>addr
+        pwords, pnear, ppath = out
+        own = _attr_words(e, words, findall, per_element) if e.properties is not NULL else ()
+        tag = _tag_of(e) if e.type == tree.XML_ELEMENT_NODE else "?"
+        path = (*ppath[1 - depth:], tag + "." + own[0] if own else tag)
+        if own:
+            words_ = (*own, *(w for w in pwords if w not in own))[:per_path] if pwords else own
+            out = (words_, len(own), path)
+        else:
+            out = (pwords, pnear, path)
+        cache[addr] = out
+    return out
+
+
+cdef tuple _around(int b, Block* blocks, int* up_of, int levels):
+    out = [b]
+    cdef int c = b
+    cdef int up
+    cdef Py_ssize_t chars
+    for _ in range(levels):
+        up = up_of[c]
+        if up == -2:
+            chars = blocks[c].c1 - blocks[c].c0
+            up = blocks[c].parent
+            while up >= 0 and blocks[up].c1 - blocks[up].c0 <= chars:
+                up = blocks[up].parent
+            up_of[c] = up
+        if up < 0:
+            out += [-1, -1] * (levels - (len(out) - 1) // 2)
+            break
+        out += [up, blocks[up].nb_end]
+        c = up
+    return tuple(out)
+
+
+cdef tuple _page(_State st, _Lines out, dict rules, Py_ssize_t n_el):
+    cdef list lines = out.lines
+    cdef Py_ssize_t lo = 0, hi = len(lines), n, i, k, j, first, last
+    cdef int levels = rules["container_levels"], n_flags = rules["n_flags"], n_features = rules["n_features"]
+    cdef long heading_bit = rules["heading_bit"], link_bit = rules["link_bit"]
+    cdef Chunk* chunks = st.chunks
+    cdef Chunk* main
+    cdef Block* blocks = st.blocks
+    cdef Block* blk
+    cdef Block* par
+    cdef Py_ssize_t total, linked, chars, pchars
+    cdef double share, block_share, parent_share, density
+    cdef int b, pb, same
+    cdef int* up_of = NULL
+    cdef int* same_of = NULL
+    while lo < hi and not lines[lo]:
+        lo += 1
+    while hi > lo and not lines[hi - 1]:
+        hi -= 1
+    lines = lines[lo:hi]
+    n = hi - lo
+    dom = np.zeros((n, n_features), dtype=np.float32)
+    attrs = [()] * n
+    near = [0] * n
+    paths = [""] * n
+    words_of = {}
+    shapes = {}
+    path_cache = {}
+    around_of = {}
+    levels_of = rules["heading_levels"]
+    findall = rules["attr_word_findall"]
+    cdef int per_element = rules["attr_words_per_element"], per_path = rules["attr_words_per_path"]
+    cdef int path_depth = rules["path_depth"]
+    around = []
+    rows = []
+    cols = []
+    up_of = <int*>malloc((st.n_blocks + 1) * sizeof(int))
+    same_of = <int*>malloc((st.n_blocks + 1) * sizeof(int))
+    if up_of is NULL or same_of is NULL:
+        free(up_of)
+        free(same_of)
+        raise MemoryError()
+    try:
+        for k in range(st.n_blocks):
+            up_of[k] = -2
+            same_of[k] = -1
+        j = 0
+        while j < st.n_chunks and chunks[j].line < lo:
+            j += 1
+        while j < st.n_chunks and chunks[j].line < hi:
+            first = j
+            i = chunks[j].line
+            while j < st.n_chunks and chunks[j].line == i:
+                j += 1
+            last = j
+            main = &chunks[first]
+            total = linked = 0
+            for k in range(first, last):
+                if chunks[k].n > main.n:
+                    main = &chunks[k]
+                total += chunks[k].n
+                if chunks[k].flags & link_bit:
+                    linked += chunks[k].n
+            share = linked / <double>total if total else 0.0
+            b = main.block
+            if b >= 0:
+                blk = &blocks[b]
+                chars = blk.c1 - blk.c0
+                block_share = (blk.l1 - blk.l0) / <double>chars if chars else 0.0
+                pb = blk.parent
+                if pb >= 0:
+                    par = &blocks[pb]
+                    pchars = par.c1 - par.c0
+                    parent_share = (par.l1 - par.l0) / <double>pchars if pchars else 0.0
+                else:
+                    parent_share = block_share
+                density = chars / <double>max(blk.e1 - blk.e0 + 1, 1)
+                same = same_of[b]
+                if same < 0:
+                    same = same_of[b] = _same_siblings(blk.el, shapes)
+                ar = around_of.get(b)
+                if ar is None:
+                    ar = around_of[b] = _around(b, blocks, up_of, levels)
+                around.append(ar)
+                cols.append((share, block_share, parent_share, chars, density, same, main.depth,
+                             _heading_level(main.el, levels_of) if main.flags & heading_bit else 0, main.flags))
+            else:
+                around.append((-1,) * (1 + 2 * levels))
+                cols.append((share, 0, 0, 0, 0, 0, main.depth,
+                             _heading_level(main.el, levels_of) if main.flags & heading_bit else 0, main.flags))
+            rows.append(i - lo)
+            a, nr, path = _path_info(main.el, path_cache, words_of, findall, per_element, per_path, path_depth)
+            attrs[i - lo] = a
+            near[i - lo] = nr
+            paths[i - lo] = " > ".join(path)
+    finally:
+        free(up_of)
+        free(same_of)
+    if rows:
+        v = np.array(cols, dtype=np.float64)
+        v[:, 3:6] = np.log1p(v[:, 3:6])
+        bits = (v[:, 8].astype(np.int64)[:, None] >> np.arange(n_flags)) & 1
+        dom[rows] = np.hstack([v[:, :8], bits]).astype(np.float32)
+    ids = np.full((n, 1 + 2 * levels), -1, dtype=np.int32)
+    if rows:
+        ids[rows] = np.array(around, dtype=np.int32)
+    return lines, dom, attrs, near, paths, ids[:, 0].copy(), ids[:, 1:].reshape(n, levels, 2)
