@@ -4,7 +4,9 @@ Every system gets each page's HTML (a ``str``) and returns its main text; the te
 the page's gold by word 4-gram shingles (:func:`boiler.evaluate.shingle_counts`: precision averaged
 over pages with output, recall over all pages, F1 of the two averages). Systems run in this one
 process, one core, interleaved page by page (so a busy moment on the shared machine slows them all
-alike); only the extraction call is timed, HTML string in, text out (parsing included).
+alike); only the extraction call is timed, HTML string in, text out (parsing included). After
+that run, the shipped model is timed once more the way ``boiler clean`` runs it, pages in batches
+with one model call per batch (:func:`batched_speed`), its texts checked against its own one by one.
 
 * **boiler (held out)**: 5 folds grouped by site over the pages of all sets together
   (:func:`boiler.evaluate.site_folds` on :func:`boiler.evaluate.group_of`); each fold's pages are
@@ -360,6 +362,29 @@ def tally(systems: list[System], pages: list[HtmlPage], outputs: dict[str, list[
     return out
 
 
+def batched_speed(pages: list[HtmlPage], one_by_one: list[Output] | None) -> dict:
+    """The shipped labeler the way ``boiler clean`` runs it over a JSONL or WARC: pages in batches of
+    ``boiler.pipeline.BATCH_PAGES``, parsed one by one, labeled with one model call per batch
+    (``Labeler.clean_html_pages``). Timed after the interleaved run, in this process; its texts are
+    checked against the shipped system's, page by page (batching must not change a line)."""
+    import boiler
+    from boiler.pipeline import BATCH_PAGES
+
+    lab = boiler.load(templates=None)
+    lab.clean_html_pages([p.html for p in pages[:BATCH_PAGES]])  # warm up, untimed
+    texts: list[str] = []
+    wall, cpu = time.perf_counter(), time.process_time()
+    for lo in range(0, len(pages), BATCH_PAGES):
+        texts.extend(lab.clean_html_pages([p.html for p in pages[lo:lo + BATCH_PAGES]]))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    out = {"system": f"{SHIPPED}, batches of {BATCH_PAGES} (as boiler clean)", "pages": len(pages),
+           "seconds": round(wall, 2), "pages_per_s": round(len(pages) / wall, 1),
+           "pages_per_cpu_s": round(len(pages) / cpu, 1)}
+    if one_by_one is not None:
+        out["pages_with_the_same_text_as_one_by_one"] = sum(t == o.text for t, o in zip(texts, one_by_one))
+    return out
+
+
 def failure_examples(systems: list[System], pages: list[HtmlPage], outputs: dict[str, list[Output]]) -> dict:
     """Per system, how many pages failed, by exception type (no messages: they may quote the page)."""
     out = {}
@@ -437,6 +462,11 @@ def main() -> int:
     outputs, timed_now = run_all(systems, pages, args.fresh)
     results = tally(systems, pages, outputs)
     print_tables(results, names)
+    batched = batched_speed(pages, outputs.get(SHIPPED)) if SHIPPED in names else None
+    if batched is not None:
+        print(f"\n{batched['system']}: {batched['pages_per_s']} pages/s ({batched['pages_per_cpu_s']} per CPU-s); "
+              f"same text as one by one on {batched.get('pages_with_the_same_text_as_one_by_one', '?')} "
+              f"of {batched['pages']} pages")
     if args.json:
         report = {
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": git_commit(),
@@ -452,6 +482,7 @@ def main() -> int:
                         for s in systems},
             "failures": failure_examples(systems, pages, outputs),
             "results": results,
+            "batched": batched,
         }
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")

@@ -214,11 +214,8 @@ cdef class _Lines:
     cdef int line
     cdef Py_ssize_t n_chars
     cdef Py_ssize_t n_linked
-    cdef object trailing_ws
-    cdef object punct_after
-    cdef object open_bracket_before
 
-    def __cinit__(self, trailing_ws, punct_after, open_bracket_before):
+    def __cinit__(self):
         self.lines = []
         self.parts = []
         self.prev = None
@@ -227,9 +224,6 @@ cdef class _Lines:
         self.line = 0
         self.n_chars = 0
         self.n_linked = 0
-        self.trailing_ws = trailing_ws
-        self.punct_after = punct_after
-        self.open_bracket_before = open_bracket_before
 
     cdef inline void end_line(self):
         self.lines.append("".join(self.parts))
@@ -253,12 +247,18 @@ cdef class _Lines:
         cdef str text = " ".join(raw.split())
         cdef bint space
         cdef Chunk* ch
+        cdef str prev
+        cdef Py_UCS4 last
         if self.prev_kind == PREV_TEXT:
+            # html.py's patterns, as character tests: prev (raw text, never whitespace alone) ends in
+            # whitespace (``\s$``); text starts with closing punctuation (``^[,:;.!?")]``); prev ends
+            # with "(" (``\($``; its other match, "(" before a final newline, is whitespace already)
+            prev = <str>self.prev
+            last = prev[len(prev) - 1]
             if glue and self.adjacent:
-                space = bool(self.trailing_ws(self.prev)) or raw[0].isspace()
+                space = last.isspace() or raw[0].isspace()
             else:
-                space = bool(self.trailing_ws(self.prev)) or (not self.punct_after(text)
-                                                              and not self.open_bracket_before(self.prev))
+                space = last.isspace() or (text[0] not in ',:;.!?")' and last != '(')
             if space:
                 self.parts.append(" ")
         self.parts.append(text)
@@ -290,7 +290,7 @@ def walk_page(_Element root, str source, double max_seconds, frozenset drop, dic
     the fields of an :class:`~boiler.html.HtmlPage` (lines, dom, attrs, near, paths, blocks,
     containers), as a tuple. ``rules`` carries :mod:`boiler.html`'s declarations."""
     cdef _State st = _State()
-    cdef _Lines out = _Lines(rules["trailing_ws"], rules["punct_after"], rules["open_bracket_before"])
+    cdef _Lines out = _Lines()
     cdef dict flag_of = rules["flag_of"]
     cdef frozenset block_tags = rules["block_tags"], nl_tags = rules["newline_tags"], nl2_tags = rules["double_newline_tags"]
     cdef long link_bit = rules["link_bit"]
@@ -510,11 +510,11 @@ cdef tuple _path_info(tree.xmlNode* el, dict cache, dict words, object findall, 
     return out
 
 
-cdef tuple _around(int b, Block* blocks, int* up_of, int levels):
-    out = [b]
-    cdef int c = b
-    cdef int up
+cdef void _around(int b, Block* blocks, int* up_of, int levels, int* out) noexcept:
+    """:func:`boiler.html._around` into ``out`` (1 + 2 * levels ints)."""
+    cdef int c = b, up, k = 1
     cdef Py_ssize_t chars
+    out[0] = b
     for _ in range(levels):
         up = up_of[c]
         if up == -2:
@@ -524,17 +524,21 @@ cdef tuple _around(int b, Block* blocks, int* up_of, int levels):
                 up = blocks[up].parent
             up_of[c] = up
         if up < 0:
-            out += [-1, -1] * (levels - (len(out) - 1) // 2)
             break
-        out += [up, blocks[up].nb_end]
+        out[k] = up
+        out[k + 1] = blocks[up].nb_end
+        k += 2
         c = up
-    return tuple(out)
+    while k < 1 + 2 * levels:
+        out[k] = -1
+        k += 1
 
 
 cdef tuple _page(_State st, _Lines out, dict rules, Py_ssize_t n_el):
     cdef list lines = out.lines
-    cdef Py_ssize_t lo = 0, hi = len(lines), n, i, k, j, first, last
+    cdef Py_ssize_t lo = 0, hi = len(lines), n, i, k, j, first, last, r = 0
     cdef int levels = rules["container_levels"], n_flags = rules["n_flags"], n_features = rules["n_features"]
+    cdef int width = 1 + 2 * levels
     cdef long heading_bit = rules["heading_bit"], link_bit = rules["link_bit"]
     cdef Chunk* chunks = st.chunks
     cdef Chunk* main
@@ -546,6 +550,9 @@ cdef tuple _page(_State st, _Lines out, dict rules, Py_ssize_t n_el):
     cdef int b, pb, same
     cdef int* up_of = NULL
     cdef int* same_of = NULL
+    cdef int* around_of = NULL  # per block: its row of ids, computed once (-3 in the first: not yet)
+    cdef int per_element = rules["attr_words_per_element"], per_path = rules["attr_words_per_path"]
+    cdef int path_depth = rules["path_depth"]
     while lo < hi and not lines[lo]:
         lo += 1
     while hi > lo and not lines[hi - 1]:
@@ -559,24 +566,27 @@ cdef tuple _page(_State st, _Lines out, dict rules, Py_ssize_t n_el):
     words_of = {}
     shapes = {}
     path_cache = {}
-    around_of = {}
     levels_of = rules["heading_levels"]
     findall = rules["attr_word_findall"]
-    cdef int per_element = rules["attr_words_per_element"], per_path = rules["attr_words_per_path"]
-    cdef int path_depth = rules["path_depth"]
-    around = []
-    rows = []
-    cols = []
+    ids_arr = np.full((n, width), -1, dtype=np.int32)
+    cols_arr = np.zeros((n, 9), dtype=np.float64)
+    rows_arr = np.zeros(n, dtype=np.intp)
+    cdef int[:, ::1] ids = ids_arr
+    cdef double[:, ::1] cols = cols_arr
+    cdef Py_ssize_t[::1] rows = rows_arr
     up_of = <int*>malloc((st.n_blocks + 1) * sizeof(int))
     same_of = <int*>malloc((st.n_blocks + 1) * sizeof(int))
-    if up_of is NULL or same_of is NULL:
+    around_of = <int*>malloc((st.n_blocks + 1) * width * sizeof(int))
+    if up_of is NULL or same_of is NULL or around_of is NULL:
         free(up_of)
         free(same_of)
+        free(around_of)
         raise MemoryError()
     try:
         for k in range(st.n_blocks):
             up_of[k] = -2
             same_of[k] = -1
+            around_of[k * width] = -3
         j = 0
         while j < st.n_chunks and chunks[j].line < lo:
             j += 1
@@ -596,6 +606,7 @@ cdef tuple _page(_State st, _Lines out, dict rules, Py_ssize_t n_el):
                     linked += chunks[k].n
             share = linked / <double>total if total else 0.0
             b = main.block
+            cols[r, 0] = share
             if b >= 0:
                 blk = &blocks[b]
                 chars = blk.c1 - blk.c0
@@ -611,17 +622,20 @@ cdef tuple _page(_State st, _Lines out, dict rules, Py_ssize_t n_el):
                 same = same_of[b]
                 if same < 0:
                     same = same_of[b] = _same_siblings(blk.el, shapes)
-                ar = around_of.get(b)
-                if ar is None:
-                    ar = around_of[b] = _around(b, blocks, up_of, levels)
-                around.append(ar)
-                cols.append((share, block_share, parent_share, chars, density, same, main.depth,
-                             _heading_level(main.el, levels_of) if main.flags & heading_bit else 0, main.flags))
-            else:
-                around.append((-1,) * (1 + 2 * levels))
-                cols.append((share, 0, 0, 0, 0, 0, main.depth,
-                             _heading_level(main.el, levels_of) if main.flags & heading_bit else 0, main.flags))
-            rows.append(i - lo)
+                if around_of[b * width] == -3:
+                    _around(b, blocks, up_of, levels, &around_of[b * width])
+                for k in range(width):
+                    ids[i - lo, k] = around_of[b * width + k]
+                cols[r, 1] = block_share
+                cols[r, 2] = parent_share
+                cols[r, 3] = chars
+                cols[r, 4] = density
+                cols[r, 5] = same
+            cols[r, 6] = main.depth
+            cols[r, 7] = _heading_level(main.el, levels_of) if main.flags & heading_bit else 0
+            cols[r, 8] = main.flags
+            rows[r] = i - lo
+            r += 1
             a, nr, path = _path_info(main.el, path_cache, words_of, findall, per_element, per_path, path_depth)
             attrs[i - lo] = a
             near[i - lo] = nr
@@ -629,12 +643,10 @@ cdef tuple _page(_State st, _Lines out, dict rules, Py_ssize_t n_el):
     finally:
         free(up_of)
         free(same_of)
-    if rows:
-        v = np.array(cols, dtype=np.float64)
+        free(around_of)
+    if r:
+        v = cols_arr[:r]
         v[:, 3:6] = np.log1p(v[:, 3:6])
         bits = (v[:, 8].astype(np.int64)[:, None] >> np.arange(n_flags)) & 1
-        dom[rows] = np.hstack([v[:, :8], bits]).astype(np.float32)
-    ids = np.full((n, 1 + 2 * levels), -1, dtype=np.int32)
-    if rows:
-        ids[rows] = np.array(around, dtype=np.int32)
-    return lines, dom, attrs, near, paths, ids[:, 0].copy(), ids[:, 1:].reshape(n, levels, 2)
+        dom[rows_arr[:r]] = np.hstack([v[:, :8], bits]).astype(np.float32)
+    return lines, dom, attrs, near, paths, ids_arr[:, 0].copy(), ids_arr[:, 1:].reshape(n, levels, 2)
