@@ -186,6 +186,28 @@ def test_the_main_block_is_the_enclosing_block_whose_lines_are_most_body_like():
     assert got[:3].tolist() == [True, True, False]
 
 
+def test_block_columns_of_a_page_are_the_same_numbers_alone_and_after_a_large_batch():
+    """The sums over blocks restart at each page: a running sum over a whole batch (in float32 it was,
+    when training on the corpora) gave a page different columns, and a different label, in a batch."""
+    from boiler.html import parse_html
+    from boiler.model import container_columns, container_rows, main_block_rows
+
+    hp = parse_html("<body><nav><ul><li><a href=/>Home</a></li><li><a href=/n>News</a></li></ul></nav>"
+                    "<div class=story><p>One two three four.</p><ul><li>Five six</li><li>Seven</li></ul></div></body>")
+    big = parse_html("<div>" + "".join(f"<p>Line {i} of a long page with a dozen words in each of them.</p>"
+                                       for i in range(300)) + "</div>")
+    rng = np.random.default_rng(0)
+    pages = [big] * 200 + [hp]
+    batch = F.extract([h.lines for h in pages])
+    p1 = rng.random(batch.n_rows).astype(np.float32)
+    alone = F.extract([hp.lines])
+    mine = np.flatnonzero(batch.page_index == len(pages) - 1)
+    np.testing.assert_array_equal(container_columns(batch, p1, container_rows(batch, pages))[mine],
+                                  container_columns(alone, p1[mine], container_rows(alone, [hp])))
+    np.testing.assert_array_equal(main_block_rows(batch, p1, container_rows(batch, pages), 0.5)[mine],
+                                  main_block_rows(alone, p1[mine], container_rows(alone, [hp]), 0.5))
+
+
 _TAGS = st.sampled_from(["div", "p", "ul", "li", "section", "span", "article"])
 
 
