@@ -562,7 +562,7 @@ def _compiled_walk():
     then :class:`_Walk` does the same work in Python."""
     try:
         from ._walk import walk_page
-    except ImportError as exc:  # built without a C compiler, or against an lxml whose C API differs
+    except (ImportError, ValueError) as exc:  # not built (no C compiler), or an lxml whose C types differ
         logger.info("the compiled walk is not available (%s); walking pages in Python", exc)
         return None
     return walk_page
