@@ -421,13 +421,16 @@ class _BlockOrder:
         per_page = np.bincount(batch.page_index[own >= 0], minlength=len(batch.page_start) - 1)
         return cls(order, keys, np.concatenate([[0, n_none], n_none + np.cumsum(per_page)]).astype(np.int64))
 
-    def range_sums(self, values: np.ndarray, lo_block: np.ndarray, hi_block: np.ndarray,
+    def running_sums(self, values: np.ndarray) -> np.ndarray:
+        """The running sums of ``values`` (one per row, in row order) for :meth:`range_sums`."""
+        return _page_cumsum(np.asarray(values, dtype=np.float64)[self.order], self.seg_start)
+
+    def range_sums(self, sums: np.ndarray, lo_block: np.ndarray, hi_block: np.ndarray,
                    page: np.ndarray) -> np.ndarray:
-        """Per query, the sum of ``values`` (one per row, in row order) over the rows whose block is in
+        """Per query, the sum of the values (:meth:`running_sums`) of the rows whose block is in
         ``[lo_block, hi_block)``, blocks of page ``page`` (float64)."""
-        cs = _page_cumsum(np.asarray(values, dtype=np.float64)[self.order], self.seg_start)
         seg = page + 1
-        return cs[np.searchsorted(self.keys, hi_block) + seg] - cs[np.searchsorted(self.keys, lo_block) + seg]
+        return sums[np.searchsorted(self.keys, hi_block) + seg] - sums[np.searchsorted(self.keys, lo_block) + seg]
 
 
 def container_columns(batch: F.LineBatch, p1: np.ndarray, blocks: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
@@ -440,14 +443,14 @@ def container_columns(batch: F.LineBatch, p1: np.ndarray, blocks: tuple[np.ndarr
     page_words = np.bincount(batch.page_index, weights=words, minlength=len(batch.page_start) - 1)[batch.page_index]
     by_block = _BlockOrder.of(batch, own)
     w = np.where(own >= 0, words, 0.0)
-    wp = w * p1
+    sum_w, sum_wp = by_block.running_sums(w), by_block.running_sums(w * p1)
     out = np.empty((n, 2 * ranges.shape[1]), dtype=np.float32)
     for k in range(ranges.shape[1]):
         have = ranges[:, k, 0] >= 0
-        in_block = by_block.range_sums(w, ranges[:, k, 0], ranges[:, k, 1], batch.page_index)
+        in_block = by_block.range_sums(sum_w, ranges[:, k, 0], ranges[:, k, 1], batch.page_index)
         ok = have & (in_block > 0)
         safe = np.where(ok, in_block, 1.0)
-        out[:, 2 * k] = np.where(ok, by_block.range_sums(wp, ranges[:, k, 0], ranges[:, k, 1], batch.page_index)
+        out[:, 2 * k] = np.where(ok, by_block.range_sums(sum_wp, ranges[:, k, 0], ranges[:, k, 1], batch.page_index)
                                  / safe, -1.0)
         out[:, 2 * k + 1] = np.where(ok, in_block / page_words, 0.0)
     return out
@@ -481,7 +484,8 @@ def main_block_rows(batch: F.LineBatch, p: np.ndarray, blocks: tuple[np.ndarray,
         words = _row_words(batch)
     gain = np.where(own >= 0, words * (p.astype(np.float64) - threshold), 0.0)
     cand_page = page_of[starts]
-    value = _BlockOrder.of(batch, own).range_sums(gain, starts, end_of[starts], cand_page)
+    by_block = _BlockOrder.of(batch, own)
+    value = by_block.range_sums(by_block.running_sums(gain), starts, end_of[starts], cand_page)
     best = np.full(len(batch.page_start) - 1, -np.inf)
     np.maximum.at(best, cand_page, value)
     at_best = (value == best[cand_page]) & (value > 0)
