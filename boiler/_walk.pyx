@@ -180,28 +180,27 @@ cdef class _State:
         free(self.blocks)
 
     cdef int grow_stack(self) except -1:
-        cdef Ctx* p = <Ctx*>realloc(self.stack, 2 * self.stack_cap * sizeof(Ctx))
-        if p is NULL:
-            raise MemoryError()
-        self.stack = p
+        self.stack = <Ctx*>_doubled(self.stack, self.stack_cap * sizeof(Ctx))
         self.stack_cap *= 2
         return 0
 
     cdef int grow_chunks(self) except -1:
-        cdef Chunk* p = <Chunk*>realloc(self.chunks, 2 * self.chunks_cap * sizeof(Chunk))
-        if p is NULL:
-            raise MemoryError()
-        self.chunks = p
+        self.chunks = <Chunk*>_doubled(self.chunks, self.chunks_cap * sizeof(Chunk))
         self.chunks_cap *= 2
         return 0
 
     cdef int grow_blocks(self) except -1:
-        cdef Block* p = <Block*>realloc(self.blocks, 2 * self.blocks_cap * sizeof(Block))
-        if p is NULL:
-            raise MemoryError()
-        self.blocks = p
+        self.blocks = <Block*>_doubled(self.blocks, self.blocks_cap * sizeof(Block))
         self.blocks_cap *= 2
         return 0
+
+
+cdef void* _doubled(void* p, size_t n_bytes) except NULL:
+    """``p`` (of ``n_bytes``) reallocated to twice its size; MemoryError if it cannot be (``p`` stays valid)."""
+    cdef void* q = realloc(p, 2 * n_bytes)
+    if q is NULL:
+        raise MemoryError()
+    return q
 
 
 cdef class _Lines:
