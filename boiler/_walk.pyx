@@ -124,24 +124,28 @@ cdef object _tag_of(tree.xmlNode* c):
     return _utf8(<const char*>c.name)
 
 
+cdef object _attr_value(tree.xmlAttr* a):
+    """An attribute's value as lxml's ``get`` gives it (the empty string for one without a value)."""
+    cdef tree.xmlNode* t = a.children
+    if t is NULL:
+        return ""
+    if t.next is NULL and (t.type == tree.XML_TEXT_NODE or t.type == tree.XML_CDATA_SECTION_NODE):
+        return _utf8(<const char*>t.content) if t.content is not NULL else ""
+    parts = []
+    while t is not NULL:
+        if t.content is not NULL:
+            parts.append(_utf8(<const char*>t.content))
+        t = t.next
+    return "".join(parts)
+
+
 cdef object _get_attr(tree.xmlNode* c, const char* name):
     """lxml's ``get(name)`` of an element without namespaces: the first such attribute's value
     (the empty string for one without a value), or None."""
     cdef tree.xmlAttr* a = c.properties
-    cdef tree.xmlNode* t
     while a is not NULL:
         if a.type == tree.XML_ATTRIBUTE_NODE and a.ns is NULL and strcmp(<const char*>a.name, name) == 0:
-            t = a.children
-            if t is NULL:
-                return ""
-            if t.next is NULL and (t.type == tree.XML_TEXT_NODE or t.type == tree.XML_CDATA_SECTION_NODE):
-                return _utf8(<const char*>t.content) if t.content is not NULL else ""
-            parts = []
-            while t is not NULL:
-                if t.content is not NULL:
-                    parts.append(_utf8(<const char*>t.content))
-                t = t.next
-            return "".join(parts)
+            return _attr_value(a)
         a = a.next
     return None
 
@@ -464,32 +468,52 @@ cdef int _same_siblings(tree.xmlNode* el, dict cache):
     return shapes.get((_tag_of(el), _get_attr(el, b"class")), 1) - 1
 
 
-cdef tuple _attr_words(tree.xmlNode* el, dict cache, object findall, int per_element):
-    key = (_get_attr(el, b"class"), _get_attr(el, b"id"), _get_attr(el, b"role"), _get_attr(el, b"itemprop"))
+cdef tuple _attr_words(tree.xmlNode* el, dict cache, dict value_words, object findall, int per_element):
+    """:func:`boiler.html.attr_words`: the four attributes read in one pass (the first of each name,
+    as ``get``), the words of each value remembered for the page (``value_words``), and of each
+    combination of values (``cache``)."""
+    cdef tree.xmlAttr* a = el.properties
+    cdef const char* name
+    cls = ident = role = itemprop = None
+    while a is not NULL:
+        if a.type == tree.XML_ATTRIBUTE_NODE and a.ns is NULL:
+            name = <const char*>a.name
+            if cls is None and strcmp(name, b"class") == 0:
+                cls = _attr_value(a)
+            elif ident is None and strcmp(name, b"id") == 0:
+                ident = _attr_value(a)
+            elif role is None and strcmp(name, b"role") == 0:
+                role = _attr_value(a)
+            elif itemprop is None and strcmp(name, b"itemprop") == 0:
+                itemprop = _attr_value(a)
+        a = a.next
+    key = (cls, ident, role, itemprop)
     hit = cache.get(key)
     if hit is not None:
         return hit
     words = []
     for v in key:
         if v:
-            for w in findall(v):
-                if len(w) > 1:
-                    w = w.lower()
-                    if w not in words:
-                        words.append(w)
+            found = value_words.get(v)
+            if found is None:
+                found = value_words[v] = [w.lower() for w in findall(v) if len(w) > 1]
+            for w in found:
+                if w not in words:
+                    words.append(w)
     out = tuple(words[:per_element])
     cache[key] = out
     return out
 
 
-cdef tuple _path_info(tree.xmlNode* el, dict cache, dict words, object findall, int per_element, int per_path,
-                      int depth):
+cdef tuple _path_info(tree.xmlNode* el, dict cache, dict words, dict value_words, object findall, int per_element,
+                      int per_path, int depth):
     hit = cache.get(<size_t>el)
     if hit is not None:
         return hit
     todo = [<size_t>el]
     cdef tree.xmlNode* parent = _parent_element(el)
     cdef tree.xmlNode* e
+    cdef list merged
     while parent is not NULL and <size_t>parent not in cache:
         todo.append(<size_t>parent)
         parent = _parent_element(parent)
@@ -497,11 +521,20 @@ cdef tuple _path_info(tree.xmlNode* el, dict cache, dict words, object findall, 
     for addr in reversed(todo):
         e = <tree.xmlNode*><size_t>addr
         pwords, pnear, ppath = out
-        own = _attr_words(e, words, findall, per_element) if e.properties is not NULL else ()
+        own = _attr_words(e, words, value_words, findall, per_element) if e.properties is not NULL else ()
         tag = _tag_of(e) if e.type == tree.XML_ELEMENT_NODE else "?"
         path = (*ppath[1 - depth:], tag + "." + own[0] if own else tag)
         if own:
-            words_ = (*own, *(w for w in pwords if w not in own))[:per_path] if pwords else own
+            if pwords:  # own words first, then the path's others: (*own, *others)[:per_path]
+                merged = list(own)
+                for w in pwords:
+                    if len(merged) >= per_path:
+                        break
+                    if w not in own:
+                        merged.append(w)
+                words_ = tuple(merged)
+            else:
+                words_ = own
             out = (words_, len(own), path)
         else:
             out = (pwords, pnear, path)
@@ -563,6 +596,7 @@ cdef tuple _page(_State st, _Lines out, dict rules, Py_ssize_t n_el):
     near = [0] * n
     paths = [""] * n
     words_of = {}
+    value_words = {}
     shapes = {}
     path_cache = {}
     levels_of = rules["heading_levels"]
@@ -635,7 +669,8 @@ cdef tuple _page(_State st, _Lines out, dict rules, Py_ssize_t n_el):
             cols[r, 8] = main.flags
             rows[r] = i - lo
             r += 1
-            a, nr, path = _path_info(main.el, path_cache, words_of, findall, per_element, per_path, path_depth)
+            a, nr, path = _path_info(main.el, path_cache, words_of, value_words, findall, per_element, per_path,
+                                     path_depth)
             attrs[i - lo] = a
             near[i - lo] = nr
             paths[i - lo] = " > ".join(path)

@@ -199,12 +199,13 @@ def parse_tree(html: str | bytes, source: str = "<memory>"):
 
 #: A page whose first 4,096 characters hold more than this share of control characters is binary.
 BINARY_SHARE = 0.1
-_CONTROL = dict.fromkeys([*range(0x00, 0x09), *range(0x0e, 0x20), 0x7f, 0xfffd])
+#: Control characters (not tab, newline, vertical tab, form feed, carriage return) and U+FFFD.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f\ufffd]")
 
 
 def _looks_binary(text: str) -> bool:
     head = text[:4096]
-    return bool(head) and len(head) - len(head.translate(_CONTROL)) > BINARY_SHARE * len(head)
+    return bool(head) and len(_CONTROL.findall(head)) > BINARY_SHARE * len(head)
 
 
 def attr_words(el, cache: dict | None = None) -> tuple[str, ...]:

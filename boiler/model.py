@@ -345,17 +345,19 @@ class AttrEvidence(WordEvidence):
     def transform(self, attrs: Sequence[Sequence[str]], near: Sequence[int]) -> np.ndarray:
         """:data:`ATTR_FEATURES` of each line: its nearest element's words' mean, and the path's min and max."""
         get = self._lookup().get
-        out = np.zeros((len(attrs), len(ATTR_FEATURES)), dtype=np.float32)
-        seen: dict[tuple, tuple[float, float, float]] = {}  # lines of one element share its path's words
-        for i, (words, k) in enumerate(zip(attrs, near)):
-            if not words:
-                continue
-            row = seen.get((words, k))
-            if row is None:
+        n = len(attrs)
+        if n == 0:
+            return np.zeros((0, len(ATTR_FEATURES)), dtype=np.float32)
+        # Lines of one element share its path's words: each distinct (words, near) is worked out once.
+        # Codes by first sight (a counter that also counts repeats: distinct, not consecutive).
+        code_of: dict[tuple, int] = {}
+        codes = np.fromiter(map(code_of.setdefault, zip(attrs, near), itertools.count()), dtype=np.int64, count=n)
+        table = np.zeros((n, len(ATTR_FEATURES)), dtype=np.float32)
+        for (words, k), c in code_of.items():
+            if words:
                 vals = [get(w, 0.0) for w in words]
-                row = seen[(words, k)] = (sum(vals[:k]) / k if k else 0.0, min(vals), max(vals))
-            out[i] = row
-        return out
+                table[c] = (sum(vals[:k]) / k if k else 0.0, min(vals), max(vals))
+        return table[codes]
 
 
 def _html_rows_of(batch: F.LineBatch, html: Sequence[HtmlPage]) -> np.ndarray:
