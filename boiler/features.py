@@ -465,6 +465,20 @@ def _per_line_span(pattern: re.Pattern, text: str, starts: np.ndarray, n: int) -
     return np.bincount(idx, weights=arr[:, 1] - arr[:, 0], minlength=n).astype(np.float32)
 
 
+def _per_line_substrings(marks: Sequence[str], text: str, starts: np.ndarray, n: int) -> np.ndarray:
+    """How many occurrences of any of ``marks`` start on each line (``str.find`` runs at memchr speed)."""
+    pos: list[int] = []
+    for mark in marks:
+        i = text.find(mark)
+        while i >= 0:
+            pos.append(i)
+            i = text.find(mark, i + 1)
+    if not pos:
+        return np.zeros(n, dtype=np.float32)
+    idx = np.searchsorted(starts, np.asarray(pos), side="right") - 1
+    return np.bincount(idx, minlength=n).astype(np.float32)
+
+
 def _runs(flag: np.ndarray, page: np.ndarray) -> np.ndarray:
     """Length of the run of equal ``flag`` values (within a page) that each row belongs to."""
     n = len(flag)
@@ -554,6 +568,8 @@ _F_UPPER = 1 << 7  # str.isupper
 _F_BULLET = 1 << 8  # in _BULLETS
 _F_CLOSER = 1 << 9  # in _CLOSERS
 _F_COMMA = 1 << 10  # ,
+_F_URL = 1 << 11  # . : @ (every web-address mark has one)
+_F_COPY = 1 << 12  # © ® ( (every copyright mark begins with one)
 _CLASS_SHIFT = 13  # the character's class (_C_OTHER ... _C_SPACE) in the three bits above the flags
 _SEP_CHARS = "|·•»›/-"
 _SENT_NEXT_CHARS = "\"'”’)]»"
@@ -566,7 +582,7 @@ def _char_flags(ch: str) -> int:
             | (_F_SENT_NEXT if ch in _SENT_NEXT_CHARS else 0) | (_F_SEP if ch in _SEP_CHARS else 0)
             | (_F_DATE_NEXT if ch in _DATE_NEXT_CHARS else 0) | (_F_UPPER if ch.isupper() else 0)
             | (_F_BULLET if ch in _BULLETS else 0) | (_F_CLOSER if ch in _CLOSERS else 0)
-            | (_F_COMMA if ch == "," else 0))
+            | (_F_COMMA if ch == "," else 0) | (_F_URL if ch in ".:@" else 0) | (_F_COPY if ch in "©®(" else 0))
 
 
 @functools.cache
@@ -640,23 +656,44 @@ def _separators(mid: np.ndarray, flags: np.ndarray, starts: np.ndarray, n: int) 
     return np.bincount(_line_of(mid - 1, starts), minlength=n).astype(np.float32)
 
 
-def _mark_lines(text: str, marks: Sequence[str], starts: np.ndarray, n: int) -> np.ndarray:
-    """Lines of ``text`` (lines joined by newlines, beginning at ``starts``) holding one of ``marks``
-    (none spans a newline): a fast string search per mark, resumed at the next line after a hit."""
-    out = np.zeros(n, dtype=bool)
-    hits: list[int] = []
-    find = text.find
-    for mark in marks:
-        i = find(mark)
-        while i >= 0:
-            hits.append(i)
-            nl = find("\n", i)
-            if nl < 0:
-                break
-            i = find(mark, nl + 1)
-    if hits:
-        out[_line_of(np.asarray(hits, dtype=np.int64), starts)] = True
-    return out
+def _has_marks(cps: np.ndarray, at: np.ndarray, copy: np.ndarray, starts: np.ndarray,
+               n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lines with a web-address mark (``_URL_MARKS``), and with a copyright mark (``_COPYRIGHT_MARKS``),
+    given the positions of the characters one of which each mark has (``.:@``; ``©®(``)."""
+
+    def spells(pos: np.ndarray, word: str, k: int, seen: dict) -> np.ndarray:
+        """Whether ``word`` begins ``k`` characters after each of ``pos`` (``seen``: code points by offset)."""
+        ok = np.ones(len(pos), dtype=bool)
+        for j, ch in enumerate(word):
+            c = seen.get(k + j)
+            if c is None:  # the code point k + j after each position (0 past the text)
+                q = pos + k + j
+                c = seen[k + j] = np.where((q >= 0) & (q < len(cps)), cps.take(q, mode="clip"), 0)
+            ok &= c == ord(ch)
+        return ok
+
+    url = np.zeros(len(at), dtype=bool)
+    marks = {"@": [], ":": [], ".": []}  # each mark by its character of .:@ and the offset of that
+    for mark in _URL_MARKS:
+        i = next(k for k, ch in enumerate(mark) if ch in marks)
+        marks[mark[i]].append((mark, -i))
+    ch = cps[at]
+    for c, found in marks.items():
+        sel = np.flatnonzero(ch == ord(c))
+        hit = np.zeros(len(sel), dtype=bool)
+        pos, seen = at[sel], {}
+        for mark, k in found:
+            hit |= spells(pos, mark, k, seen)
+        url[sel] = hit
+    copyright_ = np.zeros(len(copy), dtype=bool)
+    seen = {}
+    for mark in _COPYRIGHT_MARKS:
+        copyright_ |= spells(copy, mark, 0, seen)
+    has_url = np.zeros(n, dtype=bool)
+    has_url[_line_of(at[url], starts)] = True
+    has_copyright = np.zeros(n, dtype=bool)
+    has_copyright[_line_of(copy[copyright_], starts)] = True
+    return has_url, has_copyright
 
 
 def _date_features(text: str, cps: np.ndarray, flags: np.ndarray, starts: np.ndarray, n: int):
@@ -910,14 +947,16 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     X[:, col["ends_colon"]] = last == 0x3A
 
     # The few characters that sentence ends, separators, commas and marks need, found in one pass.
-    special = np.flatnonzero(flags & (_F_SENT | _F_SEP | _F_COMMA))
+    special = np.flatnonzero(flags & (_F_SENT | _F_SEP | _F_COMMA | _F_URL | _F_COPY))
     kinds = flags[special]
     X[:, col["sentences"]] = np.log1p(_sentence_ends(special[(kinds & _F_SENT) > 0], flags, starts, n))
     commas = np.bincount(_line_of(special[(kinds & _F_COMMA) > 0], starts), minlength=n).astype(np.float32)
     X[:, col["comma_rate"]] = commas / safe_words
     X[:, col["separators"]] = np.log1p(_separators(special[(kinds & _F_SEP) > 0], flags, starts, n))
-    X[:, col["has_url"]] = _mark_lines(joined, _URL_MARKS, starts, n)
-    X[:, col["copyright"]] = _mark_lines(joined, _COPYRIGHT_MARKS, starts, n)
+    has_url, has_copyright = _has_marks(cps, special[(kinds & _F_URL) > 0], special[(kinds & _F_COPY) > 0],
+                                        starts, n)
+    X[:, col["has_url"]] = has_url
+    X[:, col["copyright"]] = has_copyright
 
     # Dates, times and numbers: only lines with a digit can match, so scan just those.
     has_digit = n_digits > 0
