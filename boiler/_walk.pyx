@@ -329,14 +329,17 @@ def walk_page(_Element root, str source, double max_seconds, frozenset drop, dic
             raise rules["error"](source, f"page took too long to read (over {max_seconds:g} s; "
                                          f"{n_el:,} elements walked)")
         descend = False
-        if node.type == tree.XML_ELEMENT_NODE:
-            tag = _tag_of(node)
-            kv = kinds.get(tag)
-            if kv is None:
-                kind = (K_DROP if tag in drop else 0) | (K_BLOCK if tag in block_tags else 0) \
-                    | (K_NL if tag in nl_tags else 0) | (K_NL2 if tag in nl2_tags else 0)
-                kv = kinds[tag] = (kind, flag_of.get(tag, 0))
-            kind = kv[0]
+        if node.type == tree.XML_ELEMENT_NODE or node.type == tree.XML_ENTITY_REF_NODE:
+            if node.type == tree.XML_ELEMENT_NODE:
+                tag = _tag_of(node)
+                kv = kinds.get(tag)
+                if kv is None:
+                    kind = (K_DROP if tag in drop else 0) | (K_BLOCK if tag in block_tags else 0) \
+                        | (K_NL if tag in nl_tags else 0) | (K_NL2 if tag in nl2_tags else 0)
+                    kv = kinds[tag] = (kind, flag_of.get(tag, 0))
+                kind = kv[0]
+            else:  # not an element for lxml's tag: dropped with its content
+                kind = K_DROP
             if sp == st.stack_cap:
                 st.grow_stack()
                 top = &root_ctx if sp == 0 else &st.stack[sp - 1]
@@ -379,14 +382,6 @@ def walk_page(_Element root, str source, double max_seconds, frozenset drop, dic
                 if _has_text(t):
                     out.text(st, t, node, top, link_bit, False)
                 descend = True
-        elif node.type == tree.XML_ENTITY_REF_NODE:  # not an element for lxml's tag: dropped with its content
-            if sp == st.stack_cap:
-                st.grow_stack()
-                top = &root_ctx if sp == 0 else &st.stack[sp - 1]
-            c = &st.stack[sp]
-            sp += 1
-            c.dropped = True
-            c.el = node
         else:  # a comment or processing instruction: dropped; its tail joins the text before it
             if sp > 0:
                 t = _collect_text(node.next)
@@ -434,7 +429,7 @@ def walk_page(_Element root, str source, double max_seconds, frozenset drop, dic
         if node is rnode and sp == 0:
             break
     out.lines.append("".join(out.parts))
-    return _page(st, out, rules, n_el)
+    return _page(st, out, rules)
 
 
 cdef int _heading_level(tree.xmlNode* el, dict levels):
@@ -566,7 +561,7 @@ cdef void _around(int b, Block* blocks, int* up_of, int levels, int* out) noexce
         k += 1
 
 
-cdef tuple _page(_State st, _Lines out, dict rules, Py_ssize_t n_el):
+cdef tuple _page(_State st, _Lines out, dict rules):
     cdef list lines = out.lines
     cdef Py_ssize_t lo = 0, hi = len(lines), n, i, k, j, first, last, r = 0
     cdef int levels = rules["container_levels"], n_flags = rules["n_flags"], n_features = rules["n_features"]

@@ -539,8 +539,8 @@ def parse_html(html: str | bytes, source: str = "<memory>", max_seconds: float =
                drop: frozenset[str] = KILL_TAGS, compiled: bool = True) -> HtmlPage:
     """An HTML page's lines (as html-text's guess_layout gives them) with each line's DOM evidence.
 
-    ``compiled``: walk the tree with the compiled walk where it was built (the same output, about
-    three times faster); False walks it in Python (:class:`_Walk`, the reference).
+    ``compiled``: walk the tree with the compiled walk where it was built (the same output; parsing
+    takes about half the time); False walks it in Python (:class:`_Walk`, the reference).
 
     Raises :class:`~boiler.errors.InputError` naming ``source`` for a page over the size or time limit,
     or one lxml refuses outright; a page with no text gives no lines.
