@@ -544,12 +544,15 @@ def _shift_into(out: np.ndarray, values: np.ndarray, page: np.ndarray, offset: i
         out[other] = fill
 
 
-def context_window(M: np.ndarray, page: np.ndarray, offsets: Sequence[int], fill: float = -1.0) -> np.ndarray:
-    """Columns of ``M`` for the rows at each offset (same page), side by side: shape (n, len(offsets)*k)."""
+def context_window(M: np.ndarray, page: np.ndarray, offsets: Sequence[int], fill: float = -1.0,
+                   out: np.ndarray | None = None) -> np.ndarray:
+    """Columns of ``M`` for the rows at each offset (same page), side by side: shape (n, len(offsets)*k),
+    written into ``out`` if given (a view of a larger matrix: each value cast to its dtype)."""
     if M.ndim == 1:
         M = M[:, None]
     k = M.shape[1]
-    out = np.empty((M.shape[0], len(offsets) * k), dtype=M.dtype)
+    if out is None:
+        out = np.empty((M.shape[0], len(offsets) * k), dtype=M.dtype)
     for j, off in enumerate(offsets):
         _shift_into(out[:, j * k:(j + 1) * k], M, page, off, fill)
     return out

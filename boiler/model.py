@@ -767,7 +767,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         if html is None:
             raise ValueError("this is an HTML model: it labels HTML pages (label_html), not lines alone")
         dom, attrs, near = html_rows(batch, html)
-        return np.hstack([dom, self.attr_evidence_.transform(attrs, near)]).astype(np.float32)
+        return np.hstack([dom, self.attr_evidence_.transform(attrs, near)]).astype(np.float32, copy=False)
 
     def template_matrix(self, batch: F.LineBatch, pages: Sequence[Sequence[str]],
                         templates: Sequence[SiteTemplate | None] | None, min_fit: float = MIN_TEMPLATE_FIT,
@@ -793,8 +793,16 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         if dom is not None:
             parts.append(dom[:, [_DOM[n] for n in DOM_CONTEXT]])
             own.append(dom)
-        window = F.context_window(np.hstack(parts), batch.page_index, F.CONTEXT_OFFSETS, fill=-1.0)
-        return np.hstack([*own, window]).astype(np.float32)
+        ctx = np.hstack(parts)
+        n_own = sum(a.shape[1] for a in own)
+        # One float32 matrix, each part written into its columns (as hstack then astype, without the copies).
+        out = np.empty((batch.n_rows, n_own + len(F.CONTEXT_OFFSETS) * ctx.shape[1]), dtype=np.float32)
+        j = 0
+        for a in own:
+            out[:, j:j + a.shape[1]] = a
+            j += a.shape[1]
+        F.context_window(ctx, batch.page_index, F.CONTEXT_OFFSETS, fill=-1.0, out=out[:, n_own:])
+        return out
 
     def stage2_full(self, batch: F.LineBatch, p1: np.ndarray, tpl: np.ndarray | None = None,
                     dom: np.ndarray | None = None, blocks: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
@@ -810,7 +818,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
             parts.append(container_columns(batch, p1, blocks))
             if self.uses_main_block_columns:
                 parts.append(main_block_columns(batch, p1, blocks, self.threshold))
-        return np.hstack(parts).astype(np.float32)
+        return np.hstack(parts).astype(np.float32, copy=False)
 
     # -- training -----------------------------------------------------------------------
     def _weights(self, batch: F.LineBatch) -> np.ndarray:
