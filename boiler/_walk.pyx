@@ -10,9 +10,10 @@ the one place they are declared. Loading a page never runs code from it: this re
 tree's structs, nothing else.
 """
 
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdlib cimport free, malloc, realloc
-from libc.string cimport strcmp, strlen
+from libc.string cimport memcpy, strcmp, strlen
 from lxml.includes cimport tree
 from lxml.includes.etreepublic cimport _Element, import_lxml__etree
 
@@ -35,18 +36,24 @@ cdef enum:
     K_NL2 = 8
 
 
+cdef enum:
+    TAG_SLOTS = 64
+
+
 cdef struct Ctx:
     long flags
     int block
     int own
     int depth
     int kind
+    int eid  # the element's number (in document order, elements not dropped; -1 above the root)
     tree.xmlNode* el
     bint dropped
 
 
 cdef struct Chunk:
     tree.xmlNode* el
+    int eid
     Py_ssize_t n
     long flags
     int block
@@ -93,19 +100,33 @@ cdef inline str _utf8(const char* s):
     return PyUnicode_DecodeUTF8(s, strlen(s), NULL)
 
 
+cdef inline bint _ascii_space(const char* s) noexcept nogil:
+    """Whether ``s`` holds nothing but ASCII characters that ``str.isspace`` counts (none at all: True)."""
+    while s[0] != 0:
+        if not (s[0] == 32 or 9 <= s[0] <= 13 or 28 <= s[0] <= 31):
+            return False
+        s += 1
+    return True
+
+
 cdef object _collect_text(tree.xmlNode* c):
-    """lxml's .text (from the first child) or .tail (from the next sibling): the run of text nodes."""
+    """lxml's .text (from the first child) or .tail (from the next sibling): the run of text nodes;
+    None for a run of whitespace (ASCII; other whitespace is decoded), which has no text to add, as for
+    no run at all (:func:`_has_text` is False for both)."""
     cdef tree.xmlNode* start = _text_node_or_skip(c)
     cdef tree.xmlNode* cur = start
     cdef int count = 0
     cdef const char* last = NULL
+    cdef bint blank = True
     while cur is not NULL:
         if cur.content is not NULL and (<const char*>cur.content)[0] != 0:
             last = <const char*>cur.content
+            if blank and not _ascii_space(last):
+                blank = False
         count += 1
         cur = _text_node_or_skip(cur.next)
-    if last is NULL:
-        return "" if count > 0 else None
+    if last is NULL or blank:
+        return None
     if count == 1:
         return _utf8(last)
     parts = []
@@ -167,6 +188,14 @@ cdef class _State:
     cdef Block* blocks
     cdef int n_blocks
     cdef int blocks_cap
+    # Per element walked (not dropped), by its number: its node, its parent's number, its tag.
+    cdef tree.xmlNode** el_node
+    cdef int* el_parent
+    cdef list el_tag
+    cdef int n_els
+    cdef int els_cap
+    cdef char* key  # scratch for an element's attribute values (:func:`_attr_words`)
+    cdef Py_ssize_t key_cap
 
     def __cinit__(self):
         self.stack_cap = 64
@@ -175,13 +204,23 @@ cdef class _State:
         self.chunks = <Chunk*>malloc(self.chunks_cap * sizeof(Chunk))
         self.blocks_cap = 128
         self.blocks = <Block*>malloc(self.blocks_cap * sizeof(Block))
-        if self.stack is NULL or self.chunks is NULL or self.blocks is NULL:
+        self.els_cap = 256
+        self.el_node = <tree.xmlNode**>malloc(self.els_cap * sizeof(tree.xmlNode*))
+        self.el_parent = <int*>malloc(self.els_cap * sizeof(int))
+        self.el_tag = []
+        self.key_cap = 256
+        self.key = <char*>malloc(self.key_cap)
+        if self.stack is NULL or self.chunks is NULL or self.blocks is NULL or self.el_node is NULL \
+                or self.el_parent is NULL or self.key is NULL:
             raise MemoryError()
 
     def __dealloc__(self):
         free(self.stack)
         free(self.chunks)
         free(self.blocks)
+        free(self.el_node)
+        free(self.el_parent)
+        free(self.key)
 
     cdef int grow_stack(self) except -1:
         self.stack = <Ctx*>_doubled(self.stack, self.stack_cap * sizeof(Ctx))
@@ -197,6 +236,27 @@ cdef class _State:
         self.blocks = <Block*>_doubled(self.blocks, self.blocks_cap * sizeof(Block))
         self.blocks_cap *= 2
         return 0
+
+    cdef int add_element(self, tree.xmlNode* node, int parent, object tag) except -1:
+        """Number an element walked (returned), with its parent's number and its tag."""
+        if self.n_els == self.els_cap:
+            self.el_node = <tree.xmlNode**>_doubled(self.el_node, self.els_cap * sizeof(tree.xmlNode*))
+            self.el_parent = <int*>_doubled(self.el_parent, self.els_cap * sizeof(int))
+            self.els_cap *= 2
+        self.el_node[self.n_els] = node
+        self.el_parent[self.n_els] = parent
+        self.el_tag.append(tag)
+        self.n_els += 1
+        return self.n_els - 1
+
+    cdef int put_key(self, Py_ssize_t at, const char* s) except -1:
+        """Copy ``s`` into the key scratch at ``at``; the new end."""
+        cdef Py_ssize_t n = strlen(s)
+        while at + n + 1 > self.key_cap:
+            self.key = <char*>_doubled(self.key, self.key_cap)
+            self.key_cap *= 2
+        memcpy(self.key + at, s, n)
+        return at + n
 
 
 cdef void* _doubled(void* p, size_t n_bytes) except NULL:
@@ -270,6 +330,7 @@ cdef class _Lines:
         ch = &st.chunks[st.n_chunks]
         st.n_chunks += 1
         ch.el = el
+        ch.eid = ctx.eid
         ch.n = len(text)
         ch.flags = ctx.flags
         ch.block = ctx.block
@@ -299,7 +360,10 @@ def walk_page(_Element root, str source, double max_seconds, frozenset drop, dic
     cdef long link_bit = rules["link_bit"]
     cdef int clock_mask = rules["clock_every"] - 1
     cdef double deadline = time.monotonic() + max_seconds
-    cdef dict kinds = {}  # tag -> (kind bits, flag bits)
+    cdef dict kinds = {}  # tag -> (kind bits, flag bits, tag)
+    cdef const unsigned char* slot_name[TAG_SLOTS]  # a cache of kinds by name address (no namespace)
+    cdef list slot_kv = [None] * TAG_SLOTS
+    cdef size_t slot
     cdef Ctx root_ctx
     cdef Ctx* top
     cdef Ctx* c
@@ -320,6 +384,9 @@ def walk_page(_Element root, str source, double max_seconds, frozenset drop, dic
     root_ctx.depth = 0
     root_ctx.kind = 0
     root_ctx.el = rnode
+    root_ctx.eid = -1
+    for slot in range(TAG_SLOTS):
+        slot_name[slot] = NULL
     root_ctx.dropped = False
     top = &root_ctx
     while True:
@@ -331,12 +398,20 @@ def walk_page(_Element root, str source, double max_seconds, frozenset drop, dic
         descend = False
         if node.type == tree.XML_ELEMENT_NODE or node.type == tree.XML_ENTITY_REF_NODE:
             if node.type == tree.XML_ELEMENT_NODE:
-                tag = _tag_of(node)
-                kv = kinds.get(tag)
-                if kv is None:
-                    kind = (K_DROP if tag in drop else 0) | (K_BLOCK if tag in block_tags else 0) \
-                        | (K_NL if tag in nl_tags else 0) | (K_NL2 if tag in nl2_tags else 0)
-                    kv = kinds[tag] = (kind, flag_of.get(tag, 0))
+                # the tag's entry, by the address of its name first (libxml2 keeps one copy of each name)
+                slot = ((<size_t>node.name >> 3) ^ (<size_t>node.name >> 9)) & (TAG_SLOTS - 1)
+                if node.ns is NULL and slot_name[slot] == node.name:
+                    kv = slot_kv[slot]
+                else:
+                    tag = _tag_of(node)
+                    kv = kinds.get(tag)
+                    if kv is None:
+                        kind = (K_DROP if tag in drop else 0) | (K_BLOCK if tag in block_tags else 0) \
+                            | (K_NL if tag in nl_tags else 0) | (K_NL2 if tag in nl2_tags else 0)
+                        kv = kinds[tag] = (kind, flag_of.get(tag, 0), tag)  # one tag object per page
+                    if node.ns is NULL:
+                        slot_name[slot] = node.name
+                        slot_kv[slot] = kv
                 kind = kv[0]
             else:  # not an element for lxml's tag: dropped with its content
                 kind = K_DROP
@@ -357,6 +432,7 @@ def walk_page(_Element root, str source, double max_seconds, frozenset drop, dic
                 c.depth = top.depth + 1
                 c.kind = kind
                 c.el = node
+                c.eid = st.add_element(node, top.eid, kv[2])
                 if kind & K_BLOCK:
                     if st.n_blocks == st.blocks_cap:
                         st.grow_blocks()
@@ -445,7 +521,29 @@ cdef int _heading_level(tree.xmlNode* el, dict levels):
     return 0
 
 
-cdef int _same_siblings(tree.xmlNode* el, dict cache):
+cdef bytes _shape_key(_State st, tree.xmlNode* el):
+    """An element's shape, (tag, class) as bytes: its tag as lxml spells it, a NUL, then (if it has a
+    class attribute, the first, as ``get``) a 1 and the class's value."""
+    cdef Py_ssize_t at = 0
+    cdef tree.xmlAttr* a = el.properties
+    if el.ns is not NULL and el.ns.href is not NULL:
+        at = st.put_key(at, b"{")
+        at = st.put_key(at, <const char*>el.ns.href)
+        at = st.put_key(at, b"}")
+    at = st.put_key(at, <const char*>el.name)
+    st.key[at] = 0  # put_key leaves room for one more byte
+    at += 1
+    while a is not NULL:
+        if a.type == tree.XML_ATTRIBUTE_NODE and a.ns is NULL and strcmp(<const char*>a.name, b"class") == 0:
+            at = st.put_key(at, b"\x01")
+            at = _put_value(st, at, a)
+            break
+        a = a.next
+    return PyBytes_FromStringAndSize(st.key, at)
+
+
+cdef int _same_siblings(_State st, tree.xmlNode* el, dict cache):
+    """How many other element children of ``el``'s parent have its tag and class."""
     cdef tree.xmlNode* parent = _parent_element(el)
     cdef tree.xmlNode* ch
     if parent is NULL:
@@ -457,42 +555,118 @@ cdef int _same_siblings(tree.xmlNode* el, dict cache):
         ch = parent.children
         while ch is not NULL:
             if ch.type == tree.XML_ELEMENT_NODE:  # comments and others never share an element's shape
-                k = (_tag_of(ch), _get_attr(ch, b"class"))
+                k = _shape_key(st, ch)
                 shapes[k] = shapes.get(k, 0) + 1
             ch = ch.next
-    return shapes.get((_tag_of(el), _get_attr(el, b"class")), 1) - 1
+    return shapes.get(_shape_key(st, el), 1) - 1
 
 
-cdef tuple _attr_words(tree.xmlNode* el, dict cache, dict value_words, object findall, int per_element):
+cdef Py_ssize_t _put_value(_State st, Py_ssize_t at, tree.xmlAttr* a) except -1:
+    """An attribute's value (its bytes, as :func:`_attr_value` reads them) into the key scratch at ``at``."""
+    cdef tree.xmlNode* t = a.children
+    if t is NULL:
+        return at
+    if t.next is NULL and (t.type == tree.XML_TEXT_NODE or t.type == tree.XML_CDATA_SECTION_NODE):
+        return st.put_key(at, <const char*>t.content) if t.content is not NULL else at
+    while t is not NULL:
+        if t.content is not NULL:
+            at = st.put_key(at, <const char*>t.content)
+        t = t.next
+    return at
+
+
+#: The pattern of class words (:data:`boiler.html._ATTR_WORD`) that :func:`_ascii_words` implements.
+NATIVE_ATTR_WORD = r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])"
+
+
+cdef inline bint _lower(char c) noexcept nogil:
+    return b'a' <= c <= b'z'
+
+
+cdef inline bint _upper(char c) noexcept nogil:
+    return b'A' <= c <= b'Z'
+
+
+cdef int _ascii_words(const char* s, Py_ssize_t n, list words, int limit) except -1:
+    """The words of :data:`NATIVE_ATTR_WORD` in the UTF-8 bytes ``s`` (its letters are ASCII: any
+    other byte parts words), as ``findall`` finds them, those of two letters or more, lower-cased,
+    appended to ``words`` unless there already, until it holds ``limit``."""
+    cdef Py_ssize_t i = 0, j, k
+    cdef char buf[64]
+    while i < n and len(words) < limit:
+        if _lower(s[i]) or (_upper(s[i]) and i + 1 < n and _lower(s[i + 1])):  # [A-Z]?[a-z]+
+            j = i + 1
+            while j < n and _lower(s[j]):
+                j += 1
+        elif _upper(s[i]):  # [A-Z]+(?![a-z]): the run of capitals, less its last if a small letter follows
+            j = i + 1
+            while j < n and _upper(s[j]):
+                j += 1
+            if j < n and _lower(s[j]):
+                j -= 1
+        else:
+            i += 1
+            continue
+        if j - i > 1:
+            if j - i <= 64:
+                for k in range(j - i):
+                    buf[k] = s[i + k] + 32 if _upper(s[i + k]) else s[i + k]
+                w = PyUnicode_DecodeUTF8(buf, j - i, NULL)
+            else:
+                w = PyUnicode_DecodeUTF8(s + i, j - i, NULL).lower()
+            if w not in words:
+                words.append(w)
+        i = j
+    return 0
+
+
+cdef tuple _attr_words(_State st, tree.xmlNode* el, dict cache, dict value_words, object findall, int per_element):
     """:func:`boiler.html.attr_words`: the four attributes read in one pass (the first of each name,
-    as ``get``), the words of each value remembered for the page (``value_words``), and of each
-    combination of values (``cache``)."""
+    as ``get``). The words of each combination of values are remembered for the page (``cache``, by
+    the values' bytes: an absent attribute and an empty one give the same words), and those of each
+    value (``value_words``)."""
     cdef tree.xmlAttr* a = el.properties
+    cdef tree.xmlAttr* found[4]
     cdef const char* name
-    cls = ident = role = itemprop = None
+    cdef Py_ssize_t at = 0
+    cdef int k
+    found[0] = found[1] = found[2] = found[3] = NULL
     while a is not NULL:
         if a.type == tree.XML_ATTRIBUTE_NODE and a.ns is NULL:
             name = <const char*>a.name
-            if cls is None and strcmp(name, b"class") == 0:
-                cls = _attr_value(a)
-            elif ident is None and strcmp(name, b"id") == 0:
-                ident = _attr_value(a)
-            elif role is None and strcmp(name, b"role") == 0:
-                role = _attr_value(a)
-            elif itemprop is None and strcmp(name, b"itemprop") == 0:
-                itemprop = _attr_value(a)
+            if found[0] is NULL and strcmp(name, b"class") == 0:
+                found[0] = a
+            elif found[1] is NULL and strcmp(name, b"id") == 0:
+                found[1] = a
+            elif found[2] is NULL and strcmp(name, b"role") == 0:
+                found[2] = a
+            elif found[3] is NULL and strcmp(name, b"itemprop") == 0:
+                found[3] = a
         a = a.next
-    key = (cls, ident, role, itemprop)
+    for k in range(4):  # the values, each followed by a NUL (which no value holds)
+        if found[k] is not NULL:
+            at = _put_value(st, at, found[k])
+        st.key[at] = 0
+        at += 1
+    key = PyBytes_FromStringAndSize(st.key, at)
     hit = cache.get(key)
     if hit is not None:
         return hit
     words = []
-    for v in key:
+    if findall is None:  # the pattern _ascii_words implements: over the values' bytes at once (NUL parts words)
+        _ascii_words(st.key, at, words, per_element)
+        out = tuple(words)
+        cache[key] = out
+        return out
+    for k in range(4):
+        if found[k] is NULL:
+            continue
+        v = _attr_value(found[k])
         if v:
-            found = value_words.get(v)
-            if found is None:
-                found = value_words[v] = [w.lower() for w in findall(v) if len(w) > 1]
-            for w in found:
+            got = value_words.get(v)
+            if got is None:
+                got = value_words[v] = [w.lower() for w in findall(v) if len(w) > 1]
+            for w in got:
                 if w not in words:
                     words.append(w)
     out = tuple(words[:per_element])
@@ -500,24 +674,27 @@ cdef tuple _attr_words(tree.xmlNode* el, dict cache, dict value_words, object fi
     return out
 
 
-cdef tuple _path_info(tree.xmlNode* el, dict cache, dict words, dict value_words, object findall, int per_element,
-                      int per_path, int depth):
-    hit = cache.get(<size_t>el)
-    if hit is not None:
-        return hit
-    todo = [<size_t>el]
-    cdef tree.xmlNode* parent = _parent_element(el)
+cdef int _path_info(_State st, int eid, list el_words, int* el_near, list el_path, int* todo, dict words,
+                    dict value_words, object findall, int per_element, int per_path, int depth) except -1:
+    """The class words, the nearest element's word count and the tag path (its parts) of element
+    ``eid``, into ``el_words``, ``el_near`` and ``el_path``, worked out once per element from its
+    parent's (``todo``: scratch for the elements above it not yet worked out)."""
+    cdef int k = eid, n = 0, j
     cdef tree.xmlNode* e
     cdef list merged
-    while parent is not NULL and <size_t>parent not in cache:
-        todo.append(<size_t>parent)
-        parent = _parent_element(parent)
-    out = ((), 0, ()) if parent is NULL else cache[<size_t>parent]
-    for addr in reversed(todo):
-        e = <tree.xmlNode*><size_t>addr
-        pwords, pnear, ppath = out
-        own = _attr_words(e, words, value_words, findall, per_element) if e.properties is not NULL else ()
-        tag = _tag_of(e) if e.type == tree.XML_ELEMENT_NODE else "?"
+    while k >= 0 and el_words[k] is None:
+        todo[n] = k
+        n += 1
+        k = st.el_parent[k]
+    if k < 0:
+        pwords, pnear, ppath = (), 0, ()
+    else:
+        pwords, pnear, ppath = el_words[k], el_near[k], el_path[k]
+    for j in range(n - 1, -1, -1):
+        k = todo[j]
+        e = st.el_node[k]
+        own = _attr_words(st, e, words, value_words, findall, per_element) if e.properties is not NULL else ()
+        tag = st.el_tag[k]
         path = (*ppath[1 - depth:], tag + "." + own[0] if own else tag)
         if own:
             if pwords:  # own words first, then the path's others: (*own, *others)[:per_path]
@@ -527,14 +704,14 @@ cdef tuple _path_info(tree.xmlNode* el, dict cache, dict words, dict value_words
                         break
                     if w not in own:
                         merged.append(w)
-                words_ = tuple(merged)
+                pwords = tuple(merged)
             else:
-                words_ = own
-            out = (words_, len(own), path)
-        else:
-            out = (pwords, pnear, path)
-        cache[addr] = out
-    return out
+                pwords = own
+            pnear = len(own)
+        el_words[k] = pwords
+        el_near[k] = pnear
+        el_path[k] = ppath = path
+    return 0
 
 
 cdef void _around(int b, Block* blocks, int* up_of, int levels, int* out) noexcept:
@@ -574,10 +751,12 @@ cdef tuple _page(_State st, _Lines out, dict rules):
     cdef Block* par
     cdef Py_ssize_t total, linked, chars, pchars
     cdef double share, block_share, parent_share, density
-    cdef int b, pb, same
+    cdef int b, pb, same, e
     cdef int* up_of = NULL
     cdef int* same_of = NULL
     cdef int* around_of = NULL  # per block: its row of ids, computed once (-3 in the first: not yet)
+    cdef int* el_near = NULL
+    cdef int* todo = NULL
     cdef int per_element = rules["attr_words_per_element"], per_path = rules["attr_words_per_path"]
     cdef int path_depth = rules["path_depth"]
     while lo < hi and not lines[lo]:
@@ -593,9 +772,12 @@ cdef tuple _page(_State st, _Lines out, dict rules):
     words_of = {}
     value_words = {}
     shapes = {}
-    path_cache = {}
+    el_words = [None] * st.n_els  # per element: its path's class words (None: not worked out yet)
+    el_path = [None] * st.n_els  # its tag path's parts
+    el_joined = [None] * st.n_els  # its tag path as shown
     levels_of = rules["heading_levels"]
-    findall = rules["attr_word_findall"]
+    # None: class words by _ascii_words, which implements the declared pattern
+    findall = None if rules["attr_word_pattern"] == NATIVE_ATTR_WORD else rules["attr_word_findall"]
     ids_arr = np.full((n, width), -1, dtype=np.int32)
     cols_arr = np.zeros((n, 9), dtype=np.float64)
     rows_arr = np.zeros(n, dtype=np.intp)
@@ -605,10 +787,14 @@ cdef tuple _page(_State st, _Lines out, dict rules):
     up_of = <int*>malloc((st.n_blocks + 1) * sizeof(int))
     same_of = <int*>malloc((st.n_blocks + 1) * sizeof(int))
     around_of = <int*>malloc((st.n_blocks + 1) * width * sizeof(int))
-    if up_of is NULL or same_of is NULL or around_of is NULL:
+    el_near = <int*>malloc((st.n_els + 1) * sizeof(int))
+    todo = <int*>malloc((st.n_els + 1) * sizeof(int))
+    if up_of is NULL or same_of is NULL or around_of is NULL or el_near is NULL or todo is NULL:
         free(up_of)
         free(same_of)
         free(around_of)
+        free(el_near)
+        free(todo)
         raise MemoryError()
     try:
         for k in range(st.n_blocks):
@@ -649,7 +835,7 @@ cdef tuple _page(_State st, _Lines out, dict rules):
                 density = chars / <double>max(blk.e1 - blk.e0 + 1, 1)
                 same = same_of[b]
                 if same < 0:
-                    same = same_of[b] = _same_siblings(blk.el, shapes)
+                    same = same_of[b] = _same_siblings(st, blk.el, shapes)
                 if around_of[b * width] == -3:
                     _around(b, blocks, up_of, levels, &around_of[b * width])
                 for k in range(width):
@@ -664,15 +850,22 @@ cdef tuple _page(_State st, _Lines out, dict rules):
             cols[r, 8] = main.flags
             rows[r] = i - lo
             r += 1
-            a, nr, path = _path_info(main.el, path_cache, words_of, value_words, findall, per_element, per_path,
-                                     path_depth)
-            attrs[i - lo] = a
-            near[i - lo] = nr
-            paths[i - lo] = " > ".join(path)
+            e = main.eid
+            if e >= 0:
+                if el_joined[e] is None:
+                    if el_words[e] is None:
+                        _path_info(st, e, el_words, el_near, el_path, todo, words_of, value_words, findall,
+                                   per_element, per_path, path_depth)
+                    el_joined[e] = " > ".join(el_path[e])
+                attrs[i - lo] = el_words[e]
+                near[i - lo] = el_near[e]
+                paths[i - lo] = el_joined[e]
     finally:
         free(up_of)
         free(same_of)
         free(around_of)
+        free(el_near)
+        free(todo)
     if r:
         v = cols_arr[:r]
         v[:, 3:6] = np.log1p(v[:, 3:6])

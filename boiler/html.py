@@ -575,7 +575,8 @@ def _walk_rules() -> dict:
     return {"flag_of": dict(_FLAG_OF_TAG), "block_tags": _BLOCK_TAGS, "newline_tags": NEWLINE_TAGS,
             "double_newline_tags": DOUBLE_NEWLINE_TAGS, "link_bit": _LINK_BIT, "heading_bit": _HEADING_BIT,
             "heading_levels": dict(_HEADING_LEVEL), "clock_every": _CLOCK_EVERY, "error": InputError,
-            "attr_word_findall": _ATTR_WORD.findall, "attr_words_per_element": ATTR_WORDS_PER_ELEMENT,
+            "attr_word_findall": _ATTR_WORD.findall, "attr_word_pattern": _ATTR_WORD.pattern,
+            "attr_words_per_element": ATTR_WORDS_PER_ELEMENT,
             "attr_words_per_path": ATTR_WORDS_PER_PATH, "path_depth": PATH_DEPTH,
             "container_levels": CONTAINER_LEVELS, "n_flags": len(DOM_FLAGS), "n_features": len(DOM_FEATURES)}
 

@@ -15,6 +15,8 @@ def test_declared_charset_is_used_when_not_utf8():
 
 # -- lines and DOM evidence -------------------------------------------------------------------------
 
+from html import escape as html_escape  # noqa: E402
+
 import numpy as np  # noqa: E402
 
 from boiler.errors import InputError  # noqa: E402
@@ -189,3 +191,19 @@ def test_the_compiled_walk_gives_the_python_walks_page(html):
 @given(_soup)
 def test_the_compiled_walk_gives_the_python_walks_page_on_generated_markup(html):
     _same_page(parse_html(html, compiled=False), parse_html(html))
+
+
+_attr_value = st.text(alphabet=st.sampled_from("aAbBzZ-_ 1é\u00c9&;"), max_size=30) | \
+    st.sampled_from(["HTMLParser", "storyBody-text", "a" * 70, "X" * 70 + "y", "ABCDef GHi jKLMNo", "Z"])
+_element_attrs = st.lists(st.tuples(st.sampled_from(["class", "id", "role", "itemprop", "ID", "title"]), _attr_value),
+                          max_size=5)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(st.lists(_element_attrs, min_size=1, max_size=6))
+def test_the_compiled_walk_finds_the_class_words_the_pattern_finds(nested):
+    # the compiled walk splits class words itself (boiler._walk._ascii_words), not with the pattern
+    def element(attrs):
+        return "<div" + "".join(f' {k}="{html_escape(v)}"' for k, v in attrs) + ">"
+    page = "".join(element(a) for a in nested) + "some text <p>more</p>" + "</div>" * len(nested)
+    _same_page(parse_html(page, compiled=False), parse_html(page))
