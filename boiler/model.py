@@ -371,10 +371,10 @@ def html_rows(batch: F.LineBatch, html: Sequence[HtmlPage]) -> tuple[np.ndarray,
     must be the HTML pages' lines)."""
     rows = _html_rows_of(batch, html)
     dom = np.vstack([h.dom for h in html]) if len(html) else np.zeros((0, len(DOM_FEATURES)), np.float32)
-    attrs = [a for h in html for a in h.attrs]
-    near = [k for h in html for k in h.near]
+    attrs = list(itertools.chain.from_iterable(h.attrs for h in html))
+    near = list(itertools.chain.from_iterable(h.near for h in html))
     rows_l = rows.tolist()
-    return dom[rows], [attrs[r] for r in rows_l], [near[r] for r in rows_l]
+    return dom[rows], list(map(attrs.__getitem__, rows_l)), list(map(near.__getitem__, rows_l))
 
 
 def container_rows(batch: F.LineBatch, html: Sequence[HtmlPage]) -> tuple[np.ndarray, np.ndarray]:
@@ -431,8 +431,14 @@ class _BlockOrder:
                    page: np.ndarray) -> np.ndarray:
         """Per query, the sum of the values (:meth:`running_sums`) of the rows whose block is in
         ``[lo_block, hi_block)``, blocks of page ``page`` (float64)."""
+        hi, lo = self.range_bounds(lo_block, hi_block, page)
+        return sums[hi] - sums[lo]
+
+    def range_bounds(self, lo_block: np.ndarray, hi_block: np.ndarray, page: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where :meth:`range_sums` reads its running sums for each query (the end, then the start), to
+        read several sums over the same ranges."""
         seg = page + 1
-        return sums[np.searchsorted(self.keys, hi_block) + seg] - sums[np.searchsorted(self.keys, lo_block) + seg]
+        return np.searchsorted(self.keys, hi_block) + seg, np.searchsorted(self.keys, lo_block) + seg
 
 
 def container_columns(batch: F.LineBatch, p1: np.ndarray, blocks: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
@@ -449,11 +455,11 @@ def container_columns(batch: F.LineBatch, p1: np.ndarray, blocks: tuple[np.ndarr
     out = np.empty((n, 2 * ranges.shape[1]), dtype=np.float32)
     for k in range(ranges.shape[1]):
         have = ranges[:, k, 0] >= 0
-        in_block = by_block.range_sums(sum_w, ranges[:, k, 0], ranges[:, k, 1], batch.page_index)
+        hi, lo = by_block.range_bounds(ranges[:, k, 0], ranges[:, k, 1], batch.page_index)
+        in_block = sum_w[hi] - sum_w[lo]
         ok = have & (in_block > 0)
         safe = np.where(ok, in_block, 1.0)
-        out[:, 2 * k] = np.where(ok, by_block.range_sums(sum_wp, ranges[:, k, 0], ranges[:, k, 1], batch.page_index)
-                                 / safe, -1.0)
+        out[:, 2 * k] = np.where(ok, (sum_wp[hi] - sum_wp[lo]) / safe, -1.0)
         out[:, 2 * k + 1] = np.where(ok, in_block / page_words, 0.0)
     return out
 
