@@ -179,10 +179,13 @@ def parse_tree(html: str | bytes, source: str = "<memory>"):
         raise InputError(source, f"page too large to parse ({len(html):,} characters; the limit is {MAX_HTML_CHARS:,})")
     if _looks_binary(html):
         raise InputError(source, "binary data, not HTML (control characters in the first 4,096 characters)")
-    body = html.strip().replace("\x00", "")
-    if not body:
+    # NULs removed from the UTF-8 bytes (the same bytes as from the text: NUL is one byte, in no other
+    # character's), where a search for them is fast whatever the text's characters
+    data = html.strip().encode("utf-8", errors="replace")
+    if b"\x00" in data:
+        data = data.replace(b"\x00", b"")
+    if not data:
         return None
-    data = body.encode("utf-8", errors="replace")
     for huge in (False, True):  # libxml2 stops at 256 levels of nesting, or 2,048 with huge_tree
         parser = lxml.etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=huge)
         try:

@@ -207,3 +207,8 @@ def test_the_compiled_walk_finds_the_class_words_the_pattern_finds(nested):
         return "<div" + "".join(f' {k}="{html_escape(v)}"' for k, v in attrs) + ">"
     page = "".join(element(a) for a in nested) + "some text <p>more</p>" + "</div>" * len(nested)
     _same_page(parse_html(page, compiled=False), parse_html(page))
+
+
+def test_nul_characters_are_removed_before_parsing():
+    assert parse_html("<p>sp\x00lit</p><p>caf\u00e9\x00 \u2003ok</p>").lines == ["split", "", "café ok"]
+    assert parse_html(" " * 40 + "\x00\n" + " " * 40).lines == []  # nothing but whitespace and a NUL
