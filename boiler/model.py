@@ -441,15 +441,17 @@ class _BlockOrder:
         return np.searchsorted(self.keys, hi_block) + seg, np.searchsorted(self.keys, lo_block) + seg
 
 
-def container_columns(batch: F.LineBatch, p1: np.ndarray, blocks: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+def container_columns(batch: F.LineBatch, p1: np.ndarray, blocks: tuple[np.ndarray, np.ndarray],
+                      order: _BlockOrder | None = None) -> np.ndarray:
     """:data:`CONTAINER_FEATURES` of each row: per enclosing block, the word-weighted mean stage-1
     probability of the rows in it (-1 for none) and its share of the page's words. ``blocks``: the rows'
-    blocks and their enclosing blocks' ranges (:func:`container_rows`)."""
+    blocks and their enclosing blocks' ranges (:func:`container_rows`); ``order``: the rows sorted by
+    block, if the caller has it (``_BlockOrder.of(batch, blocks[0])``)."""
     own, ranges = blocks
     n = len(p1)
     words = _row_words(batch)
     page_words = np.bincount(batch.page_index, weights=words, minlength=len(batch.page_start) - 1)[batch.page_index]
-    by_block = _BlockOrder.of(batch, own)
+    by_block = order if order is not None else _BlockOrder.of(batch, own)
     w = np.where(own >= 0, words, 0.0)
     sum_w, sum_wp = by_block.running_sums(w), by_block.running_sums(w * p1)
     out = np.empty((n, 2 * ranges.shape[1]), dtype=np.float32)
@@ -465,12 +467,12 @@ def container_columns(batch: F.LineBatch, p1: np.ndarray, blocks: tuple[np.ndarr
 
 
 def main_block_rows(batch: F.LineBatch, p: np.ndarray, blocks: tuple[np.ndarray, np.ndarray],
-                    threshold: float, words: np.ndarray | None = None) -> np.ndarray:
+                    threshold: float, words: np.ndarray | None = None, order: _BlockOrder | None = None) -> np.ndarray:
     """Whether each row is inside its page's main block: of the blocks enclosing the page's lines
     (:func:`container_rows`), the one whose lines' words are most body-like on balance (each line's
     words weigh ``p - threshold``: body-like lines add, chrome-like ones subtract). A page where no
     block comes out ahead has none. Vectorised over the batch: one sort, one cumulative sum. ``words``:
-    the rows' words (:func:`_row_words`), if the caller has them."""
+    the rows' words (:func:`_row_words`), and ``order`` the rows sorted by block, if the caller has them."""
     own, ranges = blocks
     n = len(p)
     inside = np.zeros(n, dtype=bool)
@@ -492,7 +494,7 @@ def main_block_rows(batch: F.LineBatch, p: np.ndarray, blocks: tuple[np.ndarray,
         words = _row_words(batch)
     gain = np.where(own >= 0, words * (p.astype(np.float64) - threshold), 0.0)
     cand_page = page_of[starts]
-    by_block = _BlockOrder.of(batch, own)
+    by_block = order if order is not None else _BlockOrder.of(batch, own)
     value = by_block.range_sums(by_block.running_sums(gain), starts, end_of[starts], cand_page)
     best = np.full(len(batch.page_start) - 1, -np.inf)
     np.maximum.at(best, cand_page, value)
@@ -504,11 +506,11 @@ def main_block_rows(batch: F.LineBatch, p: np.ndarray, blocks: tuple[np.ndarray,
 
 
 def main_block_columns(batch: F.LineBatch, p1: np.ndarray, blocks: tuple[np.ndarray, np.ndarray],
-                       threshold: float) -> np.ndarray:
+                       threshold: float, order: _BlockOrder | None = None) -> np.ndarray:
     """:data:`MAIN_BLOCK_FEATURES` of each row: inside its page's main block by the stage-1
     probabilities (1 or 0), and the share of the page's words in that block (0: none)."""
     words = _row_words(batch)
-    inside = main_block_rows(batch, p1, blocks, threshold, words)
+    inside = main_block_rows(batch, p1, blocks, threshold, words, order)
     n_pages = len(batch.page_start) - 1
     page_words = np.bincount(batch.page_index, weights=words, minlength=n_pages)
     main_words = np.bincount(batch.page_index, weights=words * inside, minlength=n_pages)
@@ -811,9 +813,11 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         return out
 
     def stage2_full(self, batch: F.LineBatch, p1: np.ndarray, tpl: np.ndarray | None = None,
-                    dom: np.ndarray | None = None, blocks: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                    dom: np.ndarray | None = None, blocks: tuple[np.ndarray, np.ndarray] | None = None,
+                    order: _BlockOrder | None = None) -> np.ndarray:
         """The stage-2 matrix: :func:`stage2_matrix`, then the DOM columns of an HTML model, then (with
-        ``dom_context``) its enclosing blocks' columns from ``blocks`` (:meth:`container_matrix`)."""
+        ``dom_context``) its enclosing blocks' columns from ``blocks`` (:meth:`container_matrix`;
+        ``order``: its rows sorted by block, if the caller has them)."""
         X2 = stage2_matrix(batch, p1, tpl, self.uses_page_best)
         if dom is None:
             return X2
@@ -821,9 +825,12 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         if self.uses_dom_context:
             if blocks is None:
                 blocks = (np.full(len(p1), -1, dtype=np.int64), np.full((len(p1), CONTAINER_LEVELS, 2), -1, dtype=np.int64))
-            parts.append(container_columns(batch, p1, blocks))
+                order = None
+            if order is None:
+                order = _BlockOrder.of(batch, blocks[0])
+            parts.append(container_columns(batch, p1, blocks, order))
             if self.uses_main_block_columns:
-                parts.append(main_block_columns(batch, p1, blocks, self.threshold))
+                parts.append(main_block_columns(batch, p1, blocks, self.threshold, order))
         return np.hstack(parts).astype(np.float32, copy=False)
 
     # -- training -----------------------------------------------------------------------
@@ -946,10 +953,11 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         opener_features(batch, evidence)
         X1 = self.stage1_matrix(batch, evidence, tpl, dom)
         p1 = self.p_stage1(X1).astype(np.float32)
-        p2 = self.p_stage2(self.stage2_full(batch, p1, tpl, dom, blocks)).astype(np.float32)
+        order = _BlockOrder.of(batch, blocks[0]) if blocks is not None and dom is not None else None  # sorted once
+        p2 = self.p_stage2(self.stage2_full(batch, p1, tpl, dom, blocks, order)).astype(np.float32)
         main = None
         if getattr(self, "main_block_floor", None) is not None and blocks is not None and dom is not None:
-            main = main_block_rows(batch, p2, blocks, self.threshold) & main_block_may_lift(dom)
+            main = main_block_rows(batch, p2, blocks, self.threshold, order=order) & main_block_may_lift(dom)
         return Scores(batch, X1, p1, p2, main)
 
     def cuts(self, scores: Scores, main_block: bool = True) -> np.ndarray:
