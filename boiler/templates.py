@@ -225,6 +225,7 @@ class PageProfile:
     rows: list[str]  # the non-blank lines, stripped
     span: tuple[int, int] | None = None  # first and last row of the body, if found
     by_id: bool = False
+    span_learned: bool = False  # span is the one its template's counts were learned with (kept with the row ids)
 
     def regions(self, shapes: bool = False) -> dict:
         """Each distinct key's (or shape's) region on this page."""
@@ -286,7 +287,8 @@ def _paragraph_rows(rows: Sequence[str]) -> list[int]:
     PARA_MIN_WORDS words (one loop over a page's rows, not a call per row: both passes of a corpus run
     ask it of every row)."""
     ends, words = _SENTENCE_ENDS.isdisjoint, PARA_MIN_WORDS
-    return [row for row, line in enumerate(rows) if not ends(line[-3:]) and len(line.split()) >= words]
+    # split at most into PARA_MIN_WORDS parts: as many as that exactly when the line has that many words
+    return [row for row, line in enumerate(rows) if not ends(line[-3:]) and len(line.split(None, words - 1)) >= words]
 
 
 def estimate_body_span(rows: Sequence[str], recurring: Sequence[bool]) -> tuple[int, int] | None:
@@ -357,7 +359,8 @@ class SiteTemplate:
     page_hashes: list[str] = field(default_factory=list)
     _once_index: dict[str, Region] | None = field(default=None, repr=False, compare=False)
     #: the row ids of pages it learned last (see :meth:`row_ids`), by page fingerprint; not saved
-    _row_ids: dict[str, tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False, compare=False)
+    _row_ids: dict[str, tuple[np.ndarray, np.ndarray, tuple[int, int] | None]] | None = field(
+        default=None, repr=False, compare=False)
     _by_id: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     # -- reading --------------------------------------------------------------------------
@@ -386,8 +389,9 @@ class SiteTemplate:
 
     def keep_row_ids(self, profiles: Iterable[PageProfile], max_rows: int) -> int:
         """Remember, for up to ``max_rows`` rows of ``profiles`` (pages this template has counted, as it is
-        now), the place of each row's key and shape in the tables, so that labeling these pages need not
-        fold their lines again (:meth:`row_ids`). Returns the rows kept."""
+        now, with the body spans it counted them with), the place of each row's key and shape in the
+        tables, and the page's body span, so that labeling these pages need neither fold their lines nor
+        find their body span again (:meth:`row_ids`). Returns the rows kept."""
         line_ids = {k: i for i, k in enumerate(self.lines)}
         shape_ids = {k: i for i, k in enumerate(self.shapes)}
         dtype = np.int16 if max(len(line_ids), len(shape_ids)) < np.iinfo(np.int16).max else np.int32
@@ -401,7 +405,8 @@ class SiteTemplate:
             if prof.by_id or prof.fingerprint not in seen or any("\n" in r for r in prof.rows):
                 continue  # (a row with a line break: its fingerprint would not tell its rows apart)
             kept[prof.fingerprint] = (np.fromiter(map(line_ids.get, prof.keys, itertools.repeat(-1)), dtype, rows),
-                                      np.fromiter(map(shape_ids.get, prof.shapes, itertools.repeat(-1)), dtype, rows))
+                                      np.fromiter(map(shape_ids.get, prof.shapes, itertools.repeat(-1)), dtype, rows),
+                                      prof.span)
             n += rows
         self._row_ids = kept or None
         return n
@@ -416,7 +421,8 @@ class SiteTemplate:
         ids = self._row_ids.get(fingerprint) if self._row_ids is not None else None
         if ids is None or len(ids[0]) != len(rows):
             return None
-        return PageProfile(fingerprint, ids[0], ids[1], _rel_pos(rows), list(rows), by_id=True)
+        return PageProfile(fingerprint, ids[0], ids[1], _rel_pos(rows), list(rows), span=ids[2], by_id=True,
+                           span_learned=True)
 
     def line_count(self, key: str) -> KeyCount | None:
         """The counts of a line: kept by name, or seen on one page only (kept as a hash)."""
@@ -595,6 +601,8 @@ def own_profile(lines: Sequence[str], tpl: SiteTemplate, prof: PageProfile | Non
         return None
     # recurring: on another page than this one, so on two pages at least (a line kept only as a hash
     # was seen on one page)
+    if prof.span_learned:  # kept from learning: the span this page was counted with
+        return prof
     if prof.by_id:
         prof.span = _body_span(prof.rows, (_gather(tpl.count_arrays()[0], prof.keys)[:, 0] >= 2).__getitem__)
         return prof
@@ -672,13 +680,17 @@ def _id_counts(ids: np.ndarray, table: np.ndarray, own: PageProfile | None) -> t
         first, last = own.span
         row = np.arange(len(ids))
         where = np.where(row < first, int(Region.BEFORE), np.where(row > last, int(Region.AFTER), int(Region.INSIDE)))
-        placed = ids[present]
-        seen = {r: np.bincount(placed[where[present] == int(r)], minlength=len(table)) > 0
-                for r in (Region.BEFORE, Region.INSIDE, Region.AFTER)}
+        # the page's own places only (not the whole table: a large site's table is far longer than a page)
+        places, row_place = np.unique(ids[present], return_inverse=True)
+        at = where[present]
+        seen = {}
+        for r in (Region.BEFORE, Region.INSIDE, Region.AFTER):
+            seen[r] = np.zeros(len(places), dtype=bool)
+            seen[r][row_place[at == int(r)]] = True
         by_place = np.where(seen[Region.INSIDE], int(Region.INSIDE),
                             np.where(seen[Region.BEFORE] & seen[Region.AFTER], int(Region.UNKNOWN),
                                      np.where(seen[Region.BEFORE], int(Region.BEFORE), int(Region.AFTER))))
-        region[present] = by_place[placed]
+        region[present] = by_place[row_place]
     counts[present, 0] -= 1
     for col, r in ((1, Region.BEFORE), (2, Region.INSIDE), (3, Region.AFTER)):
         counts[present, col] -= region[present] == int(r)
