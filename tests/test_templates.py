@@ -470,6 +470,10 @@ def test_row_ids_kept_from_learning_give_the_same_features():
     assert kept.row_ids(rows_of(PAGES[0]), page_fingerprint(PAGES[0])).by_id
     assert kept.row_ids(rows_of(PAGES[0])[1:], page_fingerprint(PAGES[0])) is None  # other rows: no ids
     assert plain.row_ids(rows_of(PAGES[0]), page_fingerprint(PAGES[0])) is None
+    for page in PAGES:  # the body span kept from learning is the one found again from the template's counts
+        prof = kept.row_ids(rows_of(page), page_fingerprint(page))
+        assert prof.span_learned
+        assert prof.span == T.own_profile(page, plain).span
     batch = F.extract(pages)
     assert np.array_equal(template_features(batch, pages, [kept] * len(pages)),
                           template_features(batch, pages, [plain] * len(pages)))
