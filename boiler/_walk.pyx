@@ -249,7 +249,7 @@ cdef class _State:
         self.n_els += 1
         return self.n_els - 1
 
-    cdef int put_key(self, Py_ssize_t at, const char* s) except -1:
+    cdef Py_ssize_t put_key(self, Py_ssize_t at, const char* s) except -1:
         """Copy ``s`` into the key scratch at ``at``; the new end."""
         cdef Py_ssize_t n = strlen(s)
         while at + n + 1 > self.key_cap:
