@@ -145,32 +145,6 @@ cdef object _tag_of(tree.xmlNode* c):
     return _utf8(<const char*>c.name)
 
 
-cdef object _attr_value(tree.xmlAttr* a):
-    """An attribute's value as lxml's ``get`` gives it (the empty string for one without a value)."""
-    cdef tree.xmlNode* t = a.children
-    if t is NULL:
-        return ""
-    if t.next is NULL and (t.type == tree.XML_TEXT_NODE or t.type == tree.XML_CDATA_SECTION_NODE):
-        return _utf8(<const char*>t.content) if t.content is not NULL else ""
-    parts = []
-    while t is not NULL:
-        if t.content is not NULL:
-            parts.append(_utf8(<const char*>t.content))
-        t = t.next
-    return "".join(parts)
-
-
-cdef object _get_attr(tree.xmlNode* c, const char* name):
-    """lxml's ``get(name)`` of an element without namespaces: the first such attribute's value
-    (the empty string for one without a value), or None."""
-    cdef tree.xmlAttr* a = c.properties
-    while a is not NULL:
-        if a.type == tree.XML_ATTRIBUTE_NODE and a.ns is NULL and strcmp(<const char*>a.name, name) == 0:
-            return _attr_value(a)
-        a = a.next
-    return None
-
-
 cdef inline tree.xmlNode* _parent_element(tree.xmlNode* c) noexcept nogil:
     cdef tree.xmlNode* p = c.parent
     if p is NULL or not _is_element_like(p):
@@ -562,12 +536,9 @@ cdef int _same_siblings(_State st, tree.xmlNode* el, dict cache):
 
 
 cdef Py_ssize_t _put_value(_State st, Py_ssize_t at, tree.xmlAttr* a) except -1:
-    """An attribute's value (its bytes, as :func:`_attr_value` reads them) into the key scratch at ``at``."""
+    """An attribute's value into the key scratch at ``at``: the bytes of lxml's ``get`` (its children's
+    contents one after another; none for an attribute without a value)."""
     cdef tree.xmlNode* t = a.children
-    if t is NULL:
-        return at
-    if t.next is NULL and (t.type == tree.XML_TEXT_NODE or t.type == tree.XML_CDATA_SECTION_NODE):
-        return st.put_key(at, <const char*>t.content) if t.content is not NULL else at
     while t is not NULL:
         if t.content is not NULL:
             at = st.put_key(at, <const char*>t.content)
@@ -658,10 +629,8 @@ cdef tuple _attr_words(_State st, tree.xmlNode* el, dict cache, dict value_words
         out = tuple(words)
         cache[key] = out
         return out
-    for k in range(4):
-        if found[k] is NULL:
-            continue
-        v = _attr_value(found[k])
+    for value in key.split(b"\0")[:4]:  # another pattern: each value decoded from the key
+        v = value.decode("utf-8")
         if v:
             got = value_words.get(v)
             if got is None:

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from boiler.html import decode_html
@@ -212,3 +214,19 @@ def test_the_compiled_walk_finds_the_class_words_the_pattern_finds(nested):
 def test_nul_characters_are_removed_before_parsing():
     assert parse_html("<p>sp\x00lit</p><p>caf\u00e9\x00 \u2003ok</p>").lines == ["split", "", "café ok"]
     assert parse_html(" " * 40 + "\x00\n" + " " * 40).lines == []  # nothing but whitespace and a NUL
+
+
+def test_the_compiled_walk_calls_the_pattern_when_html_declares_another():
+    # _walk_rules passes the pattern; a pattern the compiled splitter does not implement is called instead
+    from boiler._walk import walk_page
+
+    from boiler import html as H
+
+    page = "<body><div class='HTMLParser storyBody-text' id='x_y' role=main><p>words here</p></div></body>"
+    rules = dict(H._walk_rules())
+    rules["attr_word_pattern"] = "[a-z]+"  # not the declared one: the compiled walk must call findall
+    rules["attr_word_findall"] = re.compile("[a-z]+").findall
+    got = walk_page(H.parse_tree(page), "<memory>", H.MAX_PAGE_SECONDS, H.KILL_TAGS, rules)
+    assert got[0] == ["words here"]
+    assert got[2] == [("arser", "story", "ody", "text", "main")]
+    assert parse_html(page).attrs == [("html", "parser", "story", "body", "text", "main")]
