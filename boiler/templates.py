@@ -216,7 +216,7 @@ class PageProfile:
     """One page as a template sees it: its non-blank lines' keys and shapes, and its body span.
 
     ``by_id``: the keys and shapes are the rows' places in the template's tables instead (-1: not there),
-    as kept from learning (see :meth:`SiteTemplate.row_ids`)."""
+    and the span the one the page was counted with, as kept from learning (see :meth:`SiteTemplate.row_ids`)."""
 
     fingerprint: str
     keys: list  # list[str], or an array of places by_id
@@ -225,7 +225,6 @@ class PageProfile:
     rows: list[str]  # the non-blank lines, stripped
     span: tuple[int, int] | None = None  # first and last row of the body, if found
     by_id: bool = False
-    span_learned: bool = False  # span is the one its template's counts were learned with (kept with the row ids)
 
     def regions(self, shapes: bool = False) -> dict:
         """Each distinct key's (or shape's) region on this page."""
@@ -421,8 +420,7 @@ class SiteTemplate:
         ids = self._row_ids.get(fingerprint) if self._row_ids is not None else None
         if ids is None or len(ids[0]) != len(rows):
             return None
-        return PageProfile(fingerprint, ids[0], ids[1], _rel_pos(rows), list(rows), span=ids[2], by_id=True,
-                           span_learned=True)
+        return PageProfile(fingerprint, ids[0], ids[1], _rel_pos(rows), list(rows), span=ids[2], by_id=True)
 
     def line_count(self, key: str) -> KeyCount | None:
         """The counts of a line: kept by name, or seen on one page only (kept as a hash)."""
@@ -599,13 +597,10 @@ def own_profile(lines: Sequence[str], tpl: SiteTemplate, prof: PageProfile | Non
     prof = prof if prof is not None else profile_page(lines)
     if prof.fingerprint not in (seen if seen is not None else set(tpl.page_hashes)):
         return None
+    if prof.by_id:  # kept from learning, with the span the page was counted with
+        return prof
     # recurring: on another page than this one, so on two pages at least (a line kept only as a hash
     # was seen on one page)
-    if prof.span_learned:  # kept from learning: the span this page was counted with
-        return prof
-    if prof.by_id:
-        prof.span = _body_span(prof.rows, (_gather(tpl.count_arrays()[0], prof.keys)[:, 0] >= 2).__getitem__)
-        return prof
     keys, counted = prof.keys, tpl.lines
 
     def recurs(row: int) -> bool:

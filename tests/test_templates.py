@@ -472,7 +472,7 @@ def test_row_ids_kept_from_learning_give_the_same_features():
     assert plain.row_ids(rows_of(PAGES[0]), page_fingerprint(PAGES[0])) is None
     for page in PAGES:  # the body span kept from learning is the one found again from the template's counts
         prof = kept.row_ids(rows_of(page), page_fingerprint(page))
-        assert prof.span_learned
+        assert prof.by_id
         assert prof.span == T.own_profile(page, plain).span
     batch = F.extract(pages)
     assert np.array_equal(template_features(batch, pages, [kept] * len(pages)),
