@@ -54,6 +54,9 @@ MAIN_RUN_BLANKS = 3
 SEGMENT_GAP = 2
 #: Neighbours (within ``REPEAT_NEAR`` lines) with the same text mark a repeated-headline list.
 REPEAT_NEAR = 3
+#: Stands between two pages' lines where a scan over a batch's joined text must not run from one page
+#: into the next (dates): neither whitespace nor a word character, so no pattern crosses it.
+PAGE_BREAK = "\x00"
 #: Blank-line gaps are capped at this many lines.
 GAP_CAP = 5
 #: Share of a line's characters covered by dates and times above which it is "only a date".
@@ -645,12 +648,18 @@ def _sentence_ends(pos: np.ndarray, flags: np.ndarray, starts: np.ndarray, n: in
     return np.bincount(_line_of(pos, starts), minlength=n).astype(np.float32)
 
 
-def _separators(mid: np.ndarray, flags: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
+def _separators(mid: np.ndarray, flags: np.ndarray, starts: np.ndarray, n: int,
+                page_first: np.ndarray | None = None) -> np.ndarray:
     """Matches of ``_SEPARATORS`` starting on each line, given the positions ``mid`` of the separator
     characters: those with whitespace on both sides; of a chain of them that share a space (" | | "),
-    every second, as ``finditer`` goes."""
-    mid = mid[(mid > 0) & (mid < len(flags) - 1)]
-    mid = mid[((flags[mid - 1] & _F_SPACE) > 0) & ((flags[mid + 1] & _F_SPACE) > 0)]
+    every second, as ``finditer`` goes. Each page is matched on its own, as its lines joined by newlines
+    and followed by one (``page_first``: the position of each page's first character; None: one page):
+    nothing before a page's first character, a newline after its last."""
+    mid = mid[mid > 0]
+    if page_first is not None and len(page_first):
+        mid = mid[~np.isin(mid, page_first)]
+    after = np.minimum(mid + 1, len(flags) - 1)
+    mid = mid[((flags[mid - 1] & _F_SPACE) > 0) & ((mid + 1 == len(flags)) | ((flags[after] & _F_SPACE) > 0))]
     if len(mid) > 1:
         new = np.ones(len(mid), dtype=bool)
         new[1:] = np.diff(mid) != 2
@@ -955,7 +964,8 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     X[:, col["sentences"]] = np.log1p(_sentence_ends(special[(kinds & _F_SENT) > 0], flags, starts, n))
     commas = np.bincount(_line_of(special[(kinds & _F_COMMA) > 0], starts), minlength=n).astype(np.float32)
     X[:, col["comma_rate"]] = commas / safe_words
-    X[:, col["separators"]] = np.log1p(_separators(special[(kinds & _F_SEP) > 0], flags, starts, n))
+    page_first = starts[starts_arr[:-1][np.diff(starts_arr) > 0]]
+    X[:, col["separators"]] = np.log1p(_separators(special[(kinds & _F_SEP) > 0], flags, starts, n, page_first))
     has_url, has_copyright = _has_marks(cps, special[(kinds & _F_URL) > 0], special[(kinds & _F_COPY) > 0],
                                         starts, n)
     X[:, col["has_url"]] = has_url
@@ -974,7 +984,18 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
         in_digit_line = np.repeat(has_digit, lengths + 1)[: len(cps)]
         d_cps = cps[in_digit_line][: len(d_joined)]
         d_flags = flags[in_digit_line][: len(d_joined)]
-        date_chars, time_chars, years = _date_features(d_joined, d_cps, d_flags, d_starts, m)
+        # A date cannot run from one page into the next: a character that no pattern crosses (not
+        # whitespace, not a word character) stands between pages instead of their newline.
+        d_page = page[with_digit]
+        cut = d_starts[1:][d_page[1:] != d_page[:-1]] - 1
+        if len(cut):
+            bounds = [0, *(cut + 1).tolist()]
+            d_text = PAGE_BREAK.join(d_joined[a:b - 1] for a, b in zip(bounds, [*bounds[1:], len(d_joined) + 1]))
+            d_cps_, d_flags_ = d_cps.copy(), d_flags.copy()
+            d_cps_[cut], d_flags_[cut] = ord(PAGE_BREAK), 0
+            date_chars, time_chars, years = _date_features(d_text, d_cps_, d_flags_, d_starts, m)
+        else:
+            date_chars, time_chars, years = _date_features(d_joined, d_cps, d_flags, d_starts, m)
         X[with_digit, col["has_date"]] = date_chars > 0
         X[with_digit, col["has_time"]] = time_chars > 0
         X[with_digit, col["has_year"]] = years > 0

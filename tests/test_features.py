@@ -168,11 +168,13 @@ def _plain_columns(pages):
     from collections import Counter
     out, texts = {}, []
     reps, near, gb, ga = [], [], [], []
+    page_texts = []
     for lines in pages:
         stripped = [line.strip() for line in lines]
         keep = [i for i, s in enumerate(stripped) if s and (s[0].isalnum() or re.search(r"\w", s))]
         kept = [stripped[i] for i in keep]
         texts += kept
+        page_texts.append(kept)
         bounds = np.concatenate(([-1], np.asarray(keep, dtype=np.int64), [len(lines)]))
         gaps = np.minimum(np.diff(bounds) - 1, F.GAP_CAP)
         gb += gaps[:-1].tolist()
@@ -183,9 +185,6 @@ def _plain_columns(pages):
         near += [int(counts[k] > 1 and keys[max(0, j - F.REPEAT_NEAR):j + F.REPEAT_NEAR + 1].count(k) > 1)
                  for j, k in enumerate(keys)]
     n = len(texts)
-    joined = "\n".join(texts)
-    starts = np.zeros(n, dtype=np.int64)
-    starts[1:] = np.cumsum([len(t) + 1 for t in texts[:-1]])
 
     def per_line(pattern, text, st_, m, span=False):
         out_ = np.zeros(m)
@@ -193,14 +192,25 @@ def _plain_columns(pages):
             out_[np.searchsorted(st_, mt.start(), side="right") - 1] += (mt.end() - mt.start()) if span else 1
         return out_
 
+    def per_page_line(pattern, parts_of_pages, span=False, newline_after=True):
+        """``per_line`` over each page alone: its parts joined by newlines (and followed by one)."""
+        outs = [np.zeros(0)]
+        for parts in parts_of_pages:
+            if not parts:
+                continue
+            st_ = np.zeros(len(parts), dtype=np.int64)
+            st_[1:] = np.cumsum([len(t) + 1 for t in parts[:-1]])
+            outs.append(per_line(pattern, "\n".join(parts) + ("\n" if newline_after else ""), st_, len(parts), span))
+        return np.concatenate(outs)
+
     tails = [t.rstrip(F._CLOSERS) or t for t in texts]
     out["starts_upper"] = [t[0].isupper() for t in texts]
     out["starts_bullet"] = [t[0] in F._BULLETS for t in texts]
     out["ends_sentence"] = [t[-1] in F._SENTENCE_PUNCT and not t.endswith("...") for t in tails]
     out["ends_ellipsis"] = [t.endswith(("...", "…")) for t in tails]
     out["ends_colon"] = [t[-1] == ":" for t in tails]
-    out["sentences"] = np.log1p(per_line(F._SENTENCE_END, joined, starts, n).astype(np.float32))
-    out["separators"] = np.log1p(per_line(F._SEPARATORS, joined, starts, n).astype(np.float32))
+    out["sentences"] = np.log1p(per_page_line(F._SENTENCE_END, page_texts).astype(np.float32))
+    out["separators"] = np.log1p(per_page_line(F._SEPARATORS, page_texts).astype(np.float32))
     out["repeats"] = np.log1p(np.asarray(reps, dtype=np.float32))
     out["repeat_near"], out["gap_before"], out["gap_after"] = near, gb, ga
     out["has_url"] = [any(mark in t for mark in F._URL_MARKS) for t in texts]
@@ -214,8 +224,14 @@ def _plain_columns(pages):
         d_joined = "\n".join(d_texts)
         d_starts = np.zeros(len(d_texts), dtype=np.int64)
         d_starts[1:] = np.cumsum([len(t) + 1 for t in d_texts[:-1]])
-        date = per_line(F._DATE, d_joined, d_starts, len(d_texts), span=True).astype(np.float32)
-        time_ = per_line(F._TIME, d_joined, d_starts, len(d_texts), span=True).astype(np.float32)
+        # dates and times: each page's lines with a digit alone (a date never runs into another page)
+        digit_set = set(digit_rows)
+        d_pages, at = [], 0
+        for kept in page_texts:
+            d_pages.append([t for k, t in enumerate(kept, at) if k in digit_set])
+            at += len(kept)
+        date = per_page_line(F._DATE, d_pages, span=True, newline_after=False).astype(np.float32)
+        time_ = per_page_line(F._TIME, d_pages, span=True, newline_after=False).astype(np.float32)
         out["has_date"][digit_rows] = date > 0
         out["has_time"][digit_rows] = time_ > 0
         out["has_year"][digit_rows] = per_line(F._YEAR, d_joined, d_starts, len(d_texts)) > 0
@@ -238,6 +254,29 @@ def _assert_plain_columns(pages):
 @given(st.lists(st.lists(_PAGE_TEXT, max_size=12), min_size=1, max_size=4))
 def test_vectorised_scans_match_the_plain_forms(pages):
     _assert_plain_columns(pages)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_PAGE_TEXT, max_size=8), min_size=2, max_size=4))
+def test_a_page_has_the_same_features_alone_and_in_a_batch(pages):
+    batch = F.extract(pages)
+    for p, lines in enumerate(pages):
+        a, b = batch.page_start[p], batch.page_start[p + 1]
+        assert np.array_equal(F.extract([lines]).X, batch.X[a:b])
+
+
+def test_a_date_or_separator_never_runs_into_the_next_page():
+    # "March." ends one page, "10" and "2007" open the next: one text, "March.\n10\n2007", is a date
+    pages = [["A fight in 2009 over a blueprint issued in March."], ["10", "2007 2008 2012"]]
+    batch = F.extract(pages)
+    assert col(batch, "has_date")[0] == 0 == col(F.extract(pages[:1]), "has_date")[0]
+    assert col(F.extract([pages[0] + pages[1]]), "has_date")[0] == 1  # within a page, as trained
+    # a separator that ends a page counts as if a newline followed, alone or not; one that opens a page
+    # has nothing before it
+    pages = [["Home |"], ["| News"]]
+    batch = F.extract(pages)
+    assert col(batch, "separators").tolist() == [np.log1p(1).astype(np.float32), 0.0]
+    assert col(F.extract(pages[:1]), "separators")[0] == col(batch, "separators")[0]
 
 
 def test_vectorised_scans_on_crafted_lines():
