@@ -74,6 +74,22 @@ def summary(f1: dict[str, float], sites: list[str]) -> float:
     return float(np.mean([f1[s] for s in sites])) if sites else float("nan")
 
 
+#: A site's F1 with a template counts as changed when it moves by more than this.
+CHANGE_TOL = 0.001
+
+
+def site_changes(f_none: dict[str, float], f_template: dict[str, float], sites: list[str],
+                 tol: float = CHANGE_TOL, worst: int = 10) -> dict:
+    """How many sites a template made better, worse, or left as they were (within ``tol``), the sum of
+    the losses, and the ``worst`` sites with their two F1s: a template must not make a site worse."""
+    delta = {s: f_template[s] - f_none[s] for s in sites}
+    worse = sorted((s for s in sites if delta[s] < -tol), key=delta.get)
+    return {"tolerance": tol, "better": sum(d > tol for d in delta.values()), "worse": len(worse),
+            "same": sum(abs(d) <= tol for d in delta.values()),
+            "mean_loss_of_worse": float(np.mean([-delta[s] for s in worse])) if worse else 0.0,
+            "worst": [{"site": s, "none": round(f_none[s], 4), "template": round(f_template[s], 4)} for s in worse[:worst]]}
+
+
 def write_corpus_jsonl(pages, path: Path) -> None:
     """The pages as the input of a corpus pass: pages JSONL without their labels."""
     with gzip.open(path, "wt", encoding="utf-8") as f:
@@ -259,6 +275,10 @@ def main() -> int:
           f"error {1 - none:.4f} -> {1 - alls:.4f} ({(1 - alls) / max(1 - none, 1e-9):.0%} of before)")
     for name, r in per_set.items():
         print(f"  {name:16s} {r['sites']:4d} sites  {r['none']:.4f} -> {r['template']:.4f}")
+    changes = site_changes(f_none, f_all, multi)
+    print(f"  sites a template made better / worse / left (within {CHANGE_TOL}): {changes['better']} / "
+          f"{changes['worse']} / {changes['same']}; mean loss of the worse {changes['mean_loss_of_worse']:.4f}; worst: "
+          + ", ".join(f"{w['site']} {w['none']:.3f} -> {w['template']:.3f}" for w in changes["worst"][:5]))
     print(f"recurring chrome (on >= {RECUR_OTHERS} other pages) labeled chrome: {chrome}/{total} = {chrome / max(total, 1):.4%}")
     print("F1 against pages the template saw (sites with more than 20 pages):")
     for n, r in curve.items():
@@ -269,7 +289,7 @@ def main() -> int:
         print(f"  {y}  {r['none']:.4f} " + " ".join(f"{r[ty]:.4f}" for ty in ("2005", "2009", "2013", "2017")))
     out = {"folds": args.folds, "seed": args.seed, "min_pages": MIN_PAGES, "sites": len(multi),
            "f1_none": none, "f1_template": alls, "error_ratio": (1 - alls) / max(1 - none, 1e-9),
-           "per_set": per_set, "per_site": {s: {"pages": len(by_site[s]), "none": f_none[s], "template": f_all[s]} for s in multi},
+           "per_set": per_set, "site_changes": changes, "per_site": {s: {"pages": len(by_site[s]), "none": f_none[s], "template": f_all[s]} for s in multi},
            "recurring_chrome": {"lines": total, "labeled_chrome": chrome}, "curve": curve, "drift": drift,
            "train_and_label_seconds": round(time.time() - started)}
     if not args.no_cost:
