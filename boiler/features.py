@@ -10,7 +10,8 @@ separators, the first and last characters, years, and where a date or time can b
 these classes; the date and time patterns are then tried only at those places, and the few other
 regular expressions run once over the joined text, their matches mapped back to lines with
 ``searchsorted``. Each of these gives exactly what the plain per-line or ``finditer`` form gives
-(tests/test_features.py checks them against it).
+over each page alone, its lines joined by newlines (tests/test_features.py checks them against it):
+no scan runs from one page into the next, so a page gets the same features alone and in any batch.
 """
 
 from __future__ import annotations
