@@ -80,8 +80,9 @@ CHANGE_TOL = 0.001
 
 def site_changes(f_none: dict[str, float], f_template: dict[str, float], sites: list[str],
                  tol: float = CHANGE_TOL, worst: int = 10) -> dict:
-    """How many sites a template made better, worse, or left as they were (within ``tol``), the sum of
-    the losses, and the ``worst`` sites with their two F1s: a template must not make a site worse."""
+    """How many sites a template made better, worse, or left as they were (within ``tol``), the mean
+    loss of the worse ones, and the ``worst`` of them with their two F1s: a template must not make a
+    site worse."""
     delta = {s: f_template[s] - f_none[s] for s in sites}
     worse = sorted((s for s in sites if delta[s] < -tol), key=delta.get)
     return {"tolerance": tol, "better": sum(d > tol for d in delta.values()), "worse": len(worse),
