@@ -42,11 +42,21 @@ def test_text_and_lines_give_the_same(small_labeler):
 
 
 def test_batch_equals_single_pages(small_labeler, own_pages):
-    pages = [p.lines for p in own_pages.pages[:7]]
+    # our pages, and pages whose edges a scan over the batch could join: a date ("March." / "10" /
+    # "2007") or a separator across two pages
+    pages = [p.lines for p in own_pages.pages[:7]] + [
+        ["Markets", "A fight in 2009 over a blueprint the regulators issued in March."],
+        ["10", "2007 2008 2012", "Home |"], ["| News", "Updated 3 Nov, 2024"]]
     batch = small_labeler.label_pages(pages)
     for page, res in zip(pages, batch):
         single = small_labeler.label(page, reasons=False)
-        assert [r.p_body for r in single] == pytest.approx([r.p_body for r in res], abs=1e-6)
+        assert [r.p_body for r in single] == [r.p_body for r in res]
+    # and every number the model saw on the way, not only the outcome
+    scores = small_labeler.model.score_pages(pages)
+    for p, page in enumerate(pages):
+        a, b = scores.batch.page_start[p], scores.batch.page_start[p + 1]
+        alone = small_labeler.model.score_pages([page])
+        assert np.array_equal(alone.X1, scores.X1[a:b]) and np.array_equal(alone.p2, scores.p2[a:b])
 
 
 def test_clean_returns_body_lines(small_labeler):
