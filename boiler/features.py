@@ -650,15 +650,13 @@ def _sentence_ends(pos: np.ndarray, flags: np.ndarray, starts: np.ndarray, n: in
 
 
 def _separators(mid: np.ndarray, flags: np.ndarray, starts: np.ndarray, n: int,
-                page_first: np.ndarray | None = None) -> np.ndarray:
+                page_first: np.ndarray) -> np.ndarray:
     """Matches of ``_SEPARATORS`` starting on each line, given the positions ``mid`` of the separator
     characters: those with whitespace on both sides; of a chain of them that share a space (" | | "),
     every second, as ``finditer`` goes. Each page is matched on its own, as its lines joined by newlines
-    and followed by one (``page_first``: the position of each page's first character; None: one page):
-    nothing before a page's first character, a newline after its last."""
-    mid = mid[mid > 0]
-    if page_first is not None and len(page_first):
-        mid = mid[~np.isin(mid, page_first)]
+    and followed by one (``page_first``: the position of each page's first character): nothing before
+    a page's first character, a newline after its last."""
+    mid = mid[~np.isin(mid, page_first)]  # (position 0 is the first page's first character)
     after = np.minimum(mid + 1, len(flags) - 1)
     mid = mid[((flags[mid - 1] & _F_SPACE) > 0) & ((mid + 1 == len(flags)) | ((flags[after] & _F_SPACE) > 0))]
     if len(mid) > 1:
@@ -988,15 +986,14 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
         # A date cannot run from one page into the next: a character that no pattern crosses (not
         # whitespace, not a word character) stands between pages instead of their newline.
         d_page = page[with_digit]
-        cut = d_starts[1:][d_page[1:] != d_page[:-1]] - 1
+        cut = d_starts[1:][d_page[1:] != d_page[:-1]] - 1  # the newlines between two pages
+        date_text, date_flags = d_joined, d_flags
         if len(cut):
-            bounds = [0, *(cut + 1).tolist()]
-            d_text = PAGE_BREAK.join(d_joined[a:b - 1] for a, b in zip(bounds, [*bounds[1:], len(d_joined) + 1]))
-            d_cps_, d_flags_ = d_cps.copy(), d_flags.copy()
-            d_cps_[cut], d_flags_[cut] = ord(PAGE_BREAK), 0
-            date_chars, time_chars, years = _date_features(d_text, d_cps_, d_flags_, d_starts, m)
-        else:
-            date_chars, time_chars, years = _date_features(d_joined, d_cps, d_flags, d_starts, m)
+            edges = [-1, *cut.tolist(), len(d_joined)]
+            date_text = PAGE_BREAK.join(d_joined[a + 1:b] for a, b in zip(edges, edges[1:]))
+            date_flags = d_flags.copy()  # d_flags also serves the number words below (d_cps only dates)
+            d_cps[cut], date_flags[cut] = ord(PAGE_BREAK), 0
+        date_chars, time_chars, years = _date_features(date_text, d_cps, date_flags, d_starts, m)
         X[with_digit, col["has_date"]] = date_chars > 0
         X[with_digit, col["has_time"]] = time_chars > 0
         X[with_digit, col["has_year"]] = years > 0
