@@ -8,8 +8,9 @@ order as scikit-learn: the probabilities are the same numbers.
 For rows of float32 (both stages' matrices are), the nodes are also held compact, eight bytes each
 (a float32 threshold and one int32 for feature, missing-value side and children), so that a model's
 nodes mostly stay in the first-level cache; each threshold is the largest float32 at most the
-model's float64 threshold, which sends every float32 value the same way. A forest of large trees
-walks four rows side by side, so that one row's node fetches overlap another's.
+model's float64 threshold, which sends every float32 value the same way. Rows without missing values
+(the features never have any) are walked eight side by side without a branch per node, so that one
+row's node fetches overlap the others'.
 
 Without numba, or for a model this cannot copy (categorical features, more than two classes),
 :func:`predict_body` falls back to scikit-learn's own prediction in cache-sized blocks of rows.
@@ -30,9 +31,8 @@ __all__ = ["SKLEARN_BLOCK_ROWS", "Forest", "predict_body"]
 #: Rows per scikit-learn prediction call in the fallback: a block that stays in the CPU cache is
 #: several times faster than a whole batch at once.
 SKLEARN_BLOCK_ROWS = 2048
-#: A forest whose trees have more nodes than this on average walks four rows side by side (the
-#: stage-1 trees of 31 leaves, 61 nodes; not the stage-2 trees of 15 leaves, where it was slower).
-INTERLEAVE_NODES = 40
+#: Rows walked side by side by :func:`_walk_compact8_py`.
+LANES = 8
 #: The compact node: feature in the low bits (LEAF marks a leaf), missing values go left, children.
 _FEATURE_BITS = 12
 LEAF = (1 << _FEATURE_BITS) - 1
@@ -58,7 +58,6 @@ class Forest:
     baseline: float
     threshold32: np.ndarray | None = None
     node32: np.ndarray | None = None
-    interleave: bool = False
 
     @classmethod
     def of(cls, model: HistGradientBoostingClassifier) -> Forest | None:
@@ -94,8 +93,7 @@ class Forest:
                 free += 2
         baseline = float(np.asarray(model._baseline_prediction).ravel()[0])
         threshold32, node32 = _compact(feature, threshold, child, missing_left)
-        return cls(feature, threshold, child, missing_left, value, roots, baseline, threshold32, node32,
-                   interleave=n > INTERLEAVE_NODES * len(trees))
+        return cls(feature, threshold, child, missing_left, value, roots, baseline, threshold32, node32)
 
     def raw(self, X: np.ndarray) -> np.ndarray:
         """The summed leaf values (log-odds) of each row of ``X``."""
@@ -104,8 +102,12 @@ class Forest:
             X = X.astype(np.float64)
         out = np.empty(len(X), dtype=np.float64)
         if X.dtype == np.float32 and self.node32 is not None:
-            walk = _compiled_compact_walks()[1 if self.interleave else 0]
-            walk(X, self.threshold32, self.node32, self.value, self.roots, self.baseline, out)
+            one, side_by_side, has_nan = _compiled_compact_walks()
+            done = 0
+            if not has_nan(X):  # a missing value needs the walk that looks for one at every node
+                done = len(X) - len(X) % LANES
+                side_by_side(X[:done], self.threshold32, self.node32, self.value, self.roots, self.baseline, out[:done])
+            one(X[done:], self.threshold32, self.node32, self.value, self.roots, self.baseline, out[done:])
             return out
         _compiled_walk()(X, self.feature, self.threshold, self.child, self.missing_left, self.value, self.roots,
               self.baseline, out)
@@ -170,79 +172,90 @@ def _walk_compact_py(X, threshold, node, value, roots, baseline, out):
         out[i] = acc
 
 
-def _walk_compact4_py(X, threshold, node, value, roots, baseline, out):
-    """:func:`_walk_compact_py` for four rows side by side (each row's leaf values still added in tree
-    order), the rows left over one by one."""
+def _walk_compact8_py(X, threshold, node, value, roots, baseline, out):
+    """:func:`_walk_compact_py` for rows without missing values, eight rows side by side (each row's leaf
+    values still added in tree order); only the first multiple of eight rows (the caller walks the rest
+    one by one). A node sends a row right when its value is above the threshold, with no branch: eight
+    independent paths keep the node fetches of one row overlapping those of the others."""
     n = X.shape[0]
     i = 0
-    while i + 4 <= n:
-        a0 = 0.0
+    while i + 8 <= n:
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
         a0 += baseline
-        a1 = 0.0
         a1 += baseline
-        a2 = 0.0
         a2 += baseline
-        a3 = 0.0
         a3 += baseline
+        a4 += baseline
+        a5 += baseline
+        a6 += baseline
+        a7 += baseline
         for t in range(roots.shape[0]):
-            n0 = n1 = n2 = n3 = roots[t]
-            m0 = m1 = m2 = m3 = node[n0]
-            while (m0 & LEAF) != LEAF or (m1 & LEAF) != LEAF or (m2 & LEAF) != LEAF or (m3 & LEAF) != LEAF:
+            n0 = n1 = n2 = n3 = n4 = n5 = n6 = n7 = roots[t]
+            m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = node[n0]
+            while ((m0 & LEAF) != LEAF or (m1 & LEAF) != LEAF or (m2 & LEAF) != LEAF or (m3 & LEAF) != LEAF
+                   or (m4 & LEAF) != LEAF or (m5 & LEAF) != LEAF or (m6 & LEAF) != LEAF or (m7 & LEAF) != LEAF):
                 if (m0 & LEAF) != LEAF:
-                    x = X[i, m0 & LEAF]
-                    left = x <= threshold[n0] or (math.isnan(x) and (m0 & _MISSING_LEFT) != 0)
-                    n0 = (m0 >> _CHILD_SHIFT) + (0 if left else 1)
+                    n0 = (m0 >> _CHILD_SHIFT) + (X[i, m0 & LEAF] > threshold[n0])
                     m0 = node[n0]
                 if (m1 & LEAF) != LEAF:
-                    x = X[i + 1, m1 & LEAF]
-                    left = x <= threshold[n1] or (math.isnan(x) and (m1 & _MISSING_LEFT) != 0)
-                    n1 = (m1 >> _CHILD_SHIFT) + (0 if left else 1)
+                    n1 = (m1 >> _CHILD_SHIFT) + (X[i + 1, m1 & LEAF] > threshold[n1])
                     m1 = node[n1]
                 if (m2 & LEAF) != LEAF:
-                    x = X[i + 2, m2 & LEAF]
-                    left = x <= threshold[n2] or (math.isnan(x) and (m2 & _MISSING_LEFT) != 0)
-                    n2 = (m2 >> _CHILD_SHIFT) + (0 if left else 1)
+                    n2 = (m2 >> _CHILD_SHIFT) + (X[i + 2, m2 & LEAF] > threshold[n2])
                     m2 = node[n2]
                 if (m3 & LEAF) != LEAF:
-                    x = X[i + 3, m3 & LEAF]
-                    left = x <= threshold[n3] or (math.isnan(x) and (m3 & _MISSING_LEFT) != 0)
-                    n3 = (m3 >> _CHILD_SHIFT) + (0 if left else 1)
+                    n3 = (m3 >> _CHILD_SHIFT) + (X[i + 3, m3 & LEAF] > threshold[n3])
                     m3 = node[n3]
+                if (m4 & LEAF) != LEAF:
+                    n4 = (m4 >> _CHILD_SHIFT) + (X[i + 4, m4 & LEAF] > threshold[n4])
+                    m4 = node[n4]
+                if (m5 & LEAF) != LEAF:
+                    n5 = (m5 >> _CHILD_SHIFT) + (X[i + 5, m5 & LEAF] > threshold[n5])
+                    m5 = node[n5]
+                if (m6 & LEAF) != LEAF:
+                    n6 = (m6 >> _CHILD_SHIFT) + (X[i + 6, m6 & LEAF] > threshold[n6])
+                    m6 = node[n6]
+                if (m7 & LEAF) != LEAF:
+                    n7 = (m7 >> _CHILD_SHIFT) + (X[i + 7, m7 & LEAF] > threshold[n7])
+                    m7 = node[n7]
             a0 += value[n0]
             a1 += value[n1]
             a2 += value[n2]
             a3 += value[n3]
+            a4 += value[n4]
+            a5 += value[n5]
+            a6 += value[n6]
+            a7 += value[n7]
         out[i] = a0
         out[i + 1] = a1
         out[i + 2] = a2
         out[i + 3] = a3
-        i += 4
-    while i < n:
-        acc = 0.0
-        acc += baseline
-        for t in range(roots.shape[0]):
-            nd = roots[t]
-            m = node[nd]
-            while (m & LEAF) != LEAF:
-                x = X[i, m & LEAF]
-                left = x <= threshold[nd] or (math.isnan(x) and (m & _MISSING_LEFT) != 0)
-                nd = (m >> _CHILD_SHIFT) + (0 if left else 1)
-                m = node[nd]
-            acc += value[nd]
-        out[i] = acc
-        i += 1
+        out[i + 4] = a4
+        out[i + 5] = a5
+        out[i + 6] = a6
+        out[i + 7] = a7
+        i += 8
+
+
+def _has_nan_py(X):
+    """Whether any value of ``X`` is NaN (stopping at the first)."""
+    for i in range(X.shape[0]):
+        for j in range(X.shape[1]):
+            if X[i, j] != X[i, j]:
+                return True
+    return False
 
 
 @functools.cache
 def _compiled_compact_walks():
-    """The compact walks (one row, four rows side by side) compiled by numba; None without numba."""
+    """The compact walks (one row; eight rows side by side) and the test for missing values that chooses
+    between them, compiled by numba; None without numba."""
     try:
         import numba
     except ImportError:  # pragma: no cover - numba is a dependency
         return None
-    one = numba.njit(nogil=True, cache=True)(_walk_compact_py)
-    four = numba.njit(nogil=True, cache=True)(_walk_compact4_py)
-    return one, four
+    jit = numba.njit(nogil=True, cache=True)
+    return jit(_walk_compact_py), jit(_walk_compact8_py), jit(_has_nan_py)
 
 
 @functools.cache

@@ -31,7 +31,7 @@ def test_fast_trees_are_a_cache_not_saved_state(small_model):
 
 
 def test_compact_trees_send_float32_rows_as_scikit_learn_does():
-    """The float32 walks, one row at a time and four side by side, against
+    """The float32 walks, one row at a time and eight side by side, against
     scikit-learn: values at, just above and just below the thresholds, missing values, infinities."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -41,10 +41,10 @@ def test_compact_trees_send_float32_rows_as_scikit_learn_does():
     X = rng.normal(size=(3000, 5)).astype(np.float32)
     y = (X[:, 0] + X[:, 1] * X[:, 2] - X[:, 3] > 0).astype(int)
     X[rng.random(X.shape) < 0.05] = np.nan
-    for leaves, interleave in ((31, True), (7, False)):
+    for leaves in (31, 7):
         model = HistGradientBoostingClassifier(max_iter=40, max_leaf_nodes=leaves, random_state=0).fit(X, y)
         forest = Forest.of(model)
-        assert forest is not None and forest.interleave == interleave
+        assert forest is not None
         inner = forest.feature >= 0
         t = forest.threshold[inner]
         for x in (t.astype(np.float32), np.nextafter(t.astype(np.float32), np.float32(np.inf)),
@@ -58,6 +58,10 @@ def test_compact_trees_send_float32_rows_as_scikit_learn_does():
         rows[-7:] = [[np.nan] * 5, [np.inf] * 5, [-np.inf] * 5, [0] * 5, [-0.0] * 5, [1e38] * 5, [-1e-45] * 5]
         expected = model.predict_proba(rows)[:, 1]
         assert rows.dtype == np.float32
-        for k in (len(rows), len(rows) - 1, len(rows) - 2, 3):  # four at a time, and the rows left over
+        for k in (len(rows), len(rows) - 1, 3):  # with a missing value: one row at a time
             assert np.array_equal(forest.p_body(rows[:k]), expected[:k])
+        whole = np.isfinite(rows).all(axis=1) | np.isinf(rows).all(axis=1)  # every row but the missing values
+        assert whole.sum() == len(rows) - 1
+        for k in (whole.sum(), whole.sum() - 1, 17, 8, 7):  # eight at a time, and the rows left over
+            assert np.array_equal(forest.p_body(rows[whole][:k]), expected[whole][:k])
         assert np.array_equal(forest.p_body(rows.astype(np.float64)), expected)  # the float64 walk
