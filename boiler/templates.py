@@ -98,6 +98,10 @@ class Region(IntEnum):
     AFTER = 3
 
 
+_BEFORE, _INSIDE, _AFTER = Region.BEFORE, Region.INSIDE, Region.AFTER
+_WORD_CHAR = re.compile(r"\w")  # a line with one has something to judge (features.has_word)
+
+
 #: The template features (all 0 when a page has no template).
 TEMPLATE_FEATURES: tuple[F.Feature, ...] = (
     F.Feature("tpl_pages", "site template", "other pages of the site the template has seen (log)"),
@@ -201,7 +205,9 @@ def _hash(text: str, size: int = 8) -> str:
 
 
 def _nonblank(lines: Sequence[str]) -> list[str]:
-    return [s for s in map(str.strip, lines) if s and F.has_word(s)]
+    """The lines with something to judge, stripped (:func:`boiler.features.has_word`, inlined)."""
+    search = _WORD_CHAR.search
+    return [s for s in map(str.strip, lines) if s and (s[0].isalnum() or search(s) is not None)]
 
 
 def page_fingerprint(lines: Sequence[str]) -> str:
@@ -337,11 +343,11 @@ class KeyCount:
 
     def add(self, region: Region, sign: int = 1) -> None:
         self.pages += sign
-        if region == Region.BEFORE:
+        if region == _BEFORE:  # (module names: a class attribute costs more, once per line of every page)
             self.before += sign
-        elif region == Region.INSIDE:
+        elif region == _INSIDE:
             self.inside += sign
-        elif region == Region.AFTER:
+        elif region == _AFTER:
             self.after += sign
 
 
@@ -467,7 +473,7 @@ class SiteTemplate:
         counted (pruning would drop it)."""
         for table, regions, seq, on in ((self.lines, prof.regions(False), prof.keys, pages_with and pages_with[0]),
                                         (self.shapes, prof.regions(True), prof.shapes, pages_with and pages_with[1])):
-            examples = dict(zip(seq, rows))
+            examples = None  # each key's row (the last with it), made when a key is new to the table
             get = table.get
             for k, region in regions.items():
                 if on and on[k] == 1:
@@ -476,6 +482,8 @@ class SiteTemplate:
                     continue
                 c = get(k)
                 if c is None:
+                    if examples is None:
+                        examples = dict(zip(seq, rows))
                     c = table[k] = KeyCount(example=examples.get(k, ""))
                     if table is self.lines and once:
                         earlier = once.get(_hash(k, 4))
