@@ -272,11 +272,11 @@ class Labeler:
     def _mixed(self, method: str, pages, html, templates, **kw) -> list:
         out: list = [None] * len(pages)
         is_html = [h is not None for h in html]
-        hl = self.html_labeler()
-        for want, lab in ((False, self), (True, hl)):
+        for want in (False, True):
             idx = [i for i, h in enumerate(is_html) if h is want]
             if not idx:
                 continue
+            lab = self.html_labeler() if want else self  # the HTML model is loaded only for HTML pages
             tpls = [templates[i] for i in idx] if templates is not None else None
             res = getattr(lab, method)([pages[i] for i in idx], templates=tpls,
                                        html=[html[i] for i in idx] if want else None, **kw)
