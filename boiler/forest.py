@@ -9,7 +9,7 @@ For rows of float32 (both stages' matrices are), the nodes are also held compact
 (a float32 threshold and one int32 for feature, missing-value side and children), so that a model's
 nodes mostly stay in the first-level cache; each threshold is the largest float32 at most the
 model's float64 threshold, which sends every float32 value the same way. Rows without missing values
-(the features never have any) are walked eight side by side without a branch per node, so that one
+(no feature row of the corpora has one) are walked eight side by side without a branch per node, so that one
 row's node fetches overlap the others'.
 
 Without numba, or for a model this cannot copy (categorical features, more than two classes),
