@@ -20,7 +20,7 @@ import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +39,7 @@ __all__ = [
     "context_window",
     "extract",
     "has_word",
+    "judged_lines",
     "line_tokens",
     "normalise_line",
 ]
@@ -1076,3 +1077,10 @@ def has_word(s: str) -> bool:
     """The (stripped, non-empty) line has a word character: something to judge."""
     # Fast path: most lines start with a letter or digit.
     return s[0].isalnum() or _WORD_RE.search(s) is not None
+
+
+def judged_lines(lines: Iterable[str]) -> list[str]:
+    """The lines with something to judge (:func:`has_word`), stripped, in order: the rows :func:`extract`
+    keeps (the test inlined, as it runs on every line of every page)."""
+    search = _WORD_RE.search
+    return [s for s in map(str.strip, lines) if s and (s[0].isalnum() or search(s) is not None)]

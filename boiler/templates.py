@@ -99,7 +99,6 @@ class Region(IntEnum):
 
 
 _BEFORE, _INSIDE, _AFTER = Region.BEFORE, Region.INSIDE, Region.AFTER
-_WORD_CHAR = re.compile(r"\w")  # a line with one has something to judge (features.has_word)
 
 
 #: The template features (all 0 when a page has no template).
@@ -204,15 +203,9 @@ def _hash(text: str, size: int = 8) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=size).hexdigest()
 
 
-def _nonblank(lines: Sequence[str]) -> list[str]:
-    """The lines with something to judge, stripped (:func:`boiler.features.has_word`, inlined)."""
-    search = _WORD_CHAR.search
-    return [s for s in map(str.strip, lines) if s and (s[0].isalnum() or search(s) is not None)]
-
-
 def page_fingerprint(lines: Sequence[str]) -> str:
     """A fingerprint of a page's text (its non-blank lines): how a template knows a page it has seen."""
-    return _hash("\n".join(_nonblank(lines)), 8)
+    return _hash("\n".join(F.judged_lines(lines)), 8)
 
 
 # -- one page's contribution ------------------------------------------------------------------
@@ -278,7 +271,7 @@ def profile_page(lines: Sequence[str], rows: Sequence[str] | None = None,
     ``rows``: the page's non-blank lines, stripped, when already known (as a :class:`~boiler.features.LineBatch`
     holds them); ``shapes``: shapes of lines with digits met before (as on other pages of the site), by line,
     filled in."""
-    rows = _nonblank(lines) if rows is None else list(rows)
+    rows = F.judged_lines(lines) if rows is None else list(rows)
     keys, other_digits = _row_keys(rows)
     return PageProfile(_hash("\n".join(rows), 8), keys, _row_shapes(rows, keys, other_digits, shapes),
                        _rel_pos(rows), rows)
