@@ -1,8 +1,10 @@
-"""Builds the compiled walk of boiler.html (boiler/_walk.pyx, over lxml's C API) when it can.
+"""Builds boiler's two compiled modules when it can: the walk of boiler.html (boiler/_walk.pyx, over
+lxml's C API) and the tree walks of boiler.forest (boiler/_trees.pyx).
 
-Everything else is declared in pyproject.toml. The extension is optional: where it cannot be built
-(no C compiler, say), the install goes on and boiler.html walks pages in Python, with the same
-output; parsing a page then takes about twice as long.
+Everything else is declared in pyproject.toml. The extensions are optional: where they cannot be
+built (no C compiler, say), the install goes on with the same output by slower means: boiler.html
+walks pages in Python (parsing a page then takes about twice as long) and the models predict with
+scikit-learn's own trees (several times slower).
 """
 
 import logging
@@ -12,19 +14,19 @@ from setuptools.command.build_ext import build_ext
 
 
 class OptionalBuildExt(build_ext):
-    """build_ext that warns instead of failing: the pure-Python walk stands in for the compiled one."""
+    """build_ext that warns instead of failing: the fallbacks stand in for the compiled modules."""
 
     def run(self):
         try:
             super().run()
         except Exception as exc:  # noqa: BLE001 - any build failure leaves the pure-Python walk
-            logging.warning("boiler: the compiled walk was not built (%s); the Python walk will be used", exc)
+            logging.warning("boiler: the compiled modules were not built (%s); slower fallbacks will be used", exc)
 
     def build_extension(self, ext):
         try:
             super().build_extension(ext)
         except Exception as exc:  # noqa: BLE001
-            logging.warning("boiler: %s was not built (%s); the Python walk will be used", ext.name, exc)
+            logging.warning("boiler: %s was not built (%s); its slower fallback will be used", ext.name, exc)
 
 
 def extensions():
@@ -32,10 +34,11 @@ def extensions():
         import lxml
         from Cython.Build import cythonize
     except ImportError as exc:
-        logging.warning("boiler: cannot build the compiled walk (%s)", exc)
+        logging.warning("boiler: cannot build the compiled modules (%s)", exc)
         return []
-    ext = Extension("boiler._walk", ["boiler/_walk.pyx"], include_dirs=lxml.get_include())
-    return cythonize([ext], language_level=3, quiet=True)
+    walk = Extension("boiler._walk", ["boiler/_walk.pyx"], include_dirs=lxml.get_include())
+    trees = Extension("boiler._trees", ["boiler/_trees.pyx"])
+    return cythonize([walk, trees], language_level=3, quiet=True)
 
 
 setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import os
 
-# One core: set before numpy, scikit-learn, numba or OpenMP are loaded.
+# One core: set before numpy, scikit-learn or OpenMP are loaded.
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ[_var] = "1"
 
@@ -111,7 +111,7 @@ class System:
     cached: bool = True
 
     def warm_up(self, html: str) -> None:
-        """Call every extractor once, untimed: lazy imports, tables built on first use, numba's compile."""
+        """Call every extractor once, untimed: lazy imports, tables built on first use."""
         for fn in self.extractors:
             run_one(fn, html)
 

@@ -2,24 +2,31 @@
 
 scikit-learn walks each tree over all the rows it is given, one tree after another, so every row
 is fetched from memory once per tree. :class:`Forest` holds the same trees as flat arrays and walks
-all trees for one row before the next (compiled with numba), adding the leaf values in the same
-order as scikit-learn: the probabilities are the same numbers.
+all trees for one row before the next (compiled: :mod:`boiler._trees`), adding the leaf values in
+the same order as scikit-learn: the probabilities are the same numbers.
+
+Node ``j`` splits on feature ``feature[j]`` (-1 for a leaf) at ``threshold[j]``: a row goes to node
+``child[j]`` if its value is at most the threshold (or missing and ``missing_left[j]``), else to
+``child[j] + 1``. A leaf adds ``value[j]``; each row's sum starts from the baseline and adds its leaf
+of each tree in tree order.
 
 For rows of float32 (both stages' matrices are), the nodes are also held compact, eight bytes each
-(a float32 threshold and one int32 for feature, missing-value side and children), so that a model's
+(a float32 threshold, and one int32 with the feature in its low ``_FEATURE_BITS`` bits, ``LEAF``
+there for a leaf, the missing-value side in the next bit and the children above), so that a model's
 nodes mostly stay in the first-level cache; each threshold is the largest float32 at most the
 model's float64 threshold, which sends every float32 value the same way. Rows without missing values
-(no feature row of the corpora has one) are walked eight side by side without a branch per node, so that one
-row's node fetches overlap the others'.
+(no feature row of the corpora has one) are walked ``LANES`` side by side without a branch per node,
+so that one row's node fetches overlap the others'.
 
-Without numba, or for a model this cannot copy (categorical features, more than two classes),
-:func:`predict_body` falls back to scikit-learn's own prediction in cache-sized blocks of rows.
+Where the compiled module was not built (no C compiler at install), or for a model this cannot copy
+(categorical features, more than two classes), :func:`predict_body` falls back to scikit-learn's own
+prediction in cache-sized blocks of rows: the same probabilities, several times slower.
 """
 
 from __future__ import annotations
 
 import functools
-import math
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,10 +35,12 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 __all__ = ["SKLEARN_BLOCK_ROWS", "Forest", "predict_body"]
 
+logger = logging.getLogger(__name__)
+
 #: Rows per scikit-learn prediction call in the fallback: a block that stays in the CPU cache is
 #: several times faster than a whole batch at once.
 SKLEARN_BLOCK_ROWS = 2048
-#: Rows walked side by side by :func:`_walk_compact8_py`.
+#: Rows walked side by side by :func:`boiler._trees.walk_compact8`.
 LANES = 8
 #: The compact node: feature in the low bits (LEAF marks a leaf), missing values go left, children.
 _FEATURE_BITS = 12
@@ -62,7 +71,7 @@ class Forest:
     @classmethod
     def of(cls, model: HistGradientBoostingClassifier) -> Forest | None:
         """The model's trees, or None where this cannot reproduce the model's predictions."""
-        if _compiled_walk() is None or len(model.classes_) != 2 or model.is_categorical_ is not None:
+        if _compiled_walks() is None or len(model.classes_) != 2 or model.is_categorical_ is not None:
             return None
         trees = [predictors[0].nodes for predictors in model._predictors]
         if any(t["is_categorical"].any() for t in trees):
@@ -97,44 +106,26 @@ class Forest:
 
     def raw(self, X: np.ndarray) -> np.ndarray:
         """The summed leaf values (log-odds) of each row of ``X``."""
+        trees = _compiled_walks()
         X = np.ascontiguousarray(X)
-        if X.dtype != np.float32 and X.dtype != np.float64:
-            X = X.astype(np.float64)
         out = np.empty(len(X), dtype=np.float64)
         if X.dtype == np.float32 and self.node32 is not None:
-            one, side_by_side, has_nan = _compiled_compact_walks()
             done = 0
-            if not has_nan(X):  # a missing value needs the walk that looks for one at every node
+            if not trees.has_nan(X):  # a missing value needs the walk that looks for one at every node
                 done = len(X) - len(X) % LANES
-                side_by_side(X[:done], self.threshold32, self.node32, self.value, self.roots, self.baseline, out[:done])
-            one(X[done:], self.threshold32, self.node32, self.value, self.roots, self.baseline, out[done:])
+                trees.walk_compact8(X[:done], self.threshold32, self.node32, self.value, self.roots, self.baseline,
+                                    out[:done], LEAF, _CHILD_SHIFT)
+            trees.walk_compact(X[done:], self.threshold32, self.node32, self.value, self.roots, self.baseline,
+                               out[done:], LEAF, _MISSING_LEFT, _CHILD_SHIFT)
             return out
-        _compiled_walk()(X, self.feature, self.threshold, self.child, self.missing_left, self.value, self.roots,
-              self.baseline, out)
+        # a float32 value compares with a float64 threshold as its float64 copy does
+        trees.walk(X.astype(np.float64, copy=False), self.feature, self.threshold, self.child,
+                   self.missing_left.view(np.uint8), self.value, self.roots, self.baseline, out)
         return out
 
     def p_body(self, X: np.ndarray) -> np.ndarray:
         """P(class 1) of each row of ``X`` (float64), as the model's ``predict_proba(X)[:, 1]``."""
         return expit(self.raw(X))
-
-
-def _walk_py(X, feature, threshold, child, missing_left, value, roots, baseline, out):
-    """All trees for each row in turn; leaf values added in tree order, as scikit-learn does."""
-    for i in range(X.shape[0]):
-        acc = 0.0
-        acc += baseline
-        for t in range(roots.shape[0]):
-            node = roots[t]
-            f = feature[node]
-            while f >= 0:
-                x = X[i, f]
-                if x <= threshold[node] or (math.isnan(x) and missing_left[node]):
-                    node = child[node]
-                else:
-                    node = child[node] + 1
-                f = feature[node]
-            acc += value[node]
-        out[i] = acc
 
 
 def _compact(feature: np.ndarray, threshold: np.ndarray, child: np.ndarray,
@@ -153,120 +144,16 @@ def _compact(feature: np.ndarray, threshold: np.ndarray, child: np.ndarray,
     return t32, node
 
 
-def _walk_compact_py(X, threshold, node, value, roots, baseline, out):
-    """:func:`_walk_py` over the compact nodes (float32 rows and thresholds)."""
-    for i in range(X.shape[0]):
-        acc = 0.0
-        acc += baseline
-        for t in range(roots.shape[0]):
-            nd = roots[t]
-            m = node[nd]
-            while (m & LEAF) != LEAF:
-                x = X[i, m & LEAF]
-                if x <= threshold[nd] or (math.isnan(x) and (m & _MISSING_LEFT) != 0):
-                    nd = m >> _CHILD_SHIFT
-                else:
-                    nd = (m >> _CHILD_SHIFT) + 1
-                m = node[nd]
-            acc += value[nd]
-        out[i] = acc
-
-
-def _walk_compact8_py(X, threshold, node, value, roots, baseline, out):
-    """:func:`_walk_compact_py` for rows without missing values, eight rows side by side (each row's leaf
-    values still added in tree order); only the first multiple of eight rows (the caller walks the rest
-    one by one). A node sends a row right when its value is above the threshold, with no branch: eight
-    independent paths keep the node fetches of one row overlapping those of the others."""
-    n = X.shape[0]
-    i = 0
-    while i + 8 <= n:
-        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
-        a0 += baseline
-        a1 += baseline
-        a2 += baseline
-        a3 += baseline
-        a4 += baseline
-        a5 += baseline
-        a6 += baseline
-        a7 += baseline
-        for t in range(roots.shape[0]):
-            n0 = n1 = n2 = n3 = n4 = n5 = n6 = n7 = roots[t]
-            m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = node[n0]
-            while ((m0 & LEAF) != LEAF or (m1 & LEAF) != LEAF or (m2 & LEAF) != LEAF or (m3 & LEAF) != LEAF
-                   or (m4 & LEAF) != LEAF or (m5 & LEAF) != LEAF or (m6 & LEAF) != LEAF or (m7 & LEAF) != LEAF):
-                if (m0 & LEAF) != LEAF:
-                    n0 = (m0 >> _CHILD_SHIFT) + (X[i, m0 & LEAF] > threshold[n0])
-                    m0 = node[n0]
-                if (m1 & LEAF) != LEAF:
-                    n1 = (m1 >> _CHILD_SHIFT) + (X[i + 1, m1 & LEAF] > threshold[n1])
-                    m1 = node[n1]
-                if (m2 & LEAF) != LEAF:
-                    n2 = (m2 >> _CHILD_SHIFT) + (X[i + 2, m2 & LEAF] > threshold[n2])
-                    m2 = node[n2]
-                if (m3 & LEAF) != LEAF:
-                    n3 = (m3 >> _CHILD_SHIFT) + (X[i + 3, m3 & LEAF] > threshold[n3])
-                    m3 = node[n3]
-                if (m4 & LEAF) != LEAF:
-                    n4 = (m4 >> _CHILD_SHIFT) + (X[i + 4, m4 & LEAF] > threshold[n4])
-                    m4 = node[n4]
-                if (m5 & LEAF) != LEAF:
-                    n5 = (m5 >> _CHILD_SHIFT) + (X[i + 5, m5 & LEAF] > threshold[n5])
-                    m5 = node[n5]
-                if (m6 & LEAF) != LEAF:
-                    n6 = (m6 >> _CHILD_SHIFT) + (X[i + 6, m6 & LEAF] > threshold[n6])
-                    m6 = node[n6]
-                if (m7 & LEAF) != LEAF:
-                    n7 = (m7 >> _CHILD_SHIFT) + (X[i + 7, m7 & LEAF] > threshold[n7])
-                    m7 = node[n7]
-            a0 += value[n0]
-            a1 += value[n1]
-            a2 += value[n2]
-            a3 += value[n3]
-            a4 += value[n4]
-            a5 += value[n5]
-            a6 += value[n6]
-            a7 += value[n7]
-        out[i] = a0
-        out[i + 1] = a1
-        out[i + 2] = a2
-        out[i + 3] = a3
-        out[i + 4] = a4
-        out[i + 5] = a5
-        out[i + 6] = a6
-        out[i + 7] = a7
-        i += 8
-
-
-def _has_nan_py(X):
-    """Whether any value of ``X`` is NaN (stopping at the first)."""
-    for i in range(X.shape[0]):
-        for j in range(X.shape[1]):
-            if X[i, j] != X[i, j]:
-                return True
-    return False
-
-
 @functools.cache
-def _compiled_compact_walks():
-    """The compact walks (one row; eight rows side by side) and the test for missing values that chooses
-    between them, compiled by numba; None without numba."""
+def _compiled_walks():
+    """:mod:`boiler._trees` (the walks compiled with Cython), or None where it was not built (no C
+    compiler at install): then :func:`predict_body` asks scikit-learn, with the same probabilities."""
     try:
-        import numba
-    except ImportError:  # pragma: no cover - numba is a dependency
+        from . import _trees
+    except ImportError as exc:
+        logger.info("the compiled tree walks are not available (%s); predicting with scikit-learn", exc)
         return None
-    jit = numba.njit(nogil=True, cache=True)
-    return jit(_walk_compact_py), jit(_walk_compact8_py), jit(_has_nan_py)
-
-
-@functools.cache
-def _compiled_walk():
-    """The tree walk compiled by numba, imported on first use (numba costs about 100 MB of memory, so a
-    process that predicts with scikit-learn instead never loads it); None without numba."""
-    try:
-        import numba
-    except ImportError:  # pragma: no cover - numba is a dependency; the fallback keeps boiler usable
-        return None
-    return numba.njit(nogil=True, cache=True)(_walk_py)
+    return _trees
 
 
 def predict_body(model: HistGradientBoostingClassifier, forest: Forest | None, X: np.ndarray) -> np.ndarray:

@@ -915,7 +915,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
 
     def use_compiled_trees(self, enabled: bool = True) -> LineClassifier:
         """Walk the trees with the compiled function (the default: fastest), or with scikit-learn's own
-        prediction in blocks (same probabilities; about 100 MB less memory, since numba is never loaded)."""
+        prediction in blocks (the same probabilities, several times slower)."""
         self.__dict__["_compiled_trees"] = bool(enabled)
         self.__dict__.pop("_forest_cache", None)
         return self

@@ -65,3 +65,33 @@ def test_compact_trees_send_float32_rows_as_scikit_learn_does():
         for k in (whole.sum(), whole.sum() - 1, 17, 8, 7):  # eight at a time, and the rows left over
             assert np.array_equal(forest.p_body(rows[whole][:k]), expected[whole][:k])
         assert np.array_equal(forest.p_body(rows.astype(np.float64)), expected)  # the float64 walk
+
+
+def test_the_compiled_tree_walks_were_built():
+    # setup.py builds them at install; without a C compiler scikit-learn predicts (same probabilities)
+    from boiler.forest import _compiled_walks
+
+    assert _compiled_walks() is not None
+
+
+def test_without_the_compiled_walks_scikit_learn_predicts_the_same(monkeypatch, small_model):
+    import boiler.forest as forest_module
+
+    pages = [["Menu", "A line of text that ends here, as body text does.", "Share", "© 2024 Example"]]
+    expected = small_model.predict_proba_pages(pages)
+    copy = pickle.loads(pickle.dumps(small_model))
+    monkeypatch.setattr(forest_module, "_compiled_walks", lambda: None)
+    assert copy._forests() == (None, None)
+    for a, b in zip(copy.predict_proba_pages(pages), expected):
+        assert np.array_equal(a, b, equal_nan=True)
+
+
+def test_rows_of_other_types_are_walked_as_float64():
+    rng = np.random.default_rng(2)
+    X = rng.integers(-3, 4, size=(400, 4))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    model = HistGradientBoostingClassifier(max_iter=10, max_leaf_nodes=7, random_state=0).fit(X, y)
+    forest = Forest.of(model)
+    expected = model.predict_proba(X)[:, 1]
+    for rows in (X, X.astype(np.int32), X.astype(np.float32), np.asfortranarray(X.astype(np.float64))):
+        assert np.array_equal(forest.p_body(rows), expected)
