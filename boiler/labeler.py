@@ -35,7 +35,7 @@ from .modelio import load_model
 from .sites import site_of
 from .templates import SiteTemplate, TemplateStore
 
-__all__ = ["LineResult", "LineExplanation", "GroupEffect", "Labeler", "load", "default_model_path",
+__all__ = ["LineResult", "LineExplanation", "GroupEffect", "Labeler", "PageVerdicts", "load", "default_model_path",
            "default_template_path"]
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,28 @@ class LineResult:
     @property
     def label(self) -> str:
         return " " if self.is_body is None else ("+" if self.is_body else "-")
+
+
+@dataclass(slots=True)
+class PageVerdicts:
+    """The verdicts on one page's lines as arrays (what :class:`LineResult` holds, without an object per
+    line): ``label`` is 1 for body, 0 for chrome and -1 for a line with nothing to judge; ``p_body`` is
+    P(body), 0 for a line with nothing to judge."""
+
+    label: np.ndarray  # int8, one per line
+    p_body: np.ndarray  # float32, one per line
+
+    def lines(self, lines: Sequence[str], label: int) -> list[str]:
+        """The lines of the page (as given) with the label ``label``, in order."""
+        return [lines[i] for i in np.flatnonzero(self.label == label).tolist()]
+
+    def marks(self) -> list[str]:
+        """Each line's mark in the labeled-lines format: "+" body, "-" chrome, " " nothing to judge."""
+        return list(map(_MARKS.__getitem__, (self.label + 1).tolist()))
+
+
+#: A line's mark by its verdict label plus one (see :meth:`PageVerdicts.marks` and :attr:`LineResult.label`).
+_MARKS = " -+"
 
 
 @dataclass(slots=True)
@@ -311,6 +333,32 @@ class Labeler:
             end = np.cumsum(np.bincount(page, minlength=len(chunk))).tolist()
             out.extend("\n".join(lines[a:b]) for a, b in zip([0, *end[:-1]], end))
         return out
+
+    def verdict_pages(self, pages: Sequence[str | Sequence[str]], sites: Sequence[str | None] | None = None,
+                      urls: Sequence[str | None] | None = None,
+                      templates: Sequence[SiteTemplate | None] | None = None,
+                      html: Sequence[HtmlPage] | None = None) -> list[PageVerdicts]:
+        """The labels and probabilities of :meth:`label_pages` as one :class:`PageVerdicts` per page (no
+        reasons, no object per line): what a pipeline that keeps or drops lines needs, one model call per batch."""
+        self._check_html(html)
+        out: list[PageVerdicts] = []
+        for lo in range(0, len(pages), BATCH_PAGES):
+            chunk = [_as_lines(p) for p in pages[lo:lo + BATCH_PAGES]]
+            scores = self._scores(chunk, lo, sites, urls, templates, html)
+            sizes = np.array([len(p) for p in chunk], dtype=np.int64)
+            first = np.concatenate(([0], np.cumsum(sizes)))
+            at = first[scores.batch.page_index] + scores.batch.line_index
+            label = np.full(first[-1], -1, dtype=np.int8)
+            label[at] = self.model.decide(scores)
+            p_body = np.zeros(first[-1], dtype=np.float32)
+            p_body[at] = scores.p2
+            out.extend(PageVerdicts(label[a:b], p_body[a:b]) for a, b in zip(first[:-1].tolist(), first[1:].tolist()))
+        return out
+
+    def verdict_mixed(self, pages: Sequence[Sequence[str]], html: Sequence[HtmlPage | None],
+                      templates: Sequence[SiteTemplate | None] | None = None) -> list[PageVerdicts]:
+        """:meth:`verdict_pages` of pages of both kinds (see :meth:`label_mixed`)."""
+        return self._mixed("verdict_pages", pages, html, templates)
 
     def clean_html(self, html: str | bytes, url: str | None = None, site: str | None = None,
                    template: SiteTemplate | None = None, source: str = "<memory>") -> str:

@@ -197,17 +197,17 @@ def clean_batch(labeler: Labeler, items: Sequence[Item], options: CleanOptions =
         todo.append((i, page, lines))
         parsed.append(read.html)
         templates.append(template)
-    results = labeler.label_mixed([lines for _, _, lines in todo], parsed, templates=templates) if todo else []
-    for (i, page, _), res in zip(todo, results):
-        body = [r.text for r in res if r.is_body]
-        chrome = [r.text for r in res if r.is_body is False]
-        kept = sum(count_tokens(t) for t in body)
-        rec = {"id": page.id, "url": page.url, "site": page.site or site_of(page.url), "text": "\n".join(body),
+    verdicts = labeler.verdict_mixed([lines for _, _, lines in todo], parsed, templates=templates) if todo else []
+    for (i, page, lines), v in zip(todo, verdicts):
+        body, chrome = v.lines(lines, 1), v.lines(lines, 0)
+        text = "\n".join(body)
+        rec = {"id": page.id, "url": page.url, "site": page.site or site_of(page.url), "text": text,
                "lines_kept": len(body), "lines_dropped": len(chrome),
-               "tokens_kept": kept, "tokens_dropped": sum(count_tokens(t) for t in chrome)}
+               # \w+ tokens never span a newline: the lines' counts summed
+               "tokens_kept": count_tokens(text), "tokens_dropped": count_tokens("\n".join(chrome))}
         if options.labels:
-            rec["labels"] = [r.label for r in res]
-            rec["p_body"] = [round(r.p_body, 4) for r in res]
+            rec["labels"] = v.marks()
+            rec["p_body"] = [round(p, 4) for p in v.p_body.tolist()]
         if options.dropped:
             rec["dropped"] = chrome
         out[i] = rec

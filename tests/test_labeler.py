@@ -65,6 +65,24 @@ def test_clean_returns_body_lines(small_labeler):
     assert small_labeler.clean_pages([PAGE, ""]) == [small_labeler.clean(PAGE), ""]
 
 
+def test_verdicts_are_the_labels_and_probabilities_of_label_pages(small_labeler, own_pages):
+    pages = [PAGE, "", "---\n\n", *[p.lines for p in own_pages.pages[:3]]]
+    verdicts = small_labeler.verdict_pages(pages)
+    for page, v, res in zip(pages, verdicts, small_labeler.label_pages(pages)):
+        assert v.label.dtype == np.int8 and len(v.label) == len(v.p_body) == len(res)
+        assert v.marks() == [r.label for r in res]
+        assert v.p_body.tolist() == [r.p_body for r in res]
+        lines = [r.text for r in res]
+        assert v.lines(lines, 1) == [r.text for r in res if r.is_body]
+        assert v.lines(lines, 0) == [r.text for r in res if r.is_body is False]
+    html = parse_html("<nav><a href='/'>Home</a></nav><p>The bridge reopened on Friday after five months of repairs, "
+                      "the council said.</p>")
+    mixed = small_labeler.verdict_mixed([PAGE.split("\n"), html.lines], [None, html])
+    both = small_labeler.label_mixed([PAGE.split("\n"), html.lines], [None, html])
+    assert [v.marks() for v in mixed] == [[r.label for r in res] for res in both]
+    assert [v.p_body.tolist() for v in mixed] == [[r.p_body for r in res] for res in both]
+
+
 def test_reasons_name_features_in_words(default_labeler):
     res = default_labeler.label("Home\nShare\n" + "A long line of running text that is the article, with many "
                                 "words in it. " * 2 + "\nAll news")
