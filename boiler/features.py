@@ -436,7 +436,8 @@ class LineBatch:
     """Features of the non-blank lines of a batch of pages.
 
     ``X[k]`` describes line ``line_index[k]`` of page ``page_index[k]``; ``texts[k]`` is that line.
-    ``page_start[p]:page_start[p+1]`` are the rows of page ``p``.
+    ``page_start[p]:page_start[p+1]`` are the rows of page ``p``. ``tokens[k]``: the line's word tokens
+    (``\\w+``, as :func:`boiler.evaluate.count_tokens` counts them), the weight a pipeline reports.
     """
 
     X: np.ndarray
@@ -445,6 +446,7 @@ class LineBatch:
     page_start: np.ndarray
     texts: list[str]
     n_lines: list[int]
+    tokens: np.ndarray | None = None
 
     @property
     def n_rows(self) -> int:
@@ -867,6 +869,15 @@ def _class_counts(cls: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> t
     return (n_upper, by_class[:, _C_LETTER] + n_upper, by_class[:, _C_DIGIT], by_class[:, _C_PUNCT], n_words, n_caps)
 
 
+def _token_counts(flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Runs of word characters (``\\w+`` matches) on each line of the joined lines, from the characters'
+    flags (``starts``: each line's first character). No run crosses the newline between two lines."""
+    word = (flags & _F_WORD) > 0
+    begins = word.copy()
+    begins[1:] &= ~word[:-1]
+    return np.diff(np.searchsorted(np.flatnonzero(begins), np.append(starts, len(flags))))
+
+
 def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     """Features of every non-blank line of ``pages`` (each a sequence of lines)."""
     n_pages = len(pages)
@@ -885,7 +896,7 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     starts_arr = np.searchsorted(page, np.arange(n_pages + 1)).astype(np.int64)
     X = np.zeros((n, len(FEATURES)), dtype=np.float32)
     if n == 0:
-        return LineBatch(X, page, lines_idx, starts_arr, texts, n_lines)
+        return LineBatch(X, page, lines_idx, starts_arr, texts, n_lines, np.zeros(0, dtype=np.int64))
 
     # Blank-line gaps, capped.
     same_page = page[1:] == page[:-1]
@@ -920,6 +931,7 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     flags = _flags(cps, astral)
     cls = (flags >> _CLASS_SHIFT).astype(np.uint8)
     n_upper, n_letters, n_digits, n_punct, n_words, n_caps = _class_counts(cls, starts, lengths)
+    tokens = _token_counts(flags, starts)
     n_wordchars = n_letters + n_digits
     chars = lengths.astype(np.float32)
     safe_words = np.maximum(n_words, 1)
@@ -1070,7 +1082,7 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     X[:, col["seg_long_share"]] = (np.bincount(seg, weights=long_line) / seg_n)[seg]
     X[:, col["seg_pos"]] = (np.arange(n) - seg_first[seg]) / np.maximum(seg_n[seg] - 1, 1)
 
-    return LineBatch(X, page, lines_idx, starts_arr, texts, [len(p) for p in pages])
+    return LineBatch(X, page, lines_idx, starts_arr, texts, [len(p) for p in pages], tokens)
 
 
 def has_word(s: str) -> bool:

@@ -70,10 +70,16 @@ class LineResult:
 class PageVerdicts:
     """The verdicts on one page's lines as arrays (what :class:`LineResult` holds, without an object per
     line): ``label`` is 1 for body, 0 for chrome and -1 for a line with nothing to judge; ``p_body`` is
-    P(body), 0 for a line with nothing to judge."""
+    P(body), 0 for a line with nothing to judge; ``tokens`` the line's word tokens (``\\w+``, as
+    :func:`boiler.evaluate.count_tokens` counts them; 0 for a line with nothing to judge)."""
 
     label: np.ndarray  # int8, one per line
     p_body: np.ndarray  # float32, one per line
+    tokens: np.ndarray  # int64, one per line
+
+    def token_count(self, label: int) -> int:
+        """The word tokens of the lines with the label ``label``."""
+        return int(self.tokens[self.label == label].sum())
 
     def lines(self, lines: Sequence[str], label: int) -> list[str]:
         """The lines of the page (as given) with the label ``label``, in order."""
@@ -352,7 +358,10 @@ class Labeler:
             label[at] = self.model.decide(scores)
             p_body = np.zeros(first[-1], dtype=np.float32)
             p_body[at] = scores.p2
-            out.extend(PageVerdicts(label[a:b], p_body[a:b]) for a, b in zip(first[:-1].tolist(), first[1:].tolist()))
+            tokens = np.zeros(first[-1], dtype=np.int64)
+            tokens[at] = scores.batch.tokens
+            out.extend(PageVerdicts(label[a:b], p_body[a:b], tokens[a:b])
+                       for a, b in zip(first[:-1].tolist(), first[1:].tolist()))
         return out
 
     def verdict_mixed(self, pages: Sequence[Sequence[str]], html: Sequence[HtmlPage | None],

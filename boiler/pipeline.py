@@ -34,7 +34,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from .errors import InputError, SpoolError
-from .evaluate import count_tokens
 from .formats import Failure, Page
 from .html import MAX_PAGE_SECONDS, HtmlPage, parse_html
 from .labeler import BATCH_PAGES, Labeler
@@ -200,11 +199,9 @@ def clean_batch(labeler: Labeler, items: Sequence[Item], options: CleanOptions =
     verdicts = labeler.verdict_mixed([lines for _, _, lines in todo], parsed, templates=templates) if todo else []
     for (i, page, lines), v in zip(todo, verdicts):
         body, chrome = v.lines(lines, 1), v.lines(lines, 0)
-        text = "\n".join(body)
-        rec = {"id": page.id, "url": page.url, "site": page.site or site_of(page.url), "text": text,
+        rec = {"id": page.id, "url": page.url, "site": page.site or site_of(page.url), "text": "\n".join(body),
                "lines_kept": len(body), "lines_dropped": len(chrome),
-               # \w+ tokens never span a newline: the lines' counts summed
-               "tokens_kept": count_tokens(text), "tokens_dropped": count_tokens("\n".join(chrome))}
+               "tokens_kept": v.token_count(1), "tokens_dropped": v.token_count(0)}
         if options.labels:
             rec["labels"] = v.marks()
             rec["p_body"] = [round(p, 4) for p in v.p_body.tolist()]

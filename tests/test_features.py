@@ -248,6 +248,7 @@ def _assert_plain_columns(pages):
         assert np.array_equal(col(b, name), np.asarray(values, dtype=np.float32)), name
     words = np.rint(np.expm1(col(b, "words"))).astype(int).tolist()
     assert F.batch_tokens(b.texts, words) == [F.line_tokens(t, k) for t, k in zip(b.texts, words)]
+    assert b.tokens.tolist() == [len(re.findall(r"\w+", t)) for t in texts]  # (count_tokens)
 
 
 @settings(max_examples=400, deadline=None)

@@ -3,6 +3,7 @@ import pickle
 import numpy as np
 import pytest
 
+from boiler.evaluate import count_tokens
 from boiler.html import parse_html
 from boiler.labeler import NOTHING_TO_JUDGE, Labeler, LineResult, default_model_path
 from boiler.model import stage1_feature_names
@@ -75,6 +76,8 @@ def test_verdicts_are_the_labels_and_probabilities_of_label_pages(small_labeler,
         lines = [r.text for r in res]
         assert v.lines(lines, 1) == [r.text for r in res if r.is_body]
         assert v.lines(lines, 0) == [r.text for r in res if r.is_body is False]
+        assert v.tokens.tolist() == [count_tokens(r.text) for r in res]
+        assert v.token_count(1) == count_tokens("\n".join(r.text for r in res if r.is_body))
     html = parse_html("<nav><a href='/'>Home</a></nav><p>The bridge reopened on Friday after five months of repairs, "
                       "the council said.</p>")
     mixed = small_labeler.verdict_mixed([PAGE.split("\n"), html.lines], [None, html])
