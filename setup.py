@@ -1,10 +1,11 @@
-"""Builds boiler's two compiled modules when it can: the walk of boiler.html (boiler/_walk.pyx, over
-lxml's C API) and the tree walks of boiler.forest (boiler/_trees.pyx).
+"""Builds boiler's compiled modules when it can: the walk of boiler.html (boiler/_walk.pyx, over lxml's
+C API), the tree walks of boiler.forest (boiler/_trees.pyx) and the character scans of boiler.features
+(boiler/_scan.pyx).
 
 Everything else is declared in pyproject.toml. The extensions are optional: where they cannot be
 built (no C compiler, say), the install goes on with the same output by slower means: boiler.html
-walks pages in Python (parsing a page then takes about twice as long) and the models predict with
-scikit-learn's own trees (several times slower).
+walks pages in Python (parsing a page then takes about twice as long), the models predict with
+scikit-learn's own trees (several times slower) and boiler.features scans with numpy.
 """
 
 import logging
@@ -38,7 +39,8 @@ def extensions():
         return []
     walk = Extension("boiler._walk", ["boiler/_walk.pyx"], include_dirs=lxml.get_include())
     trees = Extension("boiler._trees", ["boiler/_trees.pyx"])
-    return cythonize([walk, trees], language_level=3, quiet=True)
+    scan = Extension("boiler._scan", ["boiler/_scan.pyx"])
+    return cythonize([walk, trees, scan], language_level=3, quiet=True)
 
 
 setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})

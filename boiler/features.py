@@ -670,22 +670,69 @@ def _separators(mid: np.ndarray, flags: np.ndarray, starts: np.ndarray, n: int,
     return np.bincount(_line_of(mid - 1, starts), minlength=n).astype(np.float32)
 
 
+def _spells_np(cps: np.ndarray, pos: np.ndarray, word: str, k: int, seen: dict) -> np.ndarray:
+    """Whether ``word`` begins ``k`` characters after each of ``pos`` in the code points ``cps`` (``seen``:
+    the code points at each offset from ``pos`` already gathered, filled in)."""
+    ok = np.ones(len(pos), dtype=bool)
+    for j, ch in enumerate(word):
+        c = seen.get(k + j)
+        if c is None:  # the code point k + j after each position (0 past the text)
+            q = pos + k + j
+            c = seen[k + j] = np.where((q >= 0) & (q < len(cps)), cps.take(q, mode="clip"), 0)
+        ok &= c == ord(ch)
+    return ok
+
+
+@functools.cache
+def _code_points(word: str) -> np.ndarray:
+    return np.frombuffer(word.encode("utf-32-le"), dtype=np.uint32)
+
+
+@functools.cache
+def _compiled_scan():
+    """:mod:`boiler._scan` (the scans compiled with Cython), or None where it was not built (no C compiler
+    at install): then numpy does the same scans (``_date_candidates_np``, ``_marks_at_np``)."""
+    try:
+        from . import _scan
+    except ImportError:
+        return None
+    return _scan
+
+
 def _has_marks(cps: np.ndarray, at: np.ndarray, copy: np.ndarray, starts: np.ndarray,
                n: int) -> tuple[np.ndarray, np.ndarray]:
     """Lines with a web-address mark (``_URL_MARKS``), and with a copyright mark (``_COPYRIGHT_MARKS``),
     given the positions of the characters one of which each mark has (``.:@``; ``©®(``)."""
+    url, copyright_ = _marks_at(cps, at, copy)
+    has_url = np.zeros(n, dtype=bool)
+    has_url[_line_of(at[url], starts)] = True
+    has_copyright = np.zeros(n, dtype=bool)
+    has_copyright[_line_of(copy[copyright_], starts)] = True
+    return has_url, has_copyright
 
-    def spells(pos: np.ndarray, word: str, k: int, seen: dict) -> np.ndarray:
-        """Whether ``word`` begins ``k`` characters after each of ``pos`` (``seen``: code points by offset)."""
-        ok = np.ones(len(pos), dtype=bool)
-        for j, ch in enumerate(word):
-            c = seen.get(k + j)
-            if c is None:  # the code point k + j after each position (0 past the text)
-                q = pos + k + j
-                c = seen[k + j] = np.where((q >= 0) & (q < len(cps)), cps.take(q, mode="clip"), 0)
-            ok &= c == ord(ch)
-        return ok
 
+@functools.cache
+def _mark_tables() -> tuple[list[np.ndarray], list[int], list[np.ndarray], list[int]]:
+    """The web-address marks as code points, each with the offset from its first character of ``.:@`` to
+    its start; the copyright marks likewise, from their first character."""
+    url = [(_code_points(m), -next(k for k, ch in enumerate(m) if ch in ".:@")) for m in _URL_MARKS]
+    return [w for w, _ in url], [k for _, k in url], [_code_points(m) for m in _COPYRIGHT_MARKS], \
+        [0] * len(_COPYRIGHT_MARKS)
+
+
+def _marks_at(cps: np.ndarray, at: np.ndarray, copy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which of the positions ``at`` (characters of ``.:@``) are in a web-address mark, and which of
+    ``copy`` (characters of ``©®(``) begin a copyright mark: the compiled scan
+    (:func:`boiler._scan.any_spelled`), or else :func:`_marks_at_np`."""
+    scan = _compiled_scan()
+    if scan is None:
+        return _marks_at_np(cps, at, copy)
+    url_words, url_offsets, copy_words, copy_offsets = _mark_tables()
+    return scan.any_spelled(cps, at, url_words, url_offsets), scan.any_spelled(cps, copy, copy_words, copy_offsets)
+
+
+def _marks_at_np(cps: np.ndarray, at: np.ndarray, copy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_marks_at` with numpy: each mark tried where its character of ``.:@`` is."""
     url = np.zeros(len(at), dtype=bool)
     marks = {"@": [], ":": [], ".": []}  # each mark by its character of .:@ and the offset of that
     for mark in _URL_MARKS:
@@ -697,23 +744,41 @@ def _has_marks(cps: np.ndarray, at: np.ndarray, copy: np.ndarray, starts: np.nda
         hit = np.zeros(len(sel), dtype=bool)
         pos, seen = at[sel], {}
         for mark, k in found:
-            hit |= spells(pos, mark, k, seen)
+            hit |= _spells_np(cps, pos, mark, k, seen)
         url[sel] = hit
     copyright_ = np.zeros(len(copy), dtype=bool)
     seen = {}
     for mark in _COPYRIGHT_MARKS:
-        copyright_ |= spells(copy, mark, 0, seen)
-    has_url = np.zeros(n, dtype=bool)
-    has_url[_line_of(at[url], starts)] = True
-    has_copyright = np.zeros(n, dtype=bool)
-    has_copyright[_line_of(copy[copyright_], starts)] = True
-    return has_url, has_copyright
+        copyright_ |= _spells_np(cps, copy, mark, 0, seen)
+    return url, copyright_
 
 
 def _date_features(text: str, cps: np.ndarray, flags: np.ndarray, starts: np.ndarray, n: int):
     """Date and time characters, and years, on each line of ``text`` (lines with a digit, joined by
     newlines): the spans of ``_DATE`` and ``_TIME`` as ``finditer`` finds them, each pattern tried only
-    where the shape of the text lets a match begin, and the matches of ``_YEAR``, found by their shape.
+    where the shape of the text lets a match begin (:func:`_date_candidates`), and the matches of
+    ``_YEAR``, found by their shape."""
+    date_at, time_at, year_at = _date_candidates(cps, flags)
+    b, e = _verified_spans(_DATE, text, date_at)
+    date_chars = np.bincount(_line_of(b, starts), weights=e - b, minlength=n).astype(np.float32)
+    b, e = _verified_spans(_TIME, text, time_at)
+    time_chars = np.bincount(_line_of(b, starts), weights=e - b, minlength=n).astype(np.float32)
+    years = np.bincount(_line_of(year_at, starts), minlength=n)
+    return date_chars, time_chars, years
+
+
+def _date_candidates(cps: np.ndarray, flags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where a date can begin (sorted, distinct), where a time can begin, and where a ``_YEAR`` is, in a
+    text's code points and flags (0 where no pattern may cross): the compiled scan
+    (:func:`boiler._scan.date_candidates`), or else :func:`_date_candidates_np`, the same places."""
+    scan = _compiled_scan()
+    if scan is None:
+        return _date_candidates_np(cps, flags)
+    return scan.date_candidates(cps, flags, _F_SPACE, _F_WORD, _F_DIGIT)
+
+
+def _date_candidates_np(cps: np.ndarray, flags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_date_candidates` with numpy.
 
     Every date has a run of digits that begins a word: 1, 2 or 4 digits that begin it ("2024-11-18",
     "18 Nov, 2024", "2011年10月"), or 1 or 2 digits after its month ("October 21, 2011"). The shapes
@@ -807,17 +872,13 @@ def _date_features(text: str, cps: np.ndarray, flags: np.ndarray, starts: np.nda
         year |= space(a) & year_at(past_space(a))
     date_letter = first[year]
     date_at = np.unique(np.concatenate((date_digit, date_letter)))
-    b, e_ = _verified_spans(_DATE, text, date_at)
-    date_chars = np.bincount(_line_of(b, starts), weights=e_ - b, minlength=n).astype(np.float32)
     # _TIME: 1 or 2 digits beginning a word, then a colon
-    b, e_ = _verified_spans(_TIME, text, d_start[short & (c == 0x3A)])
-    time_chars = np.bincount(_line_of(b, starts), weights=e_ - b, minlength=n).astype(np.float32)
+    time_at = d_start[short & (c == 0x3A)]
     # _YEAR: a word of four digits, 18.., 19.. or 20..
     y = d_start[four & ((f_at(e) & _F_WORD) == 0)]
     c0, c1 = c_at(y), c_at(y + 1)
     y = y[((c0 == 0x31) & ((c1 == 0x38) | (c1 == 0x39))) | ((c0 == 0x32) & (c1 == 0x30))]
-    years = np.bincount(_line_of(y, starts), minlength=n)
-    return date_chars, time_chars, years
+    return date_at, time_at.astype(np.int64), y.astype(np.int64)
 
 
 def _number_word(text: str, flags: np.ndarray, starts: np.ndarray) -> np.ndarray:

@@ -328,3 +328,35 @@ def test_class_counts_match_counting_each_line(long_line):
         plain = (upper.sum(), upper.sum() + (c == F._C_LETTER).sum(), (c == F._C_DIGIT).sum(),
                  (c == F._C_PUNCT).sum(), start.sum(), (start & upper).sum())
         assert tuple(g[k] for g in got) == plain
+
+
+# -- the compiled scans against their numpy forms ------------------------------------------------
+
+def test_the_compiled_scans_were_built():
+    # setup.py builds them at install; without a C compiler numpy scans the same places
+    assert F._compiled_scan() is not None
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(_DATE_TEXT, _PAGE_TEXT, st.lists(_PAGE_TEXT, max_size=6).map("\n".join)))
+def test_the_compiled_scans_find_the_places_numpy_finds(text):
+    scan = F._compiled_scan()
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    flags = F._flags(cps)
+    expected = F._date_candidates_np(cps, flags)
+    found = scan.date_candidates(cps, flags, F._F_SPACE, F._F_WORD, F._F_DIGIT)
+    for a, b in zip(expected, found):
+        assert a.dtype == b.dtype and a.tolist() == b.tolist()
+    at = np.flatnonzero(np.isin(cps, [ord(c) for c in ".:@"])).astype(np.int64)
+    copy = np.flatnonzero(np.isin(cps, [ord(c) for c in "©®("])).astype(np.int64)
+    for a, b in zip(F._marks_at(cps, at, copy), F._marks_at_np(cps, at, copy)):
+        assert a.dtype == b.dtype and a.tolist() == b.tolist()
+
+
+def test_without_the_compiled_scans_numpy_gives_the_same_columns(monkeypatch):
+    pages = [["Published 18 Nov, 2024 14:05 pm | www.x.com", "October 21, 2011 (c) 1999", "2011年 10 月 21日",
+              "x 12:30 and 04/08/05 in 1850", "Nov 3rd 2024 © News"], ["10", "2007 2008 2012", "@ home"]]
+    compiled = F.extract(pages)
+    monkeypatch.setattr(F, "_compiled_scan", lambda: None)
+    assert np.array_equal(F.extract(pages).X, compiled.X)
+    _assert_plain_columns(pages)

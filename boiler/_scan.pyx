@@ -1,0 +1,160 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Character scans of :mod:`boiler.features`, compiled: where a date, a time or a year can begin, and
+which places spell a mark, found in one loop instead of some hundred numpy calls on small arrays (the
+fixed cost that one page per call pays).
+
+The numpy forms in :mod:`boiler.features` (``_date_candidates_np``, ``_marks_at_np``) are the reference;
+each function here follows its namesake step for step, and the tests hold both, and the plain regular
+expressions, to the same columns. The flag bits are passed in by :mod:`boiler.features`, which stays
+the one place they are declared.
+"""
+
+from libc.stdint cimport int64_t, uint16_t, uint32_t
+
+import numpy as np
+
+cdef struct Text:
+    const uint32_t *cps
+    const uint16_t *flags
+    Py_ssize_t size
+    uint16_t space, word, digit
+
+
+cdef inline uint16_t f_at(const Text *t, Py_ssize_t p) noexcept nogil:
+    return t.flags[p] if 0 <= p < t.size else 0
+
+
+cdef inline uint32_t c_at(const Text *t, Py_ssize_t p) noexcept nogil:
+    return t.cps[p] if 0 <= p < t.size else 0
+
+
+cdef inline bint space(const Text *t, Py_ssize_t p) noexcept nogil:
+    return (f_at(t, p) & t.space) != 0
+
+
+cdef inline bint letter(const Text *t, Py_ssize_t p) noexcept nogil:
+    cdef uint16_t f = f_at(t, p)
+    return (f & t.word) != 0 and (f & t.digit) == 0 and c_at(t, p) != 0x5F
+
+
+cdef inline Py_ssize_t past_space(const Text *t, Py_ssize_t p, int step) noexcept nogil:
+    while space(t, p):
+        p += step
+    return p
+
+
+cdef inline Py_ssize_t letters(const Text *t, Py_ssize_t p, int step) noexcept nogil:
+    """The run of letters from ``p`` on (or back), up to 13."""
+    cdef Py_ssize_t n = 0
+    while n < 13 and letter(t, p + step * n):
+        n += 1
+    return n
+
+
+cdef inline bint is_digit(const Text *t, Py_ssize_t p) noexcept nogil:
+    return (f_at(t, p) & t.digit) != 0
+
+
+cdef inline bint year_at(const Text *t, Py_ssize_t p) noexcept nogil:
+    """A run of exactly four digits begins at ``p`` and ends a word (``\\d{4}\\b`` closing a date)."""
+    return (is_digit(t, p) and not is_digit(t, p - 1) and is_digit(t, p + 1) and is_digit(t, p + 2)
+            and is_digit(t, p + 3) and (f_at(t, p + 4) & t.word) == 0)
+
+
+def date_candidates(const uint32_t[::1] cps, const uint16_t[::1] flags, uint16_t f_space, uint16_t f_word,
+                    uint16_t f_digit):
+    """Where a date can begin (sorted, distinct), where a time can begin, and where a year is, in a
+    text's code points and flags: as ``features._date_candidates_np``."""
+    cdef Text t
+    t.cps = &cps[0] if cps.shape[0] else NULL
+    t.flags = &flags[0] if flags.shape[0] else NULL
+    t.size = cps.shape[0]
+    t.space, t.word, t.digit = f_space, f_word, f_digit
+    dates, times, years = [], [], []
+    cdef Py_ssize_t s = 0, e, length, p, q, a, b, first, k
+    cdef uint32_t c, c0, c1
+    cdef bint lead, short, four, found, year
+    while s < t.size:
+        if not is_digit(&t, s):
+            s += 1
+            continue
+        e = s
+        while e < t.size and is_digit(&t, e):
+            e += 1
+        length = e - s
+        lead = (f_at(&t, s - 1) & t.word) == 0
+        short = lead and length <= 2
+        four = lead and length == 4
+        c = c_at(&t, e)
+        found = False
+        # from a digit: "2024-11-18", "21.10.2011"
+        if (short or four) and (c == 0x2D or c == 0x2F or c == 0x2E) and is_digit(&t, e + 1):
+            found = True
+        # "2011年10月"
+        if not found and four and c_at(&t, past_space(&t, e, 1)) == 0x5E74:
+            found = True
+        # "18 Nov, 2024": 1 or 2 digits, a suffix or a dot or neither, whitespace, a word of 3 to 12
+        # letters, an optional dot and comma, whitespace, a year
+        if not found and short and (c == 0x2E or space(&t, e) or letter(&t, e)):
+            p = e if space(&t, e) else (e + 1 if c == 0x2E else e + 2)
+            if space(&t, p):
+                q = past_space(&t, p, 1)
+                k = letters(&t, q, 1)
+                a = q + k
+                a += c_at(&t, a) == 0x2E
+                a += c_at(&t, a) == 0x2C
+                if 3 <= k <= 12 and space(&t, a) and year_at(&t, past_space(&t, a, 1)):
+                    found = True
+        if found:
+            dates.append(s)
+        # from a month: "October 21, 2011": a word of 3 to 12 letters, an optional dot, whitespace,
+        # 1 or 2 digits (this run), a suffix or not, an optional comma, whitespace, a year
+        if length <= 2 and space(&t, s - 1):
+            b = past_space(&t, s - 1, -1)
+            b -= c_at(&t, b) == 0x2E
+            k = letters(&t, b, -1)
+            first = b - k + 1
+            if 3 <= k <= 12 and (f_at(&t, first - 1) & t.word) == 0:
+                year = False
+                for a in (e, e + 2):  # without or with a suffix
+                    a += c_at(&t, a) == 0x2C
+                    if space(&t, a) and year_at(&t, past_space(&t, a, 1)):
+                        year = True
+                if year:
+                    dates.append(first)
+        # a time: 1 or 2 digits beginning a word, then a colon
+        if short and c == 0x3A:
+            times.append(s)
+        # a year: a word of four digits, 18.., 19.. or 20..
+        if four and (f_at(&t, e) & t.word) == 0:
+            c0, c1 = c_at(&t, s), c_at(&t, s + 1)
+            if (c0 == 0x31 and (c1 == 0x38 or c1 == 0x39)) or (c0 == 0x32 and c1 == 0x30):
+                years.append(s)
+        s = e
+    return (np.unique(np.array(dates, dtype=np.int64)), np.array(times, dtype=np.int64),
+            np.array(years, dtype=np.int64))
+
+
+def any_spelled(const uint32_t[::1] cps, const int64_t[::1] pos, list words, list offsets):
+    """Whether any of ``words`` (arrays of code points) begins its offset (of ``offsets``) characters
+    after each of ``pos``: as ``features._marks_at_np`` asks, mark by mark."""
+    out = np.zeros(pos.shape[0], dtype=np.bool_)
+    cdef unsigned char[::1] hit = out
+    cdef const uint32_t[::1] word
+    cdef Py_ssize_t i, j, q, k, size = cps.shape[0]
+    cdef bint ok
+    for w in range(len(words)):
+        word = words[w]
+        k = offsets[w]
+        for i in range(pos.shape[0]):
+            if hit[i]:
+                continue
+            ok = True
+            for j in range(word.shape[0]):
+                q = pos[i] + k + j
+                if q < 0 or q >= size or cps[q] != word[j]:
+                    ok = False
+                    break
+            if ok:
+                hit[i] = 1
+    return out
