@@ -758,6 +758,7 @@ def template_features(batch: F.LineBatch, pages: Sequence[Sequence[str]],
     out = np.zeros((batch.n_rows, len(TEMPLATE_FEATURES)), dtype=np.float32)
     char_pos = batch.X[:, F.FEATURE_NAMES.index("char_pos")]
     seen: dict[int, set[str]] = {}  # each template's page fingerprints, as a set once per batch
+    by_id: list[tuple[int, int, SiteTemplate, PageProfile, PageProfile | None]] = []
     for p, tpl in enumerate(templates):
         if tpl is None or tpl.n_pages == 0:
             continue
@@ -772,12 +773,144 @@ def template_features(batch: F.LineBatch, pages: Sequence[Sequence[str]],
             if hashes is None:
                 hashes = seen[id(tpl)] = set(tpl.page_hashes)
             own = own_profile(pages[p], tpl, prof, hashes)
+        if prof.by_id and b > a:  # (the pages a corpus pass learned from): all at once, below
+            by_id.append((a, b, tpl, prof, own))
+            continue
         feats = _page_template_features(prof, char_pos[a:b], tpl, own)
         if len(feats) and (min_fit > 0 or min_match > 0):
             matched = feats[:, _T["tpl_line_pages"]] > 0
             if matched.mean() < min_fit or matched.sum() < min_match * tpl.recurring_per_page():
                 continue  # the template does not fit this page: labeled as without one
         out[a:b] = feats
+    if by_id:
+        _id_template_features(by_id, char_pos, out, min_fit, min_match)
+    return out
+
+
+def _id_template_features(pages: Sequence[tuple[int, int, SiteTemplate, PageProfile, PageProfile | None]],
+                          char_pos: np.ndarray, out: np.ndarray, min_fit: float, min_match: float) -> None:
+    """:func:`_page_template_features` (and the fit test of :func:`template_features`) of many pages whose
+    profiles are places in their templates' tables (``by_id``), all at once: each ``(a, b, template,
+    profile, own)`` writes rows ``a:b`` of ``out``. The same numbers as page by page."""
+    n_pages = len(pages)
+    sizes = np.array([b - a for a, b, _, _, _ in pages], dtype=np.int64)
+    at = np.concatenate([np.arange(a, b) for a, b, _, _, _ in pages])
+    page = np.repeat(np.arange(n_pages), sizes)
+    first_row = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    rank = np.arange(len(at)) - first_row[page]
+    has_own = np.array([own is not None for _, _, _, _, own in pages])
+    others = np.array([t.n_pages for _, _, t, _, _ in pages], dtype=np.int64) - has_own
+    # each template's tables once, one after another: a row's place becomes its place in the lot
+    tables: dict[int, int] = {}
+    line_parts, shape_parts, line_at, shape_at = [], [], [], []
+    n_line = n_shape = 0
+    for _, _, t, _, _ in pages:
+        if id(t) not in tables:
+            tables[id(t)] = len(line_at)
+            lines, shapes = t.count_arrays()
+            line_parts.append(lines)
+            shape_parts.append(shapes)
+            line_at.append(n_line)
+            shape_at.append(n_shape)
+            n_line += len(lines)
+            n_shape += len(shapes)
+    which = np.array([tables[id(t)] for _, _, t, _, _ in pages], dtype=np.int64)
+    spans = np.array([own.span if own is not None and own.span is not None else (-1, -1)
+                      for _, _, _, _, own in pages], dtype=np.int64).reshape(-1, 2)
+    counted = []
+    for ids, parts, offsets in ((np.concatenate([pr.keys for _, _, _, pr, _ in pages]), line_parts, line_at),
+                                (np.concatenate([pr.shapes for _, _, _, pr, _ in pages]), shape_parts, shape_at)):
+        ids = ids.astype(np.int64)
+        present = ids >= 0
+        place = np.where(present, ids + np.asarray(offsets, dtype=np.int64)[which][page], -1)
+        table = np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.int64)
+        counted.append(_ids_less_own(place, present, table, page, rank, has_own, spans))
+    (has_l, lc), (has_s, sc) = counted
+    lc, sc = lc.astype(np.float64), sc.astype(np.float64)
+    per_row = np.maximum(others, 1)[page].astype(np.float64)
+    share = np.where(has_l, np.minimum(lc[:, 0] / per_row, 1.0), 0.0)
+    feats = np.zeros((len(at), len(TEMPLATE_FEATURES)), dtype=np.float32)
+    feats[:, _T["tpl_line_share"]] = share
+    if has_l.any():
+        feats[has_l, _T["tpl_line_pages"]] = _log1p_ints(lc[has_l, 0])
+        feats[has_l, _T["tpl_line_inside"]] = np.minimum(lc[has_l, 2] / lc[has_l, 0], 1.0)
+    anchor = has_l & (lc[:, 0] >= ANCHOR_MIN_PAGES)
+    end = np.where(anchor, np.minimum(lc[:, 3] / per_row, 1.0), 0.0).astype(np.float32)
+    start = np.where(anchor, np.minimum(lc[:, 1] / per_row, 1.0), 0.0).astype(np.float32)
+    feats[:, _T["tpl_shape_share"]] = np.where(has_s, np.maximum(share, np.minimum(sc[:, 0] / per_row, 1.0)), share)
+    anchor = has_s & (sc[:, 0] >= ANCHOR_MIN_PAGES)
+    end = np.where(anchor, np.maximum(end, np.minimum(sc[:, 3] / per_row, 1.0).astype(np.float32)), end)
+    start = np.where(anchor, np.maximum(start, np.minimum(sc[:, 1] / per_row, 1.0).astype(np.float32)), start)
+    feats[:, _T["tpl_pages"]] = np.array([math.log1p(max(o, 0)) for o in others.tolist()])[page]
+    feats[:, _T["tpl_after_end"]] = _page_cummax(end, page, rank, sizes)
+    feats[:, _T["tpl_before_start"]] = _page_cummax(start, page, sizes[page] - 1 - rank, sizes)
+    cover = np.stack([t.span_cover - (own.span_bins() if own is not None else 0) for _, _, t, _, own in pages])
+    bins = np.minimum((char_pos[at] * SPAN_BINS).astype(np.int64), SPAN_BINS - 1)
+    feats[:, _T["tpl_span"]] = np.clip(cover[page, bins] / per_row, 0.0, 1.0)
+    keep = others >= 1
+    if min_fit > 0 or min_match > 0:
+        matched = np.bincount(page, weights=feats[:, _T["tpl_line_pages"]] > 0, minlength=n_pages)
+        typical = {}
+        for k, (_, _, t, _, _) in enumerate(pages):
+            if id(t) not in typical:
+                typical[id(t)] = t.recurring_per_page()
+            keep[k] &= not (matched[k] / sizes[k] < min_fit or matched[k] < min_match * typical[id(t)])
+    rows = keep[page]
+    out[at[rows]] = feats[rows]
+
+
+def _ids_less_own(place: np.ndarray, present: np.ndarray, table: np.ndarray, page: np.ndarray, rank: np.ndarray,
+                  has_own: np.ndarray, spans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_id_counts` of many pages at once: ``place`` each row's place in ``table`` (-1: not there),
+    ``page`` and ``rank`` its page and row in it, ``has_own`` whether each page's template has seen it, and
+    ``spans`` the first and last body row it was counted with (-1, -1: none)."""
+    counts = np.zeros((len(place), 4), dtype=np.int64)
+    if len(table) and present.any():
+        counts[present] = table[place[present]]
+    sel = present & has_own[page]
+    if not sel.any():
+        return present, counts
+    # each (page, place)'s region on its page: inside the body if once inside it, before and after it unknown
+    first, last = spans[page, 0], spans[page, 1]
+    known = first >= 0
+    where = np.where(rank < first, int(Region.BEFORE), np.where(rank > last, int(Region.AFTER), int(Region.INSIDE)))
+    region = np.full(len(place), int(Region.UNKNOWN))
+    rows = np.flatnonzero(sel & known)
+    if len(rows):
+        key = page[rows] * (len(table) + 1) + place[rows]
+        groups, row_group = np.unique(key, return_inverse=True)
+        seen = {}
+        for r in (Region.BEFORE, Region.INSIDE, Region.AFTER):
+            seen[r] = np.zeros(len(groups), dtype=bool)
+            seen[r][row_group[where[rows] == int(r)]] = True
+        by_group = np.where(seen[Region.INSIDE], int(Region.INSIDE),
+                            np.where(seen[Region.BEFORE] & seen[Region.AFTER], int(Region.UNKNOWN),
+                                     np.where(seen[Region.BEFORE], int(Region.BEFORE), int(Region.AFTER))))
+        region[rows] = by_group[row_group]
+    counts[sel, 0] -= 1
+    for col, r in ((1, Region.BEFORE), (2, Region.INSIDE), (3, Region.AFTER)):
+        counts[sel, col] -= region[sel] == int(r)
+    np.maximum(counts[:, 1:], 0, out=counts[:, 1:])
+    own_pages = has_own[page]
+    drop = own_pages & ~(present & (counts[:, 0] > 0))
+    present = present & ~drop
+    counts[drop] = 0
+    return present, counts
+
+
+def _page_cummax(values: np.ndarray, page: np.ndarray, rank: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The running maximum of ``values`` within each page, in the order ``rank`` gives each row there."""
+    out = np.empty_like(values)
+    width = int(sizes.max()) if len(sizes) else 0
+    if len(sizes) * width <= 4 * len(values) + 4096:
+        padded = np.zeros((len(sizes), width), dtype=values.dtype)
+        padded[page, rank] = values
+        out[:] = np.maximum.accumulate(padded, axis=1)[page, rank]
+        return out
+    for k in range(len(sizes)):
+        sel = np.flatnonzero(page == k)
+        order = sel[np.argsort(rank[sel])]
+        out[order] = np.maximum.accumulate(values[order])
     return out
 
 
