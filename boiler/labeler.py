@@ -66,10 +66,14 @@ class LineResult:
         return " " if self.is_body is None else ("+" if self.is_body else "-")
 
 
+#: The labels of :class:`PageVerdicts`: a body line, a chrome line, a line with nothing to judge.
+BODY, CHROME, NOTHING = 1, 0, -1
+
+
 @dataclass(slots=True)
 class PageVerdicts:
     """The verdicts on one page's lines as arrays (what :class:`LineResult` holds, without an object per
-    line): ``label`` is 1 for body, 0 for chrome and -1 for a line with nothing to judge; ``p_body`` is
+    line): ``label`` is BODY (1), CHROME (0) or NOTHING (-1, nothing to judge); ``p_body`` is
     P(body), 0 for a line with nothing to judge; ``tokens`` the line's word tokens (``\\w+``, as
     :func:`boiler.evaluate.count_tokens` counts them; 0 for a line with nothing to judge)."""
 
@@ -90,7 +94,7 @@ class PageVerdicts:
         return list(map(_MARKS.__getitem__, (self.label + 1).tolist()))
 
 
-#: A line's mark by its verdict label plus one (see :meth:`PageVerdicts.marks` and :attr:`LineResult.label`).
+#: A line's mark by its verdict label plus one (NOTHING, CHROME, BODY; see :attr:`LineResult.label`).
 _MARKS = " -+"
 
 
@@ -354,7 +358,7 @@ class Labeler:
             sizes = np.array([len(p) for p in chunk], dtype=np.int64)
             first = np.concatenate(([0], np.cumsum(sizes)))
             at = first[scores.batch.page_index] + scores.batch.line_index
-            label = np.full(first[-1], -1, dtype=np.int8)
+            label = np.full(first[-1], NOTHING, dtype=np.int8)
             label[at] = self.model.decide(scores)
             p_body = np.zeros(first[-1], dtype=np.float32)
             p_body[at] = scores.p2

@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 from .errors import InputError, SpoolError
 from .formats import Failure, Page
 from .html import MAX_PAGE_SECONDS, HtmlPage, parse_html
-from .labeler import BATCH_PAGES, Labeler
+from .labeler import BATCH_PAGES, BODY, CHROME, Labeler
 from .sites import site_of
 from .templates import SiteTemplate, TemplateStore, learn_template
 
@@ -198,10 +198,10 @@ def clean_batch(labeler: Labeler, items: Sequence[Item], options: CleanOptions =
         templates.append(template)
     verdicts = labeler.verdict_mixed([lines for _, _, lines in todo], parsed, templates=templates) if todo else []
     for (i, page, lines), v in zip(todo, verdicts):
-        body, chrome = v.lines(lines, 1), v.lines(lines, 0)
+        body, chrome = v.lines(lines, BODY), v.lines(lines, CHROME)
         rec = {"id": page.id, "url": page.url, "site": page.site or site_of(page.url), "text": "\n".join(body),
                "lines_kept": len(body), "lines_dropped": len(chrome),
-               "tokens_kept": v.token_count(1), "tokens_dropped": v.token_count(0)}
+               "tokens_kept": v.token_count(BODY), "tokens_dropped": v.token_count(CHROME)}
         if options.labels:
             rec["labels"] = v.marks()
             rec["p_body"] = [round(p, 4) for p in v.p_body.tolist()]

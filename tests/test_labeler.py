@@ -5,7 +5,7 @@ import pytest
 
 from boiler.evaluate import count_tokens
 from boiler.html import parse_html
-from boiler.labeler import NOTHING_TO_JUDGE, Labeler, LineResult, default_model_path
+from boiler.labeler import BODY, CHROME, NOTHING_TO_JUDGE, Labeler, LineResult, default_model_path
 from boiler.model import stage1_feature_names
 
 PAGE = """Home | News | Sport
@@ -74,10 +74,10 @@ def test_verdicts_are_the_labels_and_probabilities_of_label_pages(small_labeler,
         assert v.marks() == [r.label for r in res]
         assert v.p_body.tolist() == [r.p_body for r in res]
         lines = [r.text for r in res]
-        assert v.lines(lines, 1) == [r.text for r in res if r.is_body]
-        assert v.lines(lines, 0) == [r.text for r in res if r.is_body is False]
+        assert v.lines(lines, BODY) == [r.text for r in res if r.is_body]
+        assert v.lines(lines, CHROME) == [r.text for r in res if r.is_body is False]
         assert v.tokens.tolist() == [count_tokens(r.text) for r in res]
-        assert v.token_count(1) == count_tokens("\n".join(r.text for r in res if r.is_body))
+        assert v.token_count(BODY) == count_tokens("\n".join(r.text for r in res if r.is_body))
     html = parse_html("<nav><a href='/'>Home</a></nav><p>The bridge reopened on Friday after five months of repairs, "
                       "the council said.</p>")
     mixed = small_labeler.verdict_mixed([PAGE.split("\n"), html.lines], [None, html])
