@@ -685,6 +685,7 @@ def _spells_np(cps: np.ndarray, pos: np.ndarray, word: str, k: int, seen: dict) 
 
 @functools.cache
 def _code_points(word: str) -> np.ndarray:
+    """A short word's code points (uint32), as the compiled scans take it."""
     return np.frombuffer(word.encode("utf-32-le"), dtype=np.uint32)
 
 
