@@ -665,7 +665,8 @@ def _gather(table: np.ndarray, ids: np.ndarray) -> np.ndarray:
 def _id_counts(ids: np.ndarray, table: np.ndarray, own: PageProfile | None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_row_counts` of a page whose keys (or shapes) are places in ``table`` (:meth:`SiteTemplate.
     count_arrays`; -1: not there), computed for all rows at once; ``own``: the page, with its body span,
-    when the template has seen it."""
+    when the template has seen it. :func:`template_features` does this for all such pages of a batch at
+    once (:func:`_ids_less_own`); this page-at-a-time form is the reference the tests hold it to."""
     counts = _gather(table, ids)
     present = ids >= 0
     if own is None or not present.any():
@@ -704,22 +705,11 @@ def _log1p_ints(values: np.ndarray) -> np.ndarray:
     return np.asarray([math.log1p(v) for v in uniq.tolist()], dtype=np.float64)[inverse]
 
 
-def _page_template_features(prof: PageProfile, rel_pos: np.ndarray, tpl: SiteTemplate,
-                            own: PageProfile | None) -> np.ndarray:
-    """Template features of one page's non-blank lines (``prof``: the page's profile; ``own``: the same
-    with its body span, when the template has seen the page and must leave it out)."""
-    n = len(prof.keys)
-    out = np.zeros((n, len(TEMPLATE_FEATURES)), dtype=np.float32)
-    others = tpl.n_pages - (1 if own is not None else 0)
-    if others < 1 or n == 0:
-        return out
-    if prof.by_id:
-        lines, shapes = tpl.count_arrays()
-        has_l, lc = _id_counts(prof.keys, lines, own)
-        has_s, sc = _id_counts(prof.shapes, shapes, own)
-    else:
-        has_l, lc = _row_counts(prof.keys, tpl.lines, own.regions(False) if own is not None else None, tpl.line_count)
-        has_s, sc = _row_counts(prof.shapes, tpl.shapes, own.regions(True) if own is not None else None)
+def _count_columns(out: np.ndarray, has_l: np.ndarray, lc: np.ndarray, has_s: np.ndarray, sc: np.ndarray,
+                   others: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The columns of the rows' line and shape counts (``has_l``/``lc``, ``has_s``/``sc``: as
+    :func:`_row_counts` gives them), written into ``out``; ``others``: the site's other pages (one number,
+    or one per row). Returns how strongly each row marks the end and the start of the body (float32)."""
     lc, sc = lc.astype(np.float64), sc.astype(np.float64)
     share = np.where(has_l, np.minimum(lc[:, 0] / others, 1.0), 0.0)
     out[:, _T["tpl_line_share"]] = share
@@ -736,6 +726,26 @@ def _page_template_features(prof: PageProfile, rel_pos: np.ndarray, tpl: SiteTem
     anchor = has_s & (sc[:, 0] >= ANCHOR_MIN_PAGES)
     end = np.where(anchor, np.maximum(end, np.minimum(sc[:, 3] / others, 1.0).astype(np.float32)), end)
     start = np.where(anchor, np.maximum(start, np.minimum(sc[:, 1] / others, 1.0).astype(np.float32)), start)
+    return end, start
+
+
+def _page_template_features(prof: PageProfile, rel_pos: np.ndarray, tpl: SiteTemplate,
+                            own: PageProfile | None) -> np.ndarray:
+    """Template features of one page's non-blank lines (``prof``: the page's profile; ``own``: the same
+    with its body span, when the template has seen the page and must leave it out)."""
+    n = len(prof.keys)
+    out = np.zeros((n, len(TEMPLATE_FEATURES)), dtype=np.float32)
+    others = tpl.n_pages - (1 if own is not None else 0)
+    if others < 1 or n == 0:
+        return out
+    if prof.by_id:
+        lines, shapes = tpl.count_arrays()
+        has_l, lc = _id_counts(prof.keys, lines, own)
+        has_s, sc = _id_counts(prof.shapes, shapes, own)
+    else:
+        has_l, lc = _row_counts(prof.keys, tpl.lines, own.regions(False) if own is not None else None, tpl.line_count)
+        has_s, sc = _row_counts(prof.shapes, tpl.shapes, own.regions(True) if own is not None else None)
+    end, start = _count_columns(out, has_l, lc, has_s, sc, others)
     out[:, _T["tpl_pages"]] = math.log1p(others)
     out[:, _T["tpl_after_end"]] = np.maximum.accumulate(end)
     out[:, _T["tpl_before_start"]] = np.maximum.accumulate(start[::-1])[::-1]
@@ -826,21 +836,9 @@ def _id_template_features(pages: Sequence[tuple[int, int, SiteTemplate, PageProf
         table = np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.int64)
         counted.append(_ids_less_own(place, present, table, page, rank, has_own, spans))
     (has_l, lc), (has_s, sc) = counted
-    lc, sc = lc.astype(np.float64), sc.astype(np.float64)
     per_row = np.maximum(others, 1)[page].astype(np.float64)
-    share = np.where(has_l, np.minimum(lc[:, 0] / per_row, 1.0), 0.0)
     feats = np.zeros((len(at), len(TEMPLATE_FEATURES)), dtype=np.float32)
-    feats[:, _T["tpl_line_share"]] = share
-    if has_l.any():
-        feats[has_l, _T["tpl_line_pages"]] = _log1p_ints(lc[has_l, 0])
-        feats[has_l, _T["tpl_line_inside"]] = np.minimum(lc[has_l, 2] / lc[has_l, 0], 1.0)
-    anchor = has_l & (lc[:, 0] >= ANCHOR_MIN_PAGES)
-    end = np.where(anchor, np.minimum(lc[:, 3] / per_row, 1.0), 0.0).astype(np.float32)
-    start = np.where(anchor, np.minimum(lc[:, 1] / per_row, 1.0), 0.0).astype(np.float32)
-    feats[:, _T["tpl_shape_share"]] = np.where(has_s, np.maximum(share, np.minimum(sc[:, 0] / per_row, 1.0)), share)
-    anchor = has_s & (sc[:, 0] >= ANCHOR_MIN_PAGES)
-    end = np.where(anchor, np.maximum(end, np.minimum(sc[:, 3] / per_row, 1.0).astype(np.float32)), end)
-    start = np.where(anchor, np.maximum(start, np.minimum(sc[:, 1] / per_row, 1.0).astype(np.float32)), start)
+    end, start = _count_columns(feats, has_l, lc, has_s, sc, per_row)
     feats[:, _T["tpl_pages"]] = np.array([math.log1p(max(o, 0)) for o in others.tolist()])[page]
     feats[:, _T["tpl_after_end"]] = _page_cummax(end, page, rank, sizes)
     feats[:, _T["tpl_before_start"]] = _page_cummax(start, page, sizes[page] - 1 - rank, sizes)
