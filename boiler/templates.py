@@ -653,50 +653,14 @@ def _row_counts(keys: Sequence[str | None], table: dict[str, KeyCount], mine: di
     return present, counts
 
 
-def _gather(table: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """The counts (pages, before, inside, after) of each row's place in ``table`` (zeros for -1)."""
-    out = np.zeros((len(ids), 4), dtype=np.int64)
-    there = ids >= 0
-    if len(table) and there.any():
-        out[there] = table[ids[there]]
-    return out
-
-
 def _id_counts(ids: np.ndarray, table: np.ndarray, own: PageProfile | None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_row_counts` of a page whose keys (or shapes) are places in ``table`` (:meth:`SiteTemplate.
     count_arrays`; -1: not there), computed for all rows at once; ``own``: the page, with its body span,
-    when the template has seen it. :func:`template_features` does this for all such pages of a batch at
-    once (:func:`_ids_less_own`); this page-at-a-time form is the reference the tests hold it to."""
-    counts = _gather(table, ids)
-    present = ids >= 0
-    if own is None or not present.any():
-        return present, counts
-    # each place's region on this page: inside the body if once inside it, before and after it unknown
-    region = np.full(len(ids), int(Region.UNKNOWN))
-    if own.span is not None:
-        first, last = own.span
-        row = np.arange(len(ids))
-        where = np.where(row < first, int(Region.BEFORE), np.where(row > last, int(Region.AFTER), int(Region.INSIDE)))
-        # the page's own places only (not the whole table: a large site's table is far longer than a page)
-        places, row_place = np.unique(ids[present], return_inverse=True)
-        at = where[present]
-        seen = {}
-        for r in (Region.BEFORE, Region.INSIDE, Region.AFTER):
-            seen[r] = np.zeros(len(places), dtype=bool)
-            seen[r][row_place[at == int(r)]] = True
-        by_place = np.where(seen[Region.INSIDE], int(Region.INSIDE),
-                            np.where(seen[Region.BEFORE] & seen[Region.AFTER], int(Region.UNKNOWN),
-                                     np.where(seen[Region.BEFORE], int(Region.BEFORE), int(Region.AFTER))))
-        region[present] = by_place[row_place]
-    counts[present, 0] -= 1
-    for col, r in ((1, Region.BEFORE), (2, Region.INSIDE), (3, Region.AFTER)):
-        counts[present, col] -= region[present] == int(r)
-    # a page learned with its labels had a labeled body span, which the recomputed one may not match:
-    # never let a region count go below zero
-    np.maximum(counts[:, 1:], 0, out=counts[:, 1:])
-    present &= counts[:, 0] > 0
-    counts[~present] = 0
-    return present, counts
+    when the template has seen it (:func:`_ids_less_own` of one page)."""
+    n = len(ids)
+    span = own.span if own is not None and own.span is not None else (-1, -1)
+    return _ids_less_own(ids.astype(np.int64), ids >= 0, table, np.zeros(n, dtype=np.int64), np.arange(n),
+                         np.array([own is not None]), np.array([span], dtype=np.int64))
 
 
 def _log1p_ints(values: np.ndarray) -> np.ndarray:
