@@ -192,6 +192,15 @@ class Labeler:
             cached = self.__dict__["_html_labeler"] = Labeler(model, meta, str(self.html_model), self.templates)
         return cached
 
+    def with_store(self, templates: TemplateStore | None) -> Labeler:
+        """This labeler with another template store, for text and HTML pages alike: the same models (an
+        HTML model already loaded is not loaded again)."""
+        out = Labeler(self.model, self.meta, self.source, templates, self.html_model, self.compiled)
+        loaded = self.__dict__.get("_html_labeler")
+        if loaded is not None and loaded is not self:
+            out.__dict__["_html_labeler"] = Labeler(loaded.model, loaded.meta, loaded.source, templates)
+        return out
+
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_html_labeler", None)

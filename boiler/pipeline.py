@@ -386,10 +386,9 @@ class LearnedTemplates:
 
 
 def with_templates(labeler: Labeler, templates: Mapping[str, SiteTemplate], fallback: bool = True) -> Labeler:
-    """A labeler like ``labeler`` that labels each page with ``templates``' template of its site; sites
-    without one use ``labeler``'s own store (``fallback=False``: none)."""
-    store = LearnedTemplates(templates, labeler.templates if fallback else None)
-    return Labeler(labeler.model, labeler.meta, source=labeler.source, templates=store)  # type: ignore[arg-type]
+    """A labeler like ``labeler`` (its text and HTML models) that labels each page with ``templates``'
+    template of its site; sites without one use ``labeler``'s own store (``fallback=False``: none)."""
+    return labeler.with_store(LearnedTemplates(templates, labeler.templates if fallback else None))  # type: ignore[arg-type]
 
 
 def batches(items: Iterable[Item], size: int = BATCH_PAGES) -> Iterator[list[Item]]:

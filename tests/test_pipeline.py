@@ -228,3 +228,28 @@ def test_a_spool_that_cannot_be_made_written_or_read_back_is_a_spool_error_namin
         assert next(it).page.id == "a"
         with pytest.raises(SpoolError, match=r"cannot read page 2 of 2 back"):
             next(it)
+
+
+def test_with_templates_keeps_the_html_model(small_model, small_html_model, small_model_dir, tmp_path):
+    # corpus mode over HTML: the learned templates' labeler labels HTML pages with the HTML model, as
+    # the labeler it came from does (with no template of the site, the same records)
+    from boiler.labeler import Labeler
+
+    labeler = Labeler(small_model, html_model=small_html_model)
+    items = [Page(lines=[], html=HTML, id="h", url="http://news.example.co.uk/x", source="c.html")]
+    plain = clean_batch(labeler, items, CleanOptions(labels=True))
+    learned = with_templates(labeler, {})
+    assert learned.html_labeler().model is small_html_model
+    assert clean_batch(learned, items, CleanOptions(labels=True)) == plain
+    assert clean_batch(Labeler(small_model), items, CleanOptions(labels=True)) != plain  # (the text model's)
+    # an HTML model loaded from its folder is not loaded again, and the copy pickles without it
+    from boiler.modelio import save_model
+
+    save_model(small_html_model, tmp_path / "html", {})
+    from_disk = Labeler(small_model, html_model=str(tmp_path / "html"))
+    loaded = from_disk.html_labeler().model
+    copy = with_templates(from_disk, {})
+    assert copy.html_labeler().model is loaded and copy.html_labeler().templates is copy.templates
+    import pickle
+
+    assert pickle.loads(pickle.dumps(copy)).html_labeler().model is not loaded
