@@ -51,7 +51,7 @@ from .labeler import (
     load,
 )
 from .modelio import atomic_write
-from .pipeline import PageSpool, batches, page_site
+from .pipeline import SPOOL_MEMORY_PAGES, PageSpool, batches, page_site
 from .sites import site_of
 from .templates import SiteTemplate, TemplateStore
 
@@ -393,7 +393,7 @@ def clean(
         with contextlib.ExitStack() as stack:
             source = items()
             if learn_templates:  # the first pass reads (and parses) each page once, into a spool the second reads
-                spool = stack.enter_context(PageSpool())
+                spool = stack.enter_context(PageSpool(memory_pages=0 if low_memory else SPOOL_MEMORY_PAGES))
                 labeler = _learn_corpus_templates(labeler, source, options, save_templates, spool)
                 source = iter(spool)
             if engine is Engine.dask:

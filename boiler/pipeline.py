@@ -42,6 +42,7 @@ from .templates import SiteTemplate, TemplateStore, learn_template
 
 __all__ = [
     "PAGE_TIME_LIMIT",
+    "SPOOL_MEMORY_PAGES",
     "CleanOptions",
     "LearnedTemplates",
     "PageSpool",
@@ -72,6 +73,10 @@ LEARN_SITE_PAGES = 2000
 LEARN_HELD_PAGES = 20000
 #: A corpus pass gives a site a template only when the batch holds at least this many of its pages.
 CORPUS_MIN_PAGES = 2
+#: A corpus pass's spool holds this many pages as read, in memory, before it writes any to its file
+#: (pickling a parsed HTML page and reading it back costs about 0.5 ms; holding one, its lines and DOM
+#: evidence, some tens of KB). ``clean --low-memory`` holds none.
+SPOOL_MEMORY_PAGES = 2048
 #: A corpus pass keeps, for at most this many lines of the pages it learned from, where each line's key
 #: and shape sit in its site's template (2 or 4 bytes each), so that the cleaning pass need not fold
 #: those lines again; the lines of further pages are folded again.
@@ -280,16 +285,19 @@ class TemplateLearner:
 
 
 class PageSpool:
-    """Pages as read by one pass, kept in a temporary file (removed on :meth:`close`) and read back in
-    order by the next: a corpus pass reads its input and parses its HTML once, not once per pass. Memory
-    stays flat: one page at a time is written or read. The file is this process's own, never input.
+    """Pages as read by one pass, kept for the next to read back in order: a corpus pass reads its input
+    and parses its HTML once, not once per pass. The first ``memory_pages`` are held as they are; the
+    rest go to a temporary file (removed on :meth:`close`), one pickle each, written and read one at a
+    time, so memory stays bounded whatever the number of pages. The file is this process's own, never input.
 
     A file that cannot be made, written or read back raises :class:`~boiler.errors.SpoolError` naming
     its folder (``folder``, by default the temporary folder: ``TMPDIR``)."""
 
-    def __init__(self, folder: str | None = None):
+    def __init__(self, folder: str | None = None, memory_pages: int = SPOOL_MEMORY_PAGES):
         self.folder = folder or tempfile.gettempdir()
+        self.memory_pages = memory_pages
         self.count = 0
+        self._held: list[ReadPage | Failure] = []
         try:
             self._file = tempfile.TemporaryFile(prefix="boiler-spool-", dir=self.folder)  # noqa: SIM115 - closed by close()
         except OSError as exc:
@@ -299,6 +307,10 @@ class PageSpool:
         return SpoolError(self.folder, f"{what} ({getattr(exc, 'strerror', None) or exc or 'cut short'})")
 
     def add(self, item: ReadPage | Failure) -> None:
+        if self.count == len(self._held) < self.memory_pages:  # (none written yet: the order stays)
+            self._held.append(item)
+            self.count += 1
+            return
         try:  # one pickle each: nothing shared, memory flat
             pickle.dump(item, self._file, protocol=pickle.HIGHEST_PROTOCOL)
         except OSError as exc:
@@ -311,7 +323,8 @@ class PageSpool:
             self._file.seek(0)
         except OSError as exc:
             raise self._error("cannot write to a temporary file", exc) from None
-        for k in range(self.count):
+        yield from self._held
+        for k in range(len(self._held), self.count):
             try:
                 item = pickle.load(self._file)
             except (OSError, EOFError, pickle.UnpicklingError) as exc:  # lost or cut short under us

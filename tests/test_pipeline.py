@@ -190,9 +190,9 @@ def test_the_learning_pass_spools_every_item_read_once_in_order(small_labeler, m
     monkeypatch.setattr(P, "parse_html", lambda *a, **k: calls.append(1) or parse(*a, **k))
     items = _items() + [Page(lines=lines, id=str(k), url=f"https://outlet.example.com/{k}", source="o")
                         for k, lines in enumerate(_outlet_pages(3))]
-    with PageSpool() as spool:
+    with PageSpool(memory_pages=3) as spool:  # the first three held as read, the rest written to its file
         learned, _ = learn_batch_templates(items, spool=spool)
-        assert len(calls) == 1 and spool.count == len(items)
+        assert len(calls) == 1 and spool.count == len(items) and len(spool._held) == 3
         again = list(spool)
         labeler = with_templates(small_labeler, learned)
         assert clean_batch(labeler, again) == clean_batch(labeler, items) == clean_batch(labeler, list(spool))
@@ -213,7 +213,7 @@ def test_a_spool_that_cannot_be_made_written_or_read_back_is_a_spool_error_namin
     with pytest.raises(SpoolError, match=r"missing: cannot make a temporary file"):
         PageSpool(str(tmp_path / "missing"))
     read = ReadPage(Page(lines=NEWS, id="a", source="s"), NEWS)
-    with PageSpool(str(tmp_path)) as spool:
+    with PageSpool(str(tmp_path), memory_pages=0) as spool:
         real, spool._file = spool._file, _FullDisk()
         with pytest.raises(SpoolError, match=r"cannot write to a temporary file \(No space left on device\)") as err:
             spool.add(read)
