@@ -175,7 +175,11 @@ def test_clean_learn_templates_on_a_full_disk_is_a_clear_error(records, small_mo
     assert r.stdout == ""
     monkeypatch.undo()
 
-    # the disk fills up while the first pass writes: the file it would have become is not written
+    # the disk fills up while the first pass writes (a spool that holds no page in memory, as with more
+    # pages than it holds): the file it would have become is not written
+    import boiler.cli
+
+    monkeypatch.setattr(boiler.cli, "SPOOL_MEMORY_PAGES", 0)
     add = PageSpool.add
 
     def full_after_two(self, item):
@@ -195,6 +199,8 @@ def test_clean_learn_templates_on_a_full_disk_is_a_clear_error(records, small_mo
     monkeypatch.undo()
 
     # the spool is cut short before the second pass reads it back
+    monkeypatch.setattr(boiler.cli, "SPOOL_MEMORY_PAGES", 0)
+
     def cut(self, item):
         add(self, item)
         self._file.truncate(0)
