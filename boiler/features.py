@@ -446,7 +446,7 @@ class LineBatch:
     page_start: np.ndarray
     texts: list[str]
     n_lines: list[int]
-    tokens: np.ndarray | None = None
+    tokens: np.ndarray
 
     @property
     def n_rows(self) -> int:

@@ -653,16 +653,6 @@ def _row_counts(keys: Sequence[str | None], table: dict[str, KeyCount], mine: di
     return present, counts
 
 
-def _id_counts(ids: np.ndarray, table: np.ndarray, own: PageProfile | None) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_row_counts` of a page whose keys (or shapes) are places in ``table`` (:meth:`SiteTemplate.
-    count_arrays`; -1: not there), computed for all rows at once; ``own``: the page, with its body span,
-    when the template has seen it (:func:`_ids_less_own` of one page)."""
-    n = len(ids)
-    span = own.span if own is not None and own.span is not None else (-1, -1)
-    return _ids_less_own(ids.astype(np.int64), ids >= 0, table, np.zeros(n, dtype=np.int64), np.arange(n),
-                         np.array([own is not None]), np.array([span], dtype=np.int64))
-
-
 def _log1p_ints(values: np.ndarray) -> np.ndarray:
     """``math.log1p`` of each (integer) value, as the scalar function gives it."""
     uniq, inverse = np.unique(values, return_inverse=True)
@@ -695,20 +685,16 @@ def _count_columns(out: np.ndarray, has_l: np.ndarray, lc: np.ndarray, has_s: np
 
 def _page_template_features(prof: PageProfile, rel_pos: np.ndarray, tpl: SiteTemplate,
                             own: PageProfile | None) -> np.ndarray:
-    """Template features of one page's non-blank lines (``prof``: the page's profile; ``own``: the same
-    with its body span, when the template has seen the page and must leave it out)."""
+    """Template features of one page's non-blank lines (``prof``: the page's profile, its keys and shapes
+    as lines; ``own``: the same with its body span, when the template has seen the page and must leave it
+    out). Pages whose profiles are places in the tables (``by_id``) go through :func:`_id_template_features`."""
     n = len(prof.keys)
     out = np.zeros((n, len(TEMPLATE_FEATURES)), dtype=np.float32)
     others = tpl.n_pages - (1 if own is not None else 0)
     if others < 1 or n == 0:
         return out
-    if prof.by_id:
-        lines, shapes = tpl.count_arrays()
-        has_l, lc = _id_counts(prof.keys, lines, own)
-        has_s, sc = _id_counts(prof.shapes, shapes, own)
-    else:
-        has_l, lc = _row_counts(prof.keys, tpl.lines, own.regions(False) if own is not None else None, tpl.line_count)
-        has_s, sc = _row_counts(prof.shapes, tpl.shapes, own.regions(True) if own is not None else None)
+    has_l, lc = _row_counts(prof.keys, tpl.lines, own.regions(False) if own is not None else None, tpl.line_count)
+    has_s, sc = _row_counts(prof.shapes, tpl.shapes, own.regions(True) if own is not None else None)
     end, start = _count_columns(out, has_l, lc, has_s, sc, others)
     out[:, _T["tpl_pages"]] = math.log1p(others)
     out[:, _T["tpl_after_end"]] = np.maximum.accumulate(end)
@@ -763,9 +749,9 @@ def template_features(batch: F.LineBatch, pages: Sequence[Sequence[str]],
 
 def _id_template_features(pages: Sequence[tuple[int, int, SiteTemplate, PageProfile, PageProfile | None]],
                           char_pos: np.ndarray, out: np.ndarray, min_fit: float, min_match: float) -> None:
-    """:func:`_page_template_features` (and the fit test of :func:`template_features`) of many pages whose
-    profiles are places in their templates' tables (``by_id``), all at once: each ``(a, b, template,
-    profile, own)`` writes rows ``a:b`` of ``out``. The same numbers as page by page."""
+    """What :func:`_page_template_features` gives (and the fit test of :func:`template_features`), for many
+    pages whose profiles are places in their templates' tables (``by_id``), all at once: each ``(a, b,
+    template, profile, own)`` writes rows ``a:b`` of ``out``. The same numbers as the pages' lines give."""
     n_pages = len(pages)
     sizes = np.array([b - a for a, b, _, _, _ in pages], dtype=np.int64)
     at = np.concatenate([np.arange(a, b) for a, b, _, _, _ in pages])
@@ -823,9 +809,10 @@ def _id_template_features(pages: Sequence[tuple[int, int, SiteTemplate, PageProf
 
 def _ids_less_own(place: np.ndarray, present: np.ndarray, table: np.ndarray, page: np.ndarray, rank: np.ndarray,
                   has_own: np.ndarray, spans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_id_counts` of many pages at once: ``place`` each row's place in ``table`` (-1: not there),
-    ``page`` and ``rank`` its page and row in it, ``has_own`` whether each page's template has seen it, and
-    ``spans`` the first and last body row it was counted with (-1, -1: none)."""
+    """:func:`_row_counts` of many pages whose keys (or shapes) are places in their templates' tables, all
+    at once: ``place`` each row's place in ``table`` (-1: not there), ``page`` and ``rank`` its page and
+    row in it, ``has_own`` whether each page's template has seen it, and ``spans`` the first and last body
+    row it was counted with (-1, -1: none)."""
     counts = np.zeros((len(place), 4), dtype=np.int64)
     if len(table) and present.any():
         counts[present] = table[place[present]]
