@@ -91,6 +91,25 @@ def site_changes(f_none: dict[str, float], f_template: dict[str, float], sites: 
             "worst": [{"site": s, "none": round(f_none[s], 4), "template": round(f_template[s], 4)} for s in worse[:worst]]}
 
 
+YEARS = ("2005", "2009", "2013", "2017")
+
+
+def drift_table(pages, pred_none, drift_pred) -> dict[str, dict[str, float]]:
+    """Mean site F1 of msv-big9's pages of each crawl year: alone (``none``), and with a template of
+    the site learned from each year's pages (``drift_pred``, by page and year)."""
+    drift: dict[str, dict[str, float]] = {}
+    msv = [i for i in range(len(pages)) if year_of(pages[i])]
+    msv_sites = sorted({pages[i].site for i in msv})
+    for y in YEARS:
+        rows = [i for i in msv if year_of(pages[i]) == y]
+        base = site_f1([pages[i] for i in rows], [pred_none[i] for i in rows])
+        drift[y] = {"none": summary(base, msv_sites)}
+        for ty in YEARS:
+            f = site_f1([pages[i] for i in rows], [drift_pred[(i, ty)] for i in rows])
+            drift[y][ty] = summary(f, msv_sites)
+    return drift
+
+
 def write_corpus_jsonl(pages, path: Path) -> None:
     """The pages as the input of a corpus pass: pages JSONL without their labels."""
     with gzip.open(path, "wt", encoding="utf-8") as f:
@@ -167,11 +186,16 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=COST_REPS, help="corpus passes of each kind, alternating")
     ap.add_argument("--model", type=Path, help="model folder for the corpus passes (default: the shipped model)")
     ap.add_argument("--html", action="store_true", help="with --cost-only: the corpus pass over the shared sets' HTML pages")
+    ap.add_argument("--gates", default="", help="other template gates to score as well, as MIN_FIT:MIN_MATCH pairs "
+                    "separated by commas (the default gate is MIN_TEMPLATE_FIT:MIN_TEMPLATE_MATCH)")
     ap.add_argument("--json", type=Path, help="write the results here")
     args = ap.parse_args()
     if args.cost_only and args.no_cost:
         ap.error("--cost-only and --no-cost exclude each other")
 
+    gates = [tuple(float(v) for v in g.split(":")) for g in args.gates.split(",") if g.strip()]
+    if any(len(g) != 2 for g in gates):
+        ap.error("--gates takes MIN_FIT:MIN_MATCH pairs")
     if args.html and not args.cost_only:
         ap.error("--html goes with --cost-only")
     if args.html:
@@ -194,6 +218,8 @@ def main() -> int:
     pred_all: list = [None] * len(pages)
     curve_pred: dict[int, dict[int, list]] = {k: {} for k in CURVE}
     drift_pred: dict[tuple[int, str], list] = {}
+    gate_all: dict[tuple, list] = {g: [None] * len(pages) for g in gates}  # as pred_all and drift_pred, other gates
+    gate_drift: dict[tuple, dict[tuple[int, str], list]] = {g: {} for g in gates}
     by_site: dict[str, list[int]] = defaultdict(list)
     for i, p in enumerate(pages):
         if p.site:
@@ -205,8 +231,12 @@ def main() -> int:
         lines = [p.lines for p in test]
         for i, pred in zip(te, model.predict_pages(lines)):
             pred_none[i] = pred
-        for i, pred in zip(te, model.predict_pages(lines, site_templates(test))):
+        test_tpls = site_templates(test)
+        for i, pred in zip(te, model.predict_pages(lines, test_tpls)):
             pred_all[i] = pred
+        for g in gates:
+            for i, pred in zip(te, model.predict_pages(lines, test_tpls, min_fit=g[0], min_match=g[1])):
+                gate_all[g][i] = pred
         # F1 against the number of pages the template saw
         for n in CURVE:
             rows, tpls = [], []
@@ -224,13 +254,17 @@ def main() -> int:
             y = year_of(pages[i])
             if y is None:
                 continue
-            for ty in ("2005", "2009", "2013", "2017"):
+            for ty in YEARS:
                 src = [j for j in by_site[pages[i].site] if year_of(pages[j]) == ty and j != i]
                 rows.append(i)
                 keys.append((i, ty))
                 tpls.append(learn_template([pages[j].lines for j in src], pages[i].site))
         for key, pred in zip(keys, model.predict_pages([pages[i].lines for i in rows], tpls)):
             drift_pred[key] = pred
+        for g in gates:
+            for key, pred in zip(keys, model.predict_pages([pages[i].lines for i in rows], tpls, min_fit=g[0],
+                                                           min_match=g[1])):
+                gate_drift[g][key] = pred
         print(f"fold {k + 1}/{args.folds} done at {time.time() - started:.0f} s", file=sys.stderr, flush=True)
 
     multi = sorted(s for s, idx in by_site.items() if len(idx) >= MIN_PAGES)
@@ -259,17 +293,7 @@ def main() -> int:
         sites = sorted(f)
         alone = site_f1([pages[i] for i in idx], [pred_none[i] for i in idx])
         curve[n] = {"sites": len(sites), "template": summary(f, sites), "none": summary(alone, sites)}
-    # drift
-    drift: dict[str, dict[str, float]] = {}
-    msv = [i for i in range(len(pages)) if year_of(pages[i])]
-    msv_sites = sorted({pages[i].site for i in msv})
-    for y in ("2005", "2009", "2013", "2017"):
-        rows = [i for i in msv if year_of(pages[i]) == y]
-        base = site_f1([pages[i] for i in rows], [pred_none[i] for i in rows])
-        drift[y] = {"none": summary(base, msv_sites)}
-        for ty in ("2005", "2009", "2013", "2017"):
-            f = site_f1([pages[i] for i in rows], [drift_pred[(i, ty)] for i in rows])
-            drift[y][ty] = summary(f, msv_sites)
+    drift = drift_table(pages, pred_none, drift_pred)
 
     print(f"sites with at least {MIN_PAGES} pages: {len(multi)}")
     print(f"  mean site F1 without template {none:.4f}, with a template of the site's other pages {alls:.4f}; "
@@ -287,12 +311,29 @@ def main() -> int:
     print("drift (msv-big9, rows: year labeled, columns: year the template was learned on):")
     print("         none   2005   2009   2013   2017")
     for y, r in drift.items():
-        print(f"  {y}  {r['none']:.4f} " + " ".join(f"{r[ty]:.4f}" for ty in ("2005", "2009", "2013", "2017")))
+        print(f"  {y}  {r['none']:.4f} " + " ".join(f"{r[ty]:.4f}" for ty in YEARS))
+    other_gates = {}
+    for g in gates:
+        f_gate = site_f1(pages, gate_all[g])
+        gated = summary(f_gate, multi)
+        other_gates[f"{g[0]}:{g[1]}"] = r = {
+            "f1_template": gated, "error_ratio": (1 - gated) / max(1 - none, 1e-9),
+            "per_set": {name: summary(f_gate, sorted({pages[i].site for i, s in enumerate(corpus.sets)
+                                                      if s == name and pages[i].site in multi}))
+                        for name in per_set},
+            "site_changes": site_changes(f_none, f_gate, multi), "drift": drift_table(pages, pred_none, gate_drift[g])}
+        worse = sum(r["drift"][y][ty] < r["drift"][y]["none"] - CHANGE_TOL for y in YEARS for ty in YEARS if ty != y)
+        print(f"gate {g[0]}:{g[1]}: mean site F1 with a template {gated:.4f} (error {r['error_ratio']:.0%} of before); "
+              f"sites better / worse {r['site_changes']['better']} / {r['site_changes']['worse']}; drift: {worse} of 12 "
+              "year pairs worse; " + ", ".join(f"{y}: " + " ".join(f"{r['drift'][y][ty]:.4f}" for ty in YEARS)
+                                              for y in YEARS))
     out = {"folds": args.folds, "seed": args.seed, "min_pages": MIN_PAGES, "sites": len(multi),
            "f1_none": none, "f1_template": alls, "error_ratio": (1 - alls) / max(1 - none, 1e-9),
            "per_set": per_set, "site_changes": changes, "per_site": {s: {"pages": len(by_site[s]), "none": f_none[s], "template": f_all[s]} for s in multi},
            "recurring_chrome": {"lines": total, "labeled_chrome": chrome}, "curve": curve, "drift": drift,
            "train_and_label_seconds": round(time.time() - started)}
+    if gates:
+        out["other_gates"] = other_gates
     if not args.no_cost:
         out["corpus_pass_seconds"] = cost = corpus_pass_cost(pages, args.reps, args.model)
         print_cost(cost)

@@ -985,18 +985,22 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
 
     def score_pages(self, pages: Sequence[Sequence[str]],
                     site_templates: Sequence[SiteTemplate | None] | None = None,
-                    html: Sequence[HtmlPage] | None = None) -> Scores:
+                    html: Sequence[HtmlPage] | None = None, *, min_fit: float = MIN_TEMPLATE_FIT,
+                    min_match: float = MIN_TEMPLATE_MATCH) -> Scores:
         """:meth:`score_batch` of pages of lines, with their sites' templates (one per page, or None)
-        and, for an HTML model, the HTML pages the lines come from."""
+        and, for an HTML model, the HTML pages the lines come from. ``min_fit``, ``min_match``: when a
+        template is used (see :meth:`template_matrix`)."""
         batch = F.extract(pages)
-        return self.score_batch(batch, self.template_matrix(batch, pages, site_templates), self.dom_matrix(batch, html),
-                                self.container_matrix(batch, html))
+        return self.score_batch(batch, self.template_matrix(batch, pages, site_templates, min_fit, min_match),
+                                self.dom_matrix(batch, html), self.container_matrix(batch, html))
 
     def predict_pages(self, pages: Sequence[Sequence[str]],
                       site_templates: Sequence[SiteTemplate | None] | None = None,
-                      html: Sequence[HtmlPage] | None = None) -> list[list[bool | None]]:
-        """Body (True), chrome (False) or nothing to judge (None) for every line of every page."""
-        s = self.score_pages(pages, site_templates, html)
+                      html: Sequence[HtmlPage] | None = None, *, min_fit: float = MIN_TEMPLATE_FIT,
+                      min_match: float = MIN_TEMPLATE_MATCH) -> list[list[bool | None]]:
+        """Body (True), chrome (False) or nothing to judge (None) for every line of every page (``min_fit``,
+        ``min_match``: as :meth:`score_pages`)."""
+        s = self.score_pages(pages, site_templates, html, min_fit=min_fit, min_match=min_match)
         body = self.decide(s).tolist()
         out: list[list[bool | None]] = [[None] * len(p) for p in pages]
         for k, (p, i) in enumerate(zip(s.batch.page_index.tolist(), s.batch.line_index.tolist())):
