@@ -12,7 +12,7 @@ from boiler.model import (
     stage2_feature_names,
     stage2_matrix,
 )
-from boiler.templates import TEMPLATE_FEATURES
+from boiler.templates import MIN_TEMPLATE_FIT, MIN_TEMPLATE_MATCH, TEMPLATE_FEATURES
 from boiler.training import fit_model
 
 
@@ -65,6 +65,13 @@ def test_template_features_change_scores_only_where_a_template_is_given(own_page
     tpl_cols = slice(len(F.FEATURES) + len(EVIDENCE_FEATURES), len(F.FEATURES) + len(EVIDENCE_FEATURES) + len(TEMPLATE_FEATURES))
     assert not m.score_pages(lines).X1[:, tpl_cols].any()
     assert m.score_pages(lines, tpls).X1[:, tpl_cols].any()
+    # the template gate: a share of known lines no page reaches keeps every template out; none lets all in
+    assert not m.score_pages(lines, tpls, min_fit=1.01).X1[:, tpl_cols].any()
+    assert not m.score_pages(lines, tpls, min_match=1e9).X1[:, tpl_cols].any()
+    assert m.predict_pages(lines, tpls, min_fit=1.01) == m.predict_pages(lines)
+    assert m.score_pages(lines, tpls, min_fit=0.0, min_match=0.0).X1[:, tpl_cols].any()
+    np.testing.assert_array_equal(m.score_pages(lines, tpls).p2, m.score_pages(
+        lines, tpls, min_fit=MIN_TEMPLATE_FIT, min_match=MIN_TEMPLATE_MATCH).p2)
 
 
 def test_fit_follows_sklearn_conventions_and_is_deterministic(own_pages):
