@@ -110,6 +110,12 @@ def drift_table(pages, pred_none, drift_pred) -> dict[str, dict[str, float]]:
     return drift
 
 
+def drift_cells_worse(drift: dict[str, dict[str, float]]) -> int:
+    """In how many of the 12 pairs of a crawl year's pages and another year's template (:func:`drift_table`)
+    the template made the pages worse than none, by more than CHANGE_TOL."""
+    return sum(drift[y][ty] < drift[y]["none"] - CHANGE_TOL for y in YEARS for ty in YEARS if ty != y)
+
+
 def write_corpus_jsonl(pages, path: Path) -> None:
     """The pages as the input of a corpus pass: pages JSONL without their labels."""
     with gzip.open(path, "wt", encoding="utf-8") as f:
@@ -193,9 +199,12 @@ def main() -> int:
     if args.cost_only and args.no_cost:
         ap.error("--cost-only and --no-cost exclude each other")
 
-    gates = [tuple(float(v) for v in g.split(":")) for g in args.gates.split(",") if g.strip()]
+    try:
+        gates = [tuple(float(v) for v in g.split(":")) for g in args.gates.split(",") if g.strip()]
+    except ValueError:
+        gates = [()]
     if any(len(g) != 2 for g in gates):
-        ap.error("--gates takes MIN_FIT:MIN_MATCH pairs")
+        ap.error(f"--gates takes MIN_FIT:MIN_MATCH pairs of numbers separated by commas, not {args.gates!r}")
     if args.html and not args.cost_only:
         ap.error("--html goes with --cost-only")
     if args.html:
@@ -270,11 +279,11 @@ def main() -> int:
     multi = sorted(s for s, idx in by_site.items() if len(idx) >= MIN_PAGES)
     f_none, f_all = site_f1(pages, pred_none), site_f1(pages, pred_all)
     none, alls = summary(f_none, multi), summary(f_all, multi)
-    per_set = {}
-    for name in sorted(set(corpus.sets)):
-        sites = sorted({pages[i].site for i, s in enumerate(corpus.sets) if s == name and pages[i].site in multi})
-        if sites:
-            per_set[name] = {"sites": len(sites), "none": summary(f_none, sites), "template": summary(f_all, sites)}
+    set_sites = {name: sorted({pages[i].site for i, s in enumerate(corpus.sets) if s == name and pages[i].site in multi})
+                 for name in sorted(set(corpus.sets))}
+    set_sites = {name: sites for name, sites in set_sites.items() if sites}
+    per_set = {name: {"sites": len(sites), "none": summary(f_none, sites), "template": summary(f_all, sites)}
+               for name, sites in set_sites.items()}
     # recurring chrome lines
     tpls = site_templates(pages)
     total = chrome = 0
@@ -312,19 +321,18 @@ def main() -> int:
     print("         none   2005   2009   2013   2017")
     for y, r in drift.items():
         print(f"  {y}  {r['none']:.4f} " + " ".join(f"{r[ty]:.4f}" for ty in YEARS))
+    print(f"  another year's template worse than none (by more than {CHANGE_TOL}): {drift_cells_worse(drift)} of 12")
     other_gates = {}
     for g in gates:
         f_gate = site_f1(pages, gate_all[g])
         gated = summary(f_gate, multi)
         other_gates[f"{g[0]}:{g[1]}"] = r = {
             "f1_template": gated, "error_ratio": (1 - gated) / max(1 - none, 1e-9),
-            "per_set": {name: summary(f_gate, sorted({pages[i].site for i, s in enumerate(corpus.sets)
-                                                      if s == name and pages[i].site in multi}))
-                        for name in per_set},
+            "per_set": {name: summary(f_gate, sites) for name, sites in set_sites.items()},
             "site_changes": site_changes(f_none, f_gate, multi), "drift": drift_table(pages, pred_none, gate_drift[g])}
-        worse = sum(r["drift"][y][ty] < r["drift"][y]["none"] - CHANGE_TOL for y in YEARS for ty in YEARS if ty != y)
         print(f"gate {g[0]}:{g[1]}: mean site F1 with a template {gated:.4f} (error {r['error_ratio']:.0%} of before); "
-              f"sites better / worse {r['site_changes']['better']} / {r['site_changes']['worse']}; drift: {worse} of 12 "
+              f"sites better / worse {r['site_changes']['better']} / {r['site_changes']['worse']}; drift: "
+              f"{drift_cells_worse(r['drift'])} of 12 "
               "year pairs worse; " + ", ".join(f"{y}: " + " ".join(f"{r['drift'][y][ty]:.4f}" for ty in YEARS)
                                               for y in YEARS))
     out = {"folds": args.folds, "seed": args.seed, "min_pages": MIN_PAGES, "sites": len(multi),
