@@ -738,13 +738,20 @@ def template_features(batch: F.LineBatch, pages: Sequence[Sequence[str]],
             continue
         feats = _page_template_features(prof, char_pos[a:b], tpl, own)
         if len(feats) and (min_fit > 0 or min_match > 0):
-            matched = feats[:, _T["tpl_line_pages"]] > 0
-            if matched.mean() < min_fit or matched.sum() < min_match * tpl.recurring_per_page():
+            matched = int((feats[:, _T["tpl_line_pages"]] > 0).sum())
+            if not _fits(matched, len(feats), tpl.recurring_per_page(), min_fit, min_match):
                 continue  # the template does not fit this page: labeled as without one
         out[a:b] = feats
     if by_id:
         _id_template_features(by_id, char_pos, out, min_fit, min_match)
     return out
+
+
+def _fits(matched: int, rows: int, typical: float, min_fit: float, min_match: float) -> bool:
+    """Whether a template is used on a page of ``rows`` lines, ``matched`` of which occur on the template's
+    other pages: at least ``min_fit`` of them, and at least ``min_match`` times the recurring lines a page
+    of the site typically has (``typical``: :meth:`SiteTemplate.recurring_per_page`)."""
+    return matched / rows >= min_fit and matched >= min_match * typical
 
 
 def _id_template_features(pages: Sequence[tuple[int, int, SiteTemplate, PageProfile, PageProfile | None]],
@@ -802,7 +809,7 @@ def _id_template_features(pages: Sequence[tuple[int, int, SiteTemplate, PageProf
         for k, (_, _, t, _, _) in enumerate(pages):
             if id(t) not in typical:
                 typical[id(t)] = t.recurring_per_page()
-            keep[k] &= not (matched[k] / sizes[k] < min_fit or matched[k] < min_match * typical[id(t)])
+            keep[k] &= _fits(int(matched[k]), int(sizes[k]), typical[id(t)], min_fit, min_match)
     rows = keep[page]
     out[at[rows]] = feats[rows]
 
