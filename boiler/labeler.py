@@ -30,7 +30,7 @@ import numpy as np
 from . import features as F
 from .formats import split_lines
 from .html import HtmlPage, parse_html
-from .model import LineClassifier, Scores
+from .model import LineClassifier, Scores, stage1_feature_names
 from .modelio import load_model
 from .sites import site_of
 from .templates import SiteTemplate, TemplateStore
@@ -403,7 +403,7 @@ class Labeler:
             why = self._reasons(scores, keys, effect, attrs)
             results = self._results(chunk, scores, why, chunk_html)
             rows = [[LineExplanation(r) for r in res] for res in results]
-            names = self.model.stage1_features()
+            names = stage1_feature_names(self.model.uses_templates, self.model.uses_dom)
             for k, (p, i) in enumerate(zip(scores.batch.page_index.tolist(), scores.batch.line_index.tolist())):
                 e = rows[p][i]
                 e.p_own = float(scores.p1[k])
@@ -440,7 +440,7 @@ class Labeler:
         the line's log-odds that undoing this causes. One model call for all groups and lines.
         """
         n = s.X1.shape[0]
-        names = self.model.stage1_features()
+        names = stage1_feature_names(self.model.uses_templates, self.model.uses_dom)
         groups: dict[str, list[int]] = {}
         for j, f in enumerate(names):
             groups.setdefault(f.group, []).append(j)
@@ -466,7 +466,7 @@ class Labeler:
             keys, effect = self._group_effects(s)
         if attrs is None:
             attrs = _row_attrs(s, None)
-        names = self.model.stage1_features()
+        names = stage1_feature_names(self.model.uses_templates, self.model.uses_dom)
         cuts = self.model.cuts(s)
         lifted = s.p2 < self.model.cuts(s, main_block=False)  # body only because its page's main block lifts it
         out = []
@@ -546,11 +546,6 @@ def _describe(group: str, x: np.ndarray, names: list[F.Feature]) -> str:
         return f"repeated {rep + 1}× on the page" + (" nearby" if v["repeat_near"] else "") if rep else "not repeated"
     if group == "learned words":
         return "its words, as learned from training pages"
-    if group == "lines seen on other sites":
-        known = v["known_line"]
-        if known == 0:
-            return "a line not met on other sites"
-        return f"the whole line, met on other sites mostly as {'body' if known > 0 else 'chrome'} (learned)"
     if group == "letter case":
         return f"{v['title_share']:.0%} of words capitalised"
     if group == "characters":

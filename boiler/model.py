@@ -46,8 +46,7 @@ from .templates import (
     template_features,
 )
 
-__all__ = ["WordEvidence", "LineEvidence", "AttrEvidence", "LineClassifier", "ATTR_FEATURES", "EVIDENCE_FEATURES",
-           "LINE_EVIDENCE_FEATURES", "stage1_feature_names",
+__all__ = ["WordEvidence", "AttrEvidence", "LineClassifier", "ATTR_FEATURES", "EVIDENCE_FEATURES", "stage1_feature_names",
            "stage2_feature_names", "PROB_OFFSETS"]
 
 log = logging.getLogger(__name__)
@@ -63,11 +62,6 @@ EVIDENCE_FEATURES: tuple[F.Feature, ...] = (
     F.Feature("opener", "sections", "learned evidence that chrome follows this (short) line, like '45 comments'"),
     F.Feature("opener_since_main", "sections", "strongest chrome-section opener between the main text's start and the line"),
     F.Feature("opener_dist", "sections", "lines since a strong chrome-section opener after the main text began (log)"),
-)
-#: Columns produced by :class:`LineEvidence` (models with ``known_lines``).
-LINE_EVIDENCE_FEATURES: tuple[F.Feature, ...] = (
-    F.Feature("known_line", "lines seen on other sites",
-              "learned evidence of the whole line (case, digits and spacing folded) from other sites, however long"),
 )
 #: Non-blank lines after a line whose labels teach the section-opener evidence.
 OPENER_WINDOW = 8
@@ -164,13 +158,10 @@ def dom_feature_list() -> list[F.Feature]:
     return [*DOM_FEATURES, *ATTR_FEATURES]
 
 
-def stage1_feature_names(templates: bool = True, dom: bool = False, known_lines: bool = False) -> list[F.Feature]:
-    """The stage-1 columns: own features, word evidence, whole-line evidence (``known_lines``), site
-    template, DOM, then the neighbour window."""
+def stage1_feature_names(templates: bool = True, dom: bool = False) -> list[F.Feature]:
+    """The stage-1 columns: own features, word evidence, site template, DOM, then the neighbour window."""
     ctx = [f for f in F.FEATURES if f.name in F.CONTEXT_FEATURES] + list(EVIDENCE_FEATURES)
     out = list(F.FEATURES) + list(EVIDENCE_FEATURES)
-    if known_lines:
-        out += list(LINE_EVIDENCE_FEATURES)
     if templates:
         ctx += [f for f in TEMPLATE_FEATURES if f.name in TEMPLATE_CONTEXT]
         out += list(TEMPLATE_FEATURES)
@@ -340,53 +331,6 @@ class WordEvidence(BaseEstimator):
                     out[i, 0] = total / len(vals)
                     out[i, 1] = min(vals)
                     out[i, 2] = max(vals)
-        return out
-
-
-class LineEvidence(WordEvidence):
-    """Smoothed log-odds of whole lines (case, digits and spacing folded: :func:`~boiler.features.fold_rows`)
-    for body vs chrome, kept when seen on ``min_sites`` sites: text that many sites share, however long (a
-    web archive's banner, a comment form's notice, a licence), learned, not listed. :class:`WordEvidence`
-    sees the words of short lines; this sees long lines whole.
-
-    Folding every line of a batch costs a third of its feature extraction (lower-casing and splitting
-    text that is not ASCII), so only the lines whose first and last words (their word-evidence tokens) are
-    those of a kept line are folded and looked up: a line's words follow from its folded text, so no kept
-    line is missed."""
-
-    def fit(self, texts: Sequence[str], first: Sequence[str], last: Sequence[str], y: np.ndarray,
-            groups: Sequence[str]) -> LineEvidence:
-        """Learn from lines (``texts``, stripped) with their first and last words (their word-evidence
-        tokens: :class:`~boiler.features.TokenRows`' ``first`` and ``last``)."""
-        keys = F.fold_rows(texts)[0]
-        self.tokens_, self.log_odds_ = self._log_odds([(k,) for k in keys], y, groups)
-        kept = set(self.tokens_.tolist())
-        ends = sorted({(a, b) for k, a, b in zip(keys, first, last) if k in kept})
-        self.first_words_ = np.array([a for a, _ in ends], dtype=str)
-        self.last_words_ = np.array([b for _, b in ends], dtype=str)
-        return self
-
-    def _ends(self) -> frozenset:
-        """The kept lines' (first word, last word) pairs: a cache of fitted state, built on first use."""
-        ends = self.__dict__.get("_ends_cache")
-        if ends is None:
-            ends = self.__dict__["_ends_cache"] = frozenset(zip(self.first_words_.tolist(), self.last_words_.tolist()))
-        return ends
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_ends_cache", None)
-        return state
-
-    def transform(self, texts: Sequence[str], first: Sequence[str], last: Sequence[str]) -> np.ndarray:
-        """The :data:`LINE_EVIDENCE_FEATURES` column of lines (0: a line not learned), given their first
-        and last words as :meth:`fit`."""
-        out = np.zeros((len(texts), len(LINE_EVIDENCE_FEATURES)), dtype=np.float32)
-        ends = self._ends()
-        rows = [k for k, pair in enumerate(zip(first, last)) if pair in ends]
-        if rows:
-            get = self._lookup().get
-            out[rows, 0] = list(map(get, F.fold_rows([texts[k] for k in rows])[0], itertools.repeat(0.0)))
         return out
 
 
@@ -770,7 +714,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
                  threshold: float = DEFAULT_THRESHOLD, relative_threshold: float = RELATIVE_THRESHOLD,
                  templates: bool = True, dom: bool = False, page_best: bool = True, dom_context: bool = True,
                  main_block_floor: float | None = MAIN_BLOCK_FLOOR, main_block_columns: bool = True,
-                 known_lines: bool = True, random_state: int = 0):
+                 random_state: int = 0):
         self.n_folds = n_folds
         self.stage1_iter = stage1_iter
         self.stage2_iter = stage2_iter
@@ -785,7 +729,6 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self.dom_context = dom_context
         self.main_block_floor = main_block_floor
         self.main_block_columns = main_block_columns
-        self.known_lines = known_lines
         self.random_state = random_state
 
     # -- matrices -----------------------------------------------------------------------
@@ -819,22 +762,6 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         """Whether stage 2 of an HTML model sees its page's main block (:data:`MAIN_BLOCK_FEATURES`)."""
         return self.uses_dom_context and bool(getattr(self, "main_block_columns", False))
 
-    @property
-    def uses_known_lines(self) -> bool:
-        """Whether stage 1 sees whole lines learned from other sites (:data:`LINE_EVIDENCE_FEATURES`)."""
-        return bool(getattr(self, "known_lines", False))
-
-    def stage1_features(self) -> list[F.Feature]:
-        """This model's stage-1 columns (:func:`stage1_feature_names`)."""
-        return stage1_feature_names(self.uses_templates, self.uses_dom, self.uses_known_lines)
-
-    def known_matrix(self, batch: F.LineBatch, tokens: F.TokenRows) -> np.ndarray | None:
-        """The whole-line evidence column of a batch's rows (``tokens``: theirs, :meth:`tokens`), or None
-        for a model without it."""
-        if not self.uses_known_lines:
-            return None
-        return self.line_evidence_.transform(batch.texts, tokens.first, tokens.last)
-
     def container_matrix(self, batch: F.LineBatch, html: Sequence[HtmlPage] | None) -> tuple[np.ndarray, np.ndarray] | None:
         """The enclosing blocks of a batch's rows (:func:`container_rows`), or None for a model without them."""
         if not self.uses_dom_context or html is None:
@@ -864,12 +791,10 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
 
     @staticmethod
     def stage1_matrix(batch: F.LineBatch, evidence: np.ndarray, tpl: np.ndarray | None = None,
-                      dom: np.ndarray | None = None, known: np.ndarray | None = None) -> np.ndarray:
+                      dom: np.ndarray | None = None) -> np.ndarray:
         ctx_cols = [F.FEATURE_NAMES.index(nm) for nm in F.CONTEXT_FEATURES]
         parts = [batch.X[:, ctx_cols], evidence]
         own = [batch.X, evidence]
-        if known is not None:
-            own.append(known)
         if tpl is not None:
             parts.append(tpl[:, [_TPL[n] for n in TEMPLATE_CONTEXT]])
             own.append(tpl)
@@ -950,17 +875,6 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         if not folds:
             evidence = self.evidence_.transform(tokens)
         opener_features(batch, evidence)
-        known = None
-        if self.uses_known_lines:  # whole-line evidence too, out of fold
-            known = np.zeros((len(y), len(LINE_EVIDENCE_FEATURES)), dtype=np.float32)
-            texts, first, last = batch.texts, tokens.first, tokens.last
-            for tr, te in folds:
-                le = LineEvidence().fit([texts[i] for i in tr], [first[i] for i in tr], [last[i] for i in tr],
-                                        y[tr], row_groups[tr])
-                known[te] = le.transform([texts[i] for i in te], [first[i] for i in te], [last[i] for i in te])
-            self.line_evidence_ = LineEvidence().fit(texts, first, last, y, row_groups)
-            if not folds:
-                known = self.line_evidence_.transform(texts, first, last)
         dom = None
         if self.uses_dom:  # class-word evidence too is out of fold for the stage-1 training matrix
             dom_cols, attrs, near = html_rows(batch, html)
@@ -972,7 +886,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
             if not folds:
                 attr_ev = self.attr_evidence_.transform(attrs, near)
             dom = np.hstack([dom_cols, attr_ev]).astype(np.float32)
-        X1 = self.stage1_matrix(batch, evidence, tpl, dom, known)
+        X1 = self.stage1_matrix(batch, evidence, tpl, dom)
 
         # Stage 1, out of fold for stage 2.
         p1 = np.zeros(len(y), dtype=np.float32)
@@ -1035,10 +949,9 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         if batch.n_rows == 0:
             z = np.zeros(0, dtype=np.float32)
             return Scores(batch, np.zeros((0, self.n_features_in_), dtype=np.float32), z, z)
-        tokens = self.tokens(batch)
-        evidence = self.evidence_.transform(tokens)
+        evidence = self.evidence_.transform(self.tokens(batch))
         opener_features(batch, evidence)
-        X1 = self.stage1_matrix(batch, evidence, tpl, dom, self.known_matrix(batch, tokens))
+        X1 = self.stage1_matrix(batch, evidence, tpl, dom)
         p1 = self.p_stage1(X1).astype(np.float32)
         order = _BlockOrder.of(batch, blocks[0]) if blocks is not None and dom is not None else None  # sorted once
         p2 = self.p_stage2(self.stage2_full(batch, p1, tpl, dom, blocks, order)).astype(np.float32)

@@ -45,7 +45,6 @@ ALLOWED_TYPES: frozenset[str] = frozenset({
     "boiler.model.LineClassifier",
     "boiler.model.WordEvidence",
     "boiler.model.AttrEvidence",
-    "boiler.model.LineEvidence",
     "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",

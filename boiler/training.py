@@ -16,7 +16,7 @@ from .errors import InputError
 from .evaluate import PageCounts, Scores, group_of, page_counts, score_pages, site_folds
 from .formats import Failure, Page, read_inputs
 from .html import HtmlPage, parse_html
-from .model import LineClassifier, stage2_feature_names
+from .model import LineClassifier, stage1_feature_names, stage2_feature_names
 from .modelio import save_model
 from .templates import SiteTemplate, learn_template
 
@@ -395,7 +395,7 @@ def _model_meta(model: LineClassifier, corpus: Corpus | HtmlCorpus, paths: Seque
         **extra,
         "params": model.get_params(),
         "threshold": model.threshold,
-        "stage1_features": [f.name for f in model.stage1_features()],
+        "stage1_features": [f.name for f in stage1_feature_names(model.uses_templates, model.uses_dom)],
         "stage2_features": [f.name for f in stage2_feature_names(model.uses_templates, model.uses_dom, model.uses_page_best,
                                                                    model.uses_dom_context,
                                                                    model.uses_main_block_columns)],

@@ -6,6 +6,7 @@ import pytest
 from boiler.evaluate import count_tokens
 from boiler.html import parse_html
 from boiler.labeler import BODY, CHROME, NOTHING_TO_JUDGE, Labeler, LineResult, default_model_path
+from boiler.model import stage1_feature_names
 
 PAGE = """Home | News | Sport
 Rivertown Herald
@@ -224,7 +225,7 @@ def test_a_reason_names_the_class_word_that_decided(small_model, small_html_mode
     chromiest, bodiest = min(lookup, key=lookup.get), max(lookup, key=lookup.get)
     assert lookup[chromiest] < 0 < lookup[bodiest]
     attrs = ("not-a-learned-word", chromiest, bodiest)
-    names = small_html_model.stage1_features()
+    names = stage1_feature_names(small_html_model.uses_templates, dom=True)
     x = np.zeros(len(names), dtype=np.float32)
     assert f"'{chromiest}'" in lab._describe("HTML class words", x, names, "text", False, attrs)
     assert f"'{bodiest}'" in lab._describe("HTML class words", x, names, "text", True, attrs)

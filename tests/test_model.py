@@ -6,9 +6,7 @@ from hypothesis import strategies as st
 from boiler import features as F
 from boiler.model import (
     EVIDENCE_FEATURES,
-    LINE_EVIDENCE_FEATURES,
     LineClassifier,
-    LineEvidence,
     WordEvidence,
     stage1_feature_names,
     stage2_feature_names,
@@ -29,65 +27,13 @@ def test_word_evidence_keeps_tokens_seen_on_enough_sites():
     assert ev[0, 5] < 0 < ev[1, 5] and not ev[2].any()
 
 
-def _line_ends(texts):
-    tokens = LineClassifier.tokens(F.extract([texts]))
-    return texts, tokens.first, tokens.last
-
-
-def test_line_evidence_learns_whole_lines_shared_by_sites_however_long():
-    banner = "These crawls are part of an effort to archive pages as they are created, 2017."
-    texts = [banner, banner.replace("2017", "2009"), "A sentence of one site's own article, long enough."] * 2
-    y = np.array([0, 0, 1] * 2)
-    le = LineEvidence(min_count=3, min_sites=3).fit(*_line_ends(texts), y, ["s1", "s2", "s3", "s3", "s4", "s5"])
-    assert le.tokens_.tolist() == [F.normalise_line(banner)]  # its year folded: 4 rows on 4 sites; the sentence 2
-    new = [banner.upper().replace("2017", "1996"), "Something else entirely, never seen before, 2017.",
-           "These crawls are part of an effort.", "These  crawls are part of an effort to archive pages as they are created, 12."]
-    col = le.transform(*_line_ends(new))
-    assert col.shape == (4, len(LINE_EVIDENCE_FEATURES)) and col[0, 0] < 0 and not col[1:].any()
-
-
-_LINE_TEXT = st.lists(st.sampled_from(list("aZ9 ,.-_ΟΔΣσςİß\u2028\x85\t") + ["ΟΔΟΣ", "45", "Read", "2017"]),
-                      min_size=1, max_size=30).map(lambda parts: "".join(parts).strip()).filter(bool)
-
-
-def _vary(line: str, rnd) -> str:
-    """The line with its case flipped, digits changed and spaces doubled here and there (its key kept, mostly)."""
-    out = []
-    for c in line:
-        if c.isdigit():
-            c = rnd.choice("0123456789")
-        elif c.isalpha():
-            c = rnd.choice((c.lower(), c.upper()))
-        elif c == " " and rnd.random() < 0.5:
-            c = "  "
-        out.append(c)
-    return "".join(out)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(_LINE_TEXT, min_size=1, max_size=6), st.randoms(use_true_random=False))
-def test_line_evidence_looks_up_every_line_it_learned(lines, rnd):
-    """Only lines with a kept line's first and last words are folded and looked up: none is missed."""
-    seen = F.extract([lines])
-    tok = LineClassifier.tokens(seen)
-    le = LineEvidence(min_count=1, min_sites=1).fit(seen.texts, tok.first, tok.last, np.arange(seen.n_rows) % 2,
-                                                     ["s"] * seen.n_rows)
-    new = F.extract([[_vary(line, rnd) for line in lines] + lines])
-    tok = LineClassifier.tokens(new)
-    lookup = le._lookup()
-    np.testing.assert_array_equal(le.transform(new.texts, tok.first, tok.last)[:, 0],
-                                  np.array([lookup.get(F.normalise_line(t), 0.0) for t in new.texts], dtype=np.float32))
-
-
 @pytest.mark.parametrize("templates", [False, True])
 @pytest.mark.parametrize("page_best", [False, True])
-@pytest.mark.parametrize("known_lines", [False, True])
-def test_stage_matrices_match_declared_names(templates, page_best, known_lines):
+def test_stage_matrices_match_declared_names(templates, page_best):
     b = F.extract([["Home", "A sentence of the article that ends here.", "Share"]])
     tpl = np.zeros((b.n_rows, len(TEMPLATE_FEATURES)), dtype=np.float32) if templates else None
-    known = np.zeros((b.n_rows, len(LINE_EVIDENCE_FEATURES)), dtype=np.float32) if known_lines else None
-    X1 = LineClassifier.stage1_matrix(b, np.zeros((b.n_rows, len(EVIDENCE_FEATURES)), dtype=np.float32), tpl, None, known)
-    assert X1.shape[1] == len(stage1_feature_names(templates, known_lines=known_lines))
+    X1 = LineClassifier.stage1_matrix(b, np.zeros((b.n_rows, len(EVIDENCE_FEATURES)), dtype=np.float32), tpl)
+    assert X1.shape[1] == len(stage1_feature_names(templates))
     p = np.full(b.n_rows, 0.5, dtype=np.float32)
     assert stage2_matrix(b, p, tpl, page_best).shape[1] == len(stage2_feature_names(templates, page_best=page_best))
 
@@ -97,7 +43,7 @@ def test_a_model_without_template_features_ignores_templates(own_pages):
 
     pages = own_pages.pages[:12]
     m = fit_model(pages, n_folds=2, stage1_iter=5, stage2_iter=5, templates=False)
-    assert not m.uses_templates and m.uses_known_lines and m.n_features_in_ == len(stage1_feature_names(False, known_lines=True))
+    assert not m.uses_templates and m.n_features_in_ == len(stage1_feature_names(False))
     lines = [p.lines for p in pages]
     np.testing.assert_array_equal(np.concatenate(m.predict_proba_pages(lines)),
                                   np.concatenate(m.predict_proba_pages(lines, site_templates(pages))))
@@ -108,7 +54,7 @@ def test_template_features_change_scores_only_where_a_template_is_given(own_page
 
     pages = [p for p in own_pages.pages if p.site and p.site.startswith(("dawnlike", "asialike"))]
     m = fit_model(pages, n_folds=2, stage1_iter=10, stage2_iter=5)
-    assert m.uses_templates and m.n_features_in_ == len(m.stage1_features())
+    assert m.uses_templates and m.n_features_in_ == len(stage1_feature_names(True))
     lines = [p.lines for p in pages]
     tpls = site_templates(pages)
     alone = m.predict_proba_pages(lines)
@@ -116,8 +62,7 @@ def test_template_features_change_scores_only_where_a_template_is_given(own_page
     mixed = m.predict_proba_pages(lines, [None] + tpls[1:])
     np.testing.assert_array_equal(mixed[0], alone[0])  # a page without a template scores as alone
     np.testing.assert_array_equal(mixed[1], with_tpl[1])
-    names = [f.name for f in m.stage1_features()]
-    tpl_cols = [names.index(f.name) for f in TEMPLATE_FEATURES]
+    tpl_cols = slice(len(F.FEATURES) + len(EVIDENCE_FEATURES), len(F.FEATURES) + len(EVIDENCE_FEATURES) + len(TEMPLATE_FEATURES))
     assert not m.score_pages(lines).X1[:, tpl_cols].any()
     assert m.score_pages(lines, tpls).X1[:, tpl_cols].any()
     # the template gate: a share of known lines no page reaches keeps every template out; none lets all in
@@ -169,17 +114,17 @@ def test_a_page_scores_the_same_whatever_batch_it_is_in(small_model, own_pages):
 
 def test_an_html_model_has_the_dom_columns_in_both_stages(small_html_model, own_html_pages):
     from boiler.html import parse_html
-    from boiler.model import stage2_feature_names
+    from boiler.model import stage1_feature_names, stage2_feature_names
 
     m = small_html_model
-    assert m.uses_dom and m.n_features_in_ == len(m.stage1_features())
+    assert m.uses_dom and m.n_features_in_ == len(stage1_feature_names(m.uses_templates, dom=True))
     assert m.uses_dom_context
     assert m.uses_main_block_columns
     assert m.stage2_.n_features_in_ == len(stage2_feature_names(m.uses_templates, dom=True, page_best=m.uses_page_best,
                                                                 dom_context=True, main_block=True))
     hp = parse_html(next(p.html for p in own_html_pages if '<li><a href="/s' in p.html))
     s = m.score_pages([hp.lines], html=[hp])
-    names = [f.name for f in m.stage1_features()]
+    names = [f.name for f in stage1_feature_names(m.uses_templates, dom=True)]
     assert s.X1[:, names.index("in_nav")].any() and s.X1[:, names.index("link_share")].any()
     with pytest.raises(ValueError, match="HTML model"):
         m.score_pages([hp.lines])
