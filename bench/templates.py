@@ -44,7 +44,7 @@ import numpy as np
 
 from boiler.evaluate import page_counts, score_pages
 from boiler.formats import record_from_page
-from boiler.templates import learn_template, line_key
+from boiler.templates import MIN_TEMPLATE_COVER, learn_template, line_key
 from boiler.training import DEFAULT_CORPUS_LIST, corpus_list, fold_models, load_corpus, own_page_weights, site_templates
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -192,8 +192,9 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=COST_REPS, help="corpus passes of each kind, alternating")
     ap.add_argument("--model", type=Path, help="model folder for the corpus passes (default: the shipped model)")
     ap.add_argument("--html", action="store_true", help="with --cost-only: the corpus pass over the shared sets' HTML pages")
-    ap.add_argument("--gates", default="", help="other template gates to score as well, as MIN_FIT:MIN_MATCH pairs "
-                    "separated by commas (the default gate is MIN_TEMPLATE_FIT:MIN_TEMPLATE_MATCH)")
+    ap.add_argument("--gates", default="", help="other template gates to score as well, as MIN_FIT:MIN_MATCH or "
+                    "MIN_FIT:MIN_MATCH:MIN_COVER separated by commas (the default gate is "
+                    "MIN_TEMPLATE_FIT:MIN_TEMPLATE_MATCH:MIN_TEMPLATE_COVER)")
     ap.add_argument("--json", type=Path, help="write the results here")
     args = ap.parse_args()
     if args.cost_only and args.no_cost:
@@ -203,8 +204,9 @@ def main() -> int:
         gates = [tuple(float(v) for v in g.split(":")) for g in args.gates.split(",") if g.strip()]
     except ValueError:
         gates = [()]
-    if any(len(g) != 2 for g in gates):
-        ap.error(f"--gates takes MIN_FIT:MIN_MATCH pairs of numbers separated by commas, not {args.gates!r}")
+    if any(len(g) not in (2, 3) for g in gates):
+        ap.error(f"--gates takes MIN_FIT:MIN_MATCH[:MIN_COVER] numbers separated by commas, not {args.gates!r}")
+    gates = [g if len(g) == 3 else (*g, MIN_TEMPLATE_COVER) for g in gates]
     if args.html and not args.cost_only:
         ap.error("--html goes with --cost-only")
     if args.html:
@@ -244,7 +246,7 @@ def main() -> int:
         for i, pred in zip(te, model.predict_pages(lines, test_tpls)):
             pred_all[i] = pred
         for g in gates:
-            for i, pred in zip(te, model.predict_pages(lines, test_tpls, min_fit=g[0], min_match=g[1])):
+            for i, pred in zip(te, model.predict_pages(lines, test_tpls, min_fit=g[0], min_match=g[1], min_cover=g[2])):
                 gate_all[g][i] = pred
         # F1 against the number of pages the template saw
         for n in CURVE:
@@ -272,7 +274,7 @@ def main() -> int:
             drift_pred[key] = pred
         for g in gates:
             for key, pred in zip(keys, model.predict_pages([pages[i].lines for i in rows], tpls, min_fit=g[0],
-                                                           min_match=g[1])):
+                                                           min_match=g[1], min_cover=g[2])):
                 gate_drift[g][key] = pred
         print(f"fold {k + 1}/{args.folds} done at {time.time() - started:.0f} s", file=sys.stderr, flush=True)
 
@@ -326,11 +328,11 @@ def main() -> int:
     for g in gates:
         f_gate = site_f1(pages, gate_all[g])
         gated = summary(f_gate, multi)
-        other_gates[f"{g[0]}:{g[1]}"] = r = {
+        other_gates[":".join(map(str, g))] = r = {
             "f1_template": gated, "error_ratio": (1 - gated) / max(1 - none, 1e-9),
             "per_set": {name: summary(f_gate, sites) for name, sites in set_sites.items()},
             "site_changes": site_changes(f_none, f_gate, multi), "drift": drift_table(pages, pred_none, gate_drift[g])}
-        print(f"gate {g[0]}:{g[1]}: mean site F1 with a template {gated:.4f} (error {r['error_ratio']:.0%} of before); "
+        print(f"gate {':'.join(map(str, g))}: mean site F1 with a template {gated:.4f} (error {r['error_ratio']:.0%} of before); "
               f"sites better / worse {r['site_changes']['better']} / {r['site_changes']['worse']}; drift: "
               f"{drift_cells_worse(r['drift'])} of 12 "
               "year pairs worse; " + ", ".join(f"{y}: " + " ".join(f"{r['drift'][y][ty]:.4f}" for ty in YEARS)

@@ -39,6 +39,7 @@ from . import features as F
 from .forest import Forest, predict_body
 from .html import CONTAINER_LEVELS, DOM_FEATURE_NAMES, DOM_FEATURES, HtmlPage
 from .templates import (
+    MIN_TEMPLATE_COVER,
     MIN_TEMPLATE_FIT,
     MIN_TEMPLATE_MATCH,
     TEMPLATE_FEATURES,
@@ -779,15 +780,16 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
 
     def template_matrix(self, batch: F.LineBatch, pages: Sequence[Sequence[str]],
                         templates: Sequence[SiteTemplate | None] | None, min_fit: float = MIN_TEMPLATE_FIT,
-                        min_match: float = MIN_TEMPLATE_MATCH) -> np.ndarray | None:
+                        min_match: float = MIN_TEMPLATE_MATCH, min_cover: float = MIN_TEMPLATE_COVER) -> np.ndarray | None:
         """The template features of a batch (zeros for pages without one, or whose template fits less than
         ``min_fit`` of their lines, or that have less than ``min_match`` of a typical page's recurring
-        lines), or None for a model without them."""
+        lines, or less than ``min_cover`` of the template's core lines: :func:`~boiler.templates.template_features`),
+        or None for a model without them."""
         if not self.uses_templates:
             return None
         if templates is None or not any(t is not None for t in templates):
             return np.zeros((batch.n_rows, len(TEMPLATE_FEATURES)), dtype=np.float32)
-        return template_features(batch, pages, templates, min_fit, min_match)
+        return template_features(batch, pages, templates, min_fit, min_match, min_cover)
 
     @staticmethod
     def stage1_matrix(batch: F.LineBatch, evidence: np.ndarray, tpl: np.ndarray | None = None,
@@ -853,7 +855,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         if self.uses_dom and html is None:
             raise ValueError("an HTML model (dom=True) is trained on HTML pages: pass html=")
         batch = F.extract(pages)
-        tpl = self.template_matrix(batch, pages, site_templates, min_fit=0.0, min_match=0.0)
+        tpl = self.template_matrix(batch, pages, site_templates, min_fit=0.0, min_match=0.0, min_cover=0.0)
         y = np.array([labels[p][i] == "+" for p, i in zip(batch.page_index, batch.line_index)], dtype=np.int8)
         row_groups = np.asarray(groups, dtype=object)[batch.page_index]
         tokens = self.tokens(batch)
@@ -986,21 +988,21 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
     def score_pages(self, pages: Sequence[Sequence[str]],
                     site_templates: Sequence[SiteTemplate | None] | None = None,
                     html: Sequence[HtmlPage] | None = None, *, min_fit: float = MIN_TEMPLATE_FIT,
-                    min_match: float = MIN_TEMPLATE_MATCH) -> Scores:
+                    min_match: float = MIN_TEMPLATE_MATCH, min_cover: float = MIN_TEMPLATE_COVER) -> Scores:
         """:meth:`score_batch` of pages of lines, with their sites' templates (one per page, or None)
-        and, for an HTML model, the HTML pages the lines come from. ``min_fit``, ``min_match``: when a
-        template is used (see :meth:`template_matrix`)."""
+        and, for an HTML model, the HTML pages the lines come from. ``min_fit``, ``min_match``, ``min_cover``:
+        when a template is used (see :meth:`template_matrix`)."""
         batch = F.extract(pages)
-        return self.score_batch(batch, self.template_matrix(batch, pages, site_templates, min_fit, min_match),
+        return self.score_batch(batch, self.template_matrix(batch, pages, site_templates, min_fit, min_match, min_cover),
                                 self.dom_matrix(batch, html), self.container_matrix(batch, html))
 
     def predict_pages(self, pages: Sequence[Sequence[str]],
                       site_templates: Sequence[SiteTemplate | None] | None = None,
                       html: Sequence[HtmlPage] | None = None, *, min_fit: float = MIN_TEMPLATE_FIT,
-                      min_match: float = MIN_TEMPLATE_MATCH) -> list[list[bool | None]]:
+                      min_match: float = MIN_TEMPLATE_MATCH, min_cover: float = MIN_TEMPLATE_COVER) -> list[list[bool | None]]:
         """Body (True), chrome (False) or nothing to judge (None) for every line of every page (``min_fit``,
-        ``min_match``: as :meth:`score_pages`)."""
-        s = self.score_pages(pages, site_templates, html, min_fit=min_fit, min_match=min_match)
+        ``min_match``, ``min_cover``: as :meth:`score_pages`)."""
+        s = self.score_pages(pages, site_templates, html, min_fit=min_fit, min_match=min_match, min_cover=min_cover)
         body = self.decide(s).tolist()
         out: list[list[bool | None]] = [[None] * len(p) for p in pages]
         for k, (p, i) in enumerate(zip(s.batch.page_index.tolist(), s.batch.line_index.tolist())):

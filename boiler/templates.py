@@ -85,6 +85,16 @@ MIN_TEMPLATE_FIT = 0.3
 #: models, 2026-11-26); bench/templates.py with the shipped recipe: 5 of 12 before, 2 of 12 (by at
 #: most 0.003) after (README, Results).
 MIN_TEMPLATE_MATCH = 0.5
+#: ... and only when the page has at least this share of the template's core lines (those on at least
+#: CORE_SHARE of the site's other pages), unless at least SURE_TEMPLATE_FIT of its lines occur there: a
+#: template of another layout has a core of its own that the page lacks (0: no such test).
+MIN_TEMPLATE_COVER = 0.0
+#: A template's core lines are those on at least this share of the site's other pages (and on RECUR_MIN_PAGES).
+CORE_SHARE = 0.5
+#: A page of which at least this share of the lines occur on the template's other pages is of its layout,
+#: whatever the share of the template's core it has (a page with a short menu and a long article of
+#: a site whose other pages have long menus).
+SURE_TEMPLATE_FIT = 0.5
 #: Bins of the relative position on a page, for the typical span of the body.
 SPAN_BINS = 20
 
@@ -683,13 +693,14 @@ def _page_template_features(prof: PageProfile, rel_pos: np.ndarray, tpl: SiteTem
 
 def template_features(batch: F.LineBatch, pages: Sequence[Sequence[str]],
                       templates: Sequence[SiteTemplate | None], min_fit: float = 0.0,
-                      min_match: float = 0.0) -> np.ndarray:
+                      min_match: float = 0.0, min_cover: float = 0.0) -> np.ndarray:
     """The :data:`TEMPLATE_FEATURES` of every row of ``batch`` (zeros for pages without a template).
 
     A page the template has seen is taken out of its counts first (leave-one-page-out). A page of
     which less than ``min_fit`` of the lines occur on the template's other pages, or which has fewer
-    than ``min_match`` times the recurring lines of a typical page of the site, gets zeros (see
-    MIN_TEMPLATE_FIT and MIN_TEMPLATE_MATCH).
+    than ``min_match`` times the recurring lines of a typical page of the site, or less than ``min_cover``
+    of the template's core lines (with less than SURE_TEMPLATE_FIT of its lines known), gets zeros (see
+    MIN_TEMPLATE_FIT, MIN_TEMPLATE_MATCH and MIN_TEMPLATE_COVER).
     """
     out = np.zeros((batch.n_rows, len(TEMPLATE_FEATURES)), dtype=np.float32)
     char_pos = batch.X[:, F.FEATURE_NAMES.index("char_pos")]
@@ -713,25 +724,50 @@ def template_features(batch: F.LineBatch, pages: Sequence[Sequence[str]],
             by_id.append((a, b, tpl, prof, own))
             continue
         feats = _page_template_features(prof, char_pos[a:b], tpl, own)
-        if len(feats) and (min_fit > 0 or min_match > 0):
-            matched = int((feats[:, _T["tpl_line_pages"]] > 0).sum())
-            if not _fits(matched, len(feats), tpl.recurring_per_page(), min_fit, min_match):
+        if len(feats) and (min_fit > 0 or min_match > 0 or min_cover > 0):
+            pages_col = feats[:, _T["tpl_line_pages"]]
+            matched = int((pages_col > 0).sum())
+            cover = 1.0
+            if min_cover > 0:  # the other pages holding each of the page's keys, once per key
+                counts = {k: v for k, v in zip(prof.keys, pages_col.tolist()) if v > 0}
+                cover = _core_cover(np.rint(np.expm1(np.fromiter(counts.values(), dtype=np.float64,
+                                                                 count=len(counts)))), tpl, own is not None)
+            if not _fits(matched, len(feats), tpl.recurring_per_page(), min_fit, min_match, cover, min_cover):
                 continue  # the template does not fit this page: labeled as without one
         out[a:b] = feats
     if by_id:
-        _id_template_features(by_id, char_pos, out, min_fit, min_match)
+        _id_template_features(by_id, char_pos, out, min_fit, min_match, min_cover)
     return out
 
 
-def _fits(matched: int, rows: int, typical: float, min_fit: float, min_match: float) -> bool:
+def _core_cover(counts: np.ndarray, tpl: SiteTemplate, own: bool) -> float:
+    """The share of a template's core lines (on at least CORE_SHARE of the site's other pages) that a page
+    has: ``counts``, the number of other pages holding each of the page's distinct known lines; ``own``,
+    whether the template has seen the page (whose lines its counts then hold once more). 1 for a template
+    without a core."""
+    others = tpl.n_pages - own
+    need = max(RECUR_MIN_PAGES, CORE_SHARE * others)
+    table = tpl.count_arrays()[0][:, 0]
+    core = int(np.count_nonzero(table >= need))
+    if own:  # the page's own lines that reach the core only by counting the page itself
+        core -= int(np.count_nonzero((counts < need) & (counts + 1 >= need)))
+    return float(np.count_nonzero(counts >= need)) / core if core > 0 else 1.0
+
+
+def _fits(matched: int, rows: int, typical: float, min_fit: float, min_match: float, cover: float = 1.0,
+          min_cover: float = 0.0) -> bool:
     """Whether a template is used on a page of ``rows`` lines, ``matched`` of which occur on the template's
-    other pages: at least ``min_fit`` of them, and at least ``min_match`` times the recurring lines a page
-    of the site typically has (``typical``: :meth:`SiteTemplate.recurring_per_page`)."""
-    return matched / rows >= min_fit and matched >= min_match * typical
+    other pages: at least ``min_fit`` of them, at least ``min_match`` times the recurring lines a page
+    of the site typically has (``typical``: :meth:`SiteTemplate.recurring_per_page`), and either at least
+    ``min_cover`` of the template's core lines (``cover``: :func:`_core_cover`) or SURE_TEMPLATE_FIT of
+    its lines known."""
+    fit = matched / rows
+    return fit >= min_fit and matched >= min_match * typical and (cover >= min_cover or fit >= SURE_TEMPLATE_FIT)
 
 
 def _id_template_features(pages: Sequence[tuple[int, int, SiteTemplate, PageProfile, PageProfile | None]],
-                          char_pos: np.ndarray, out: np.ndarray, min_fit: float, min_match: float) -> None:
+                          char_pos: np.ndarray, out: np.ndarray, min_fit: float, min_match: float,
+                          min_cover: float = 0.0) -> None:
     """What :func:`_page_template_features` gives (and the fit test of :func:`template_features`), for many
     pages whose profiles are places in their templates' tables (``by_id``), all at once: each ``(a, b,
     template, profile, own)`` writes rows ``a:b`` of ``out``. The same numbers as the pages' lines give."""
@@ -761,6 +797,7 @@ def _id_template_features(pages: Sequence[tuple[int, int, SiteTemplate, PageProf
     spans = np.array([own.span if own is not None and own.span is not None else (-1, -1)
                       for _, _, _, _, own in pages], dtype=np.int64).reshape(-1, 2)
     counted = []
+    line_place = None
     for ids, parts, offsets in ((np.concatenate([pr.keys for _, _, _, pr, _ in pages]), line_parts, line_at),
                                 (np.concatenate([pr.shapes for _, _, _, pr, _ in pages]), shape_parts, shape_at)):
         ids = ids.astype(np.int64)
@@ -768,6 +805,7 @@ def _id_template_features(pages: Sequence[tuple[int, int, SiteTemplate, PageProf
         place = np.where(present, ids + np.asarray(offsets, dtype=np.int64)[which][page], -1)
         table = np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.int64)
         counted.append(_ids_less_own(place, present, table, page, rank, has_own, spans))
+        line_place = place if line_place is None else line_place
     (has_l, lc), (has_s, sc) = counted
     per_row = np.maximum(others, 1)[page].astype(np.float64)
     feats = np.zeros((len(at), len(TEMPLATE_FEATURES)), dtype=np.float32)
@@ -779,13 +817,22 @@ def _id_template_features(pages: Sequence[tuple[int, int, SiteTemplate, PageProf
     bins = np.minimum((char_pos[at] * SPAN_BINS).astype(np.int64), SPAN_BINS - 1)
     feats[:, _T["tpl_span"]] = np.clip(cover[page, bins] / per_row, 0.0, 1.0)
     keep = others >= 1
-    if min_fit > 0 or min_match > 0:
+    if min_fit > 0 or min_match > 0 or min_cover > 0:
         matched = np.bincount(page, weights=feats[:, _T["tpl_line_pages"]] > 0, minlength=n_pages)
+        cover = np.ones(n_pages)
+        if min_cover > 0:  # the other pages holding each of a page's keys, once per key (its place in the lot)
+            known = np.flatnonzero(has_l)
+            _, first = np.unique(np.stack([page[known], line_place[known]]), axis=1, return_index=True)
+            rows = known[first]  # in order of page
+            bounds = np.searchsorted(page[rows], np.arange(n_pages + 1))
+            for k in range(n_pages):
+                counts = lc[rows[bounds[k]:bounds[k + 1]], 0].astype(np.float64)
+                cover[k] = _core_cover(counts, pages[k][2], bool(has_own[k]))
         typical = {}
         for k, (_, _, t, _, _) in enumerate(pages):
             if id(t) not in typical:
                 typical[id(t)] = t.recurring_per_page()
-            keep[k] &= _fits(int(matched[k]), int(sizes[k]), typical[id(t)], min_fit, min_match)
+            keep[k] &= _fits(int(matched[k]), int(sizes[k]), typical[id(t)], min_fit, min_match, cover[k], min_cover)
     rows = keep[page]
     out[at[rows]] = feats[rows]
 

@@ -461,6 +461,45 @@ def test_page_features_are_those_computed_line_by_line(prune):
     assert got[-1, COL["tpl_line_pages"]] == np.float32(math.log1p(1))  # the once-seen line counts
 
 
+LONG_READ = ["Home | News | Sport | Opinion",
+             "Our reporter spent a winter aboard the last working tugboat of the northern harbour.",
+             "Its captain learned the trade from his grandmother, who steered barges through the floods.",
+             "Every morning begins with coffee brewed on a stove older than anyone in the crew.",
+             "The engine room smells of diesel and oranges, a habit nobody can quite explain.",
+             "When fog rolls in, the crew navigates by bells, horns and long familiarity with the coast.",
+             "Shipowners want to replace the vessel with a quieter electric model within two years.",
+             "Sailors worry that the new boats will need fewer hands and lose the old seamanship.",
+             "For now the tug keeps working, pulling freighters past the breakwater in all weathers.",
+             "Opinion", "© Harbour Gazette. All rights reserved."]
+
+
+def test_a_template_whose_core_a_page_lacks_is_not_used():
+    live = "Live: the market report"  # on the long read and two other pages: core only counting the long read
+    long_read = [*LONG_READ[:-2], live, *LONG_READ[-2:]]
+    pages = [PAGES[0] + [live], PAGES[1] + [live], *PAGES[2:], long_read]
+    plain, kept = learn_template(pages, "gazette.example"), learn_template(pages, "gazette.example", row_ids=10_000)
+    assert plain.lines[line_key(live)].pages == 3
+    batch = F.extract(pages)
+    a, b = int(batch.page_start[6]), int(batch.page_start[7])
+    # the long read: 4 of its 12 lines known elsewhere (below SURE_TEMPLATE_FIT), and 3 of the template's 5
+    # core lines (menu, dateline, "Opinion", the list's date, footer: on at least half of the 6 other pages)
+    assert 4 / 12 < T.SURE_TEMPLATE_FIT
+    for cover, used in ((0.0, True), (0.6, True), (0.61, False)):
+        fast = template_features(batch, pages, [kept] * 7, 0.0, 0.0, cover)
+        slow = template_features(batch, pages, [plain] * 7, 0.0, 0.0, cover)
+        assert fast.view(np.uint32).tolist() == slow.view(np.uint32).tolist()  # kept ids or lines alike
+        assert bool(slow[a:b].any()) is used
+        assert all(slow[batch.page_start[k]:batch.page_start[k + 1]].any() for k in range(6))  # 5 of 9 or 10 known
+    # a page the template never saw: its lines hold no count of their own to take out
+    unseen = learn_template(pages[:6], "gazette.example")
+    batch = F.extract([long_read])
+    assert template_features(batch, [long_read], [unseen], 0.0, 0.0, 0.6).any()
+    assert not template_features(batch, [long_read], [unseen], 0.0, 0.0, 0.61).any()
+    # the shipped gate, and a template without a core (one page)
+    assert T.MIN_TEMPLATE_COVER == 0.0 or template_features(batch, [long_read], [unseen], 0.0, 0.0, T.MIN_TEMPLATE_COVER).any()
+    assert T._core_cover(np.array([1.0]), learn_template(PAGES[:1], "gazette.example"), False) == 1.0
+
+
 def test_row_ids_kept_from_learning_give_the_same_features():
     pages = [*PAGES, ["Home | News | Sport | Opinion", "A page\nwith a line break in a line.", "Opinion"]]
     plain = learn_template(pages, "gazette.example")
