@@ -208,7 +208,6 @@ def test_store_saves_atomically_and_reads_lazily(tmp_path):
 
 
 def test_store_of_many_sites_reads_only_the_sites_in_use(tmp_path):
-    store = TemplateStore(tmp_path)
     small = template_to_json(learn_template(PAGES[:2], "s.example"))
     for k in range(10_000):
         (tmp_path / f"site{k}.example.json").write_text(small.replace('"s.example"', f'"site{k}.example"'))
