@@ -12,7 +12,7 @@ from boiler.model import (
     stage2_feature_names,
     stage2_matrix,
 )
-from boiler.templates import MIN_TEMPLATE_FIT, MIN_TEMPLATE_MATCH, TEMPLATE_FEATURES
+from boiler.templates import MIN_TEMPLATE_COVER, MIN_TEMPLATE_FIT, MIN_TEMPLATE_MATCH, TEMPLATE_FEATURES
 from boiler.training import fit_model
 
 
@@ -49,7 +49,7 @@ def test_a_model_without_template_features_ignores_templates(own_pages):
                                   np.concatenate(m.predict_proba_pages(lines, site_templates(pages))))
 
 
-def test_template_features_change_scores_only_where_a_template_is_given(own_pages):
+def test_template_features_change_scores_only_where_a_template_is_given(own_pages, monkeypatch):
     from boiler.training import site_templates
 
     pages = [p for p in own_pages.pages if p.site and p.site.startswith(("dawnlike", "asialike"))]
@@ -71,7 +71,10 @@ def test_template_features_change_scores_only_where_a_template_is_given(own_page
     assert m.predict_pages(lines, tpls, min_fit=1.01) == m.predict_pages(lines)
     assert m.score_pages(lines, tpls, min_fit=0.0, min_match=0.0).X1[:, tpl_cols].any()
     np.testing.assert_array_equal(m.score_pages(lines, tpls).p2, m.score_pages(
-        lines, tpls, min_fit=MIN_TEMPLATE_FIT, min_match=MIN_TEMPLATE_MATCH).p2)
+        lines, tpls, min_fit=MIN_TEMPLATE_FIT, min_match=MIN_TEMPLATE_MATCH, min_cover=MIN_TEMPLATE_COVER).p2)
+    monkeypatch.setattr("boiler.templates.SURE_TEMPLATE_FIT", 1.01)  # the core's share alone decides
+    assert not m.score_pages(lines, tpls, min_fit=0.0, min_match=0.0, min_cover=1.01).X1[:, tpl_cols].any()
+    assert m.score_pages(lines, tpls, min_fit=0.0, min_match=0.0, min_cover=0.0).X1[:, tpl_cols].any()
 
 
 def test_fit_follows_sklearn_conventions_and_is_deterministic(own_pages):
