@@ -735,9 +735,9 @@ def template_features(batch: F.LineBatch, pages: Sequence[Sequence[str]],
             matched = int((pages_col > 0).sum())
             cover = 1.0
             if min_cover > 0:  # the other pages holding each of the page's keys, once per key
-                counts = {k: v for k, v in zip(prof.keys, pages_col.tolist()) if v > 0}
-                cover = _core_cover(np.rint(np.expm1(np.fromiter(counts.values(), dtype=np.float64,
-                                                                 count=len(counts)))), tpl, own is not None)
+                counts = np.rint(np.expm1(np.array(list({k: v for k, v in zip(prof.keys, pages_col.tolist()) if v > 0}
+                                                        .values()), dtype=np.float64)))
+                cover = float(_core_covers(counts, np.zeros(len(counts), dtype=np.int64), [tpl], [own is not None])[0])
             if not _fits(matched, len(feats), tpl.recurring_per_page(), min_fit, min_match, cover, min_cover):
                 continue  # the template does not fit this page: labeled as without one
         out[a:b] = feats
@@ -746,18 +746,26 @@ def template_features(batch: F.LineBatch, pages: Sequence[Sequence[str]],
     return out
 
 
-def _core_cover(counts: np.ndarray, tpl: SiteTemplate, own: bool) -> float:
-    """The share of a template's core lines (on at least CORE_SHARE of the site's other pages) that a page
-    has: ``counts``, the number of other pages holding each of the page's distinct known lines; ``own``,
-    whether the template has seen the page (whose lines its counts then hold once more). 1 for a template
-    without a core."""
-    others = tpl.n_pages - own
-    need = max(RECUR_MIN_PAGES, CORE_SHARE * others)
-    table = tpl.count_arrays()[0][:, 0]
-    core = int(np.count_nonzero(table >= need))
-    if own:  # the page's own lines that reach the core only by counting the page itself
-        core -= int(np.count_nonzero((counts < need) & (counts + 1 >= need)))
-    return float(np.count_nonzero(counts >= need)) / core if core > 0 else 1.0
+def _core_covers(counts: np.ndarray, page: np.ndarray, tpls: Sequence[SiteTemplate], own: np.ndarray) -> np.ndarray:
+    """For each of ``len(tpls)`` pages, the share of its template's core lines (on at least CORE_SHARE of the
+    site's other pages, and on RECUR_MIN_PAGES) that the page has; 1 for a template without a core.
+    ``counts``: the number of other pages holding each of the pages' distinct known lines, ``page`` the
+    page of each; ``own``: whether each page's template has seen it (its lines' table counts then hold
+    the page itself)."""
+    n = len(tpls)
+    own = np.asarray(own, dtype=bool)
+    need = np.maximum(RECUR_MIN_PAGES, CORE_SHARE * (np.array([t.n_pages for t in tpls], dtype=np.float64) - own))
+    core = np.empty(n, dtype=np.float64)
+    known: dict[tuple[int, float], int] = {}  # core sizes, once per template and need
+    for k, (t, nd) in enumerate(zip(tpls, need.tolist())):
+        size = known.get((id(t), nd))
+        if size is None:
+            size = known[(id(t), nd)] = int(np.count_nonzero(t.count_arrays()[0][:, 0] >= nd))
+        core[k] = size
+    nd = need[page]
+    core -= np.bincount(page, weights=own[page] & (counts < nd) & (counts + 1 >= nd), minlength=n)  # core by itself
+    covered = np.bincount(page, weights=counts >= nd, minlength=n)
+    return np.where(core > 0, covered / np.maximum(core, 1.0), 1.0)
 
 
 def _fits(matched: int, rows: int, typical: float, min_fit: float, min_match: float, cover: float = 1.0,
@@ -765,7 +773,7 @@ def _fits(matched: int, rows: int, typical: float, min_fit: float, min_match: fl
     """Whether a template is used on a page of ``rows`` lines, ``matched`` of which occur on the template's
     other pages: at least ``min_fit`` of them, at least ``min_match`` times the recurring lines a page
     of the site typically has (``typical``: :meth:`SiteTemplate.recurring_per_page`), and either at least
-    ``min_cover`` of the template's core lines (``cover``: :func:`_core_cover`) or SURE_TEMPLATE_FIT of
+    ``min_cover`` of the template's core lines (``cover``: :func:`_core_covers`) or SURE_TEMPLATE_FIT of
     its lines known."""
     fit = matched / rows
     return fit >= min_fit and matched >= min_match * typical and (cover >= min_cover or fit >= SURE_TEMPLATE_FIT)
@@ -828,12 +836,9 @@ def _id_template_features(pages: Sequence[tuple[int, int, SiteTemplate, PageProf
         cover = np.ones(n_pages)
         if min_cover > 0:  # the other pages holding each of a page's keys, once per key (its place in the lot)
             known = np.flatnonzero(has_l)
-            _, first = np.unique(np.stack([page[known], line_place[known]]), axis=1, return_index=True)
-            rows = known[first]  # in order of page
-            bounds = np.searchsorted(page[rows], np.arange(n_pages + 1))
-            for k in range(n_pages):
-                counts = lc[rows[bounds[k]:bounds[k + 1]], 0].astype(np.float64)
-                cover[k] = _core_cover(counts, pages[k][2], bool(has_own[k]))
+            _, first = np.unique(page[known] * (int(line_place.max()) + 1) + line_place[known], return_index=True)
+            rows = known[first]
+            cover = _core_covers(lc[rows, 0].astype(np.float64), page[rows], [t for _, _, t, _, _ in pages], has_own)
         typical = {}
         for k, (_, _, t, _, _) in enumerate(pages):
             if id(t) not in typical:

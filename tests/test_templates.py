@@ -496,7 +496,7 @@ def test_a_template_whose_core_a_page_lacks_is_not_used():
     assert not template_features(batch, [long_read], [unseen], 0.0, 0.0, 0.61).any()
     # the shipped gate, and a template without a core (one page)
     assert T.MIN_TEMPLATE_COVER == 0.0 or template_features(batch, [long_read], [unseen], 0.0, 0.0, T.MIN_TEMPLATE_COVER).any()
-    assert T._core_cover(np.array([1.0]), learn_template(PAGES[:1], "gazette.example"), False) == 1.0
+    assert T._core_covers(np.array([1.0]), np.array([0]), [learn_template(PAGES[:1], "gazette.example")], [False]) == 1.0
 
 
 def test_row_ids_kept_from_learning_give_the_same_features():
