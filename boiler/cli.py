@@ -53,7 +53,7 @@ from .labeler import (
 from .modelio import atomic_write
 from .pipeline import SPOOL_MEMORY_PAGES, PageSpool, batches, page_site
 from .sites import site_of
-from .templates import SiteTemplate, TemplateStore
+from .templates import SiteTemplate, TemplateStore, template_fit
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Label each line of scraped pages as article body or site chrome.")
@@ -216,10 +216,14 @@ def _progress(enabled: bool) -> Progress:
 def _pretty(console: Console, page: Page, results: list[LineResult], template: SiteTemplate | None = None) -> None:
     title = page.id or page.source
     about = [page.site or (template.site if template is not None else None)]
+    why_not = None
     if template is not None:
         about.append(f"template: {template.n_pages} page(s)")
+        why_not = template_fit(page.lines, template).why_not()
     about = [a for a in about if a]
     console.rule(f"{title}" + (f"  ({', '.join(about)})" if about else ""))
+    if why_not:  # a page of another layout, most often: the site redesigned since
+        console.print(Text(f"site template not used on this page: {why_not}", style="yellow"), soft_wrap=True)
     for r in results:
         if r.is_body is None:
             console.print(Text("      ", style="dim") + Text(r.text, style="dim"))

@@ -50,7 +50,7 @@ __all__ = [
     "SiteTemplate", "KeyCount", "Region", "TemplateStore", "TEMPLATE_FEATURES",
     "learn_template", "template_features", "line_key", "shape_key", "page_fingerprint",
     "estimate_body_span", "template_to_json", "template_from_json", "DEFAULT_TEMPLATE_DIR", "MIN_TEMPLATE_FIT",
-    "MIN_TEMPLATE_MATCH", "MIN_TEMPLATE_COVER",
+    "MIN_TEMPLATE_MATCH", "MIN_TEMPLATE_COVER", "TemplateFit", "template_fit",
 ]
 
 log = logging.getLogger(__name__)
@@ -731,19 +731,66 @@ def template_features(batch: F.LineBatch, pages: Sequence[Sequence[str]],
             continue
         feats = _page_template_features(prof, char_pos[a:b], tpl, own)
         if len(feats) and (min_fit > 0 or min_match > 0 or min_cover > 0):
-            pages_col = feats[:, _T["tpl_line_pages"]]
-            matched = int((pages_col > 0).sum())
-            cover = 1.0
-            if min_cover > 0:  # the other pages holding each of the page's keys, once per key
-                counts = np.rint(np.expm1(np.array(list({k: v for k, v in zip(prof.keys, pages_col.tolist()) if v > 0}
-                                                        .values()), dtype=np.float64)))
-                cover = float(_core_covers(counts, np.zeros(len(counts), dtype=np.int64), [tpl], [own is not None])[0])
-            if not _fits(matched, len(feats), tpl.recurring_per_page(), min_fit, min_match, cover, min_cover):
+            if not _page_fit(prof, feats, tpl, own is not None, min_cover > 0).used(min_fit, min_match, min_cover):
                 continue  # the template does not fit this page: labeled as without one
         out[a:b] = feats
     if by_id:
         _id_template_features(by_id, char_pos, out, min_fit, min_match, min_cover)
     return out
+
+
+@dataclass(slots=True)
+class TemplateFit:
+    """How a template fits one page: what its gates test (see :func:`template_fit`)."""
+
+    rows: int  # the page's non-blank lines
+    matched: int  # ... of which occur on the template's other pages
+    typical: float  # the recurring lines a page of the site typically has
+    cover: float  # the share of the template's core lines the page has (1: not measured, or no core)
+
+    @property
+    def fit(self) -> float:
+        return self.matched / self.rows if self.rows else 0.0
+
+    def used(self, min_fit: float = MIN_TEMPLATE_FIT, min_match: float = MIN_TEMPLATE_MATCH,
+             min_cover: float = MIN_TEMPLATE_COVER) -> bool:
+        """Whether the template is used on the page with these gates."""
+        return self.rows > 0 and _fits(self.matched, self.rows, self.typical, min_fit, min_match, self.cover, min_cover)
+
+    def why_not(self, min_fit: float = MIN_TEMPLATE_FIT, min_match: float = MIN_TEMPLATE_MATCH,
+                min_cover: float = MIN_TEMPLATE_COVER) -> str | None:
+        """Why the template is not used on the page, in words (None: it is)."""
+        if self.used(min_fit, min_match, min_cover):
+            return None
+        if self.rows == 0:
+            return "the page has no line to judge"
+        if self.fit < min_fit:
+            return f"{self.fit:.0%} of the page's lines occur on the site's other pages ({min_fit:.0%} needed)"
+        if self.matched < min_match * self.typical:
+            return (f"the page has {self.matched} of the lines that recur on the site's pages, a page of the site "
+                    f"typically {self.typical:.0f} ({min_match:.0%} of that needed)")
+        return (f"the page has {self.cover:.0%} of the template's core lines ({min_cover:.0%} needed, or "
+                f"{SURE_TEMPLATE_FIT:.0%} of its own lines known: {self.fit:.0%})")
+
+
+def _page_fit(prof: PageProfile, feats: np.ndarray, tpl: SiteTemplate, own: bool, cover: bool = True) -> TemplateFit:
+    """:class:`TemplateFit` of a page from its profile and its :func:`_page_template_features` (``own``: the
+    template has seen the page; ``cover``: measure the core's share, else 1)."""
+    pages_col = feats[:, _T["tpl_line_pages"]]
+    share = 1.0
+    if cover:  # the other pages holding each of the page's keys, once per key
+        counts = np.rint(np.expm1(np.array(list({k: v for k, v in zip(prof.keys, pages_col.tolist()) if v > 0}.values()),
+                                           dtype=np.float64)))
+        share = float(_core_covers(counts, np.zeros(len(counts), dtype=np.int64), [tpl], [own])[0])
+    return TemplateFit(len(feats), int((pages_col > 0).sum()), tpl.recurring_per_page(), share)
+
+
+def template_fit(lines: Sequence[str], tpl: SiteTemplate) -> TemplateFit:
+    """How ``tpl`` fits a page (its lines): the figures the template gates test, for telling a person why a
+    template was or was not used. A page the template has seen is left out of its counts, as in labeling."""
+    prof = profile_page(lines)
+    own = own_profile(lines, tpl, prof)
+    return _page_fit(prof, _page_template_features(prof, prof.rel_pos, tpl, own), tpl, own is not None)
 
 
 def _core_covers(counts: np.ndarray, page: np.ndarray, tpls: Sequence[SiteTemplate], own: np.ndarray) -> np.ndarray:

@@ -123,13 +123,22 @@ def test_label_uses_the_sites_template(outlet, store, small_model_dir):
     story = outlet / "story2.txt"
     r = run("label", story, "--site", SITE, "--templates", store, "--model", small_model_dir)
     assert r.exit_code == 0, r.output
-    assert f"({SITE}, template: 6 page(s))" in r.stdout
+    assert f"({SITE}, template: 6 page(s))" in r.stdout and "not used" not in r.stdout
     assert "site template: on 5 of the site's 5 other pages" in r.stdout  # a reason names the template
     r = run("label", story, "--site", SITE, "--templates", store, "--model", small_model_dir, "-f", "jsonl")
     rec = json.loads(r.stdout)
     assert any("site template" in why for why in rec["reasons"])
     r = run("label", story, "--site", SITE, "--no-templates", "--model", small_model_dir)
     assert r.exit_code == 0 and "site template:" not in r.stdout
+    # a page of another layout: the view says why the site's template was not used
+    redesign = outlet / "redesign.txt"
+    redesign.write_text("A new front page of the redesigned site, with a menu of other words.\n"
+                        "Its first story tells of the harbour's new ferry, launched on Monday morning.\n"
+                        "The second is about the library, open late all through the exam season.\n")
+    r = run("label", redesign, "--site", SITE, "--templates", store, "--model", small_model_dir)
+    assert r.exit_code == 0 and f"({SITE}, template: 6 page(s))" in r.stdout
+    assert "site template not used on this page: 0% of the page's lines occur on the site's other pages" in r.stdout
+    assert "site template: on" not in r.stdout
     r = run("label", story, "--templates", store, "--no-templates", "--model", small_model_dir)
     assert r.exit_code == EXIT_INPUT
     r = run("label", story, "--templates", store / "missing", "--model", small_model_dir)

@@ -499,6 +499,21 @@ def test_a_template_whose_core_a_page_lacks_is_not_used():
     assert T._core_covers(np.array([1.0]), np.array([0]), [learn_template(PAGES[:1], "gazette.example")], [False]) == 1.0
 
 
+def test_template_fit_says_why_a_template_is_not_used():
+    t = learn_template(PAGES, "gazette.example")
+    own = T.template_fit(PAGES[0], t)  # a page the template saw: left out of its counts, as in labeling
+    assert (own.rows, own.matched) == (9, 5) and own.fit == pytest.approx(5 / 9) and own.why_not() is None
+    assert own.used() and not own.used(min_fit=0.6)
+    assert "56% of the page's lines occur on the site's other pages (60% needed)" in own.why_not(min_fit=0.6)
+    redesign = ["Search the Harbour Gazette", "A new layout of the site after a redesign, with other words.",
+                "Opinion", "© Harbour Gazette. All rights reserved."]
+    assert "the page has 2 of the lines that recur on the site's pages, a page of the site typically 5" \
+        in T.template_fit(redesign, t).why_not()
+    fit = T.template_fit(LONG_READ, learn_template(PAGES, "gazette.example"))
+    assert fit.cover == pytest.approx(3 / 5) and "60% of the template's core lines (61% needed" in fit.why_not(0.0, 0.0, 0.61)
+    assert T.template_fit([], t).why_not() == "the page has no line to judge"
+
+
 def test_row_ids_kept_from_learning_give_the_same_features():
     pages = [*PAGES, ["Home | News | Sport | Opinion", "A page\nwith a line break in a line.", "Opinion"]]
     plain = learn_template(pages, "gazette.example")
