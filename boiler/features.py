@@ -38,7 +38,6 @@ __all__ = [
     "batch_tokens",
     "context_window",
     "extract",
-    "fold_rows",
     "has_word",
     "judged_lines",
     "line_tokens",
@@ -199,38 +198,12 @@ def _class_table() -> np.ndarray:
     return table
 
 
-#: Whitespace that ``" ".join(line.split())`` changes in a stripped line, besides two spaces in a row: the
-#: ASCII whitespace other than space and line break, and any other character that ``str.isspace``.
-_ASCII_ODD_SPACE = "\t\x0b\x0c\r\x1c\x1d\x1e\x1f"
-_ASCII_BYTES = bytes(range(128))
-
-
 def normalise_line(line: str) -> str:
     """Case, digits and spacing folded: the key under which repeated lines are counted."""
     low = line.lower()
     if _DIGITS.search(low) is not None:  # most lines have no digit: skip the (slow) translate
         low = low.translate(_DIGIT_FOLD)
     return " ".join(low.split())
-
-
-def fold_rows(rows: Sequence[str]) -> tuple[list[str], bool]:
-    """``[normalise_line(r) for r in rows]`` for stripped rows (a page's or a batch's lines), lowered in one
-    go; and whether the rows have a digit other than 0 to 9 (``\\d`` matches any decimal digit)."""
-    text = "\n".join(rows)
-    if text.count("\n") != len(rows) - 1 or not rows:  # a row with a line break in it (or none)
-        return [normalise_line(r) for r in rows], True
-    low = text.lower()  # per character: no case rule reaches across a line break
-    odd_space = "  " in low or any(c in low for c in _ASCII_ODD_SPACE)
-    other_digits = False
-    if not low.isascii():  # the page's other characters, few: ASCII bytes dropped from its UTF-8
-        wide = set(low.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass"))
-        other_digits = any(c.isdecimal() for c in wide)  # what \d matches
-        odd_space = odd_space or any(c.isspace() for c in wide)
-    for d in "123456789":  # as normalise_line's translation
-        low = low.replace(d, "0")
-    if not odd_space:  # single spaces only: nothing to fold
-        return low.split("\n"), other_digits
-    return [" ".join(k.split()) for k in low.split("\n")], other_digits
 
 
 def _token_words(text: str) -> list[str]:

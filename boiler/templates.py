@@ -135,6 +135,10 @@ _DIGIT_RUN = re.compile(r"\d+")
 #: line keys, where each digit is 0: "0000", "0-0", "0/0", "0.0").
 _DATE_NEEDS = re.compile(r"\d[-/.]\d|\d{4}")
 _ZERO_RUN = re.compile(r"0+")
+#: Whitespace that ``" ".join(line.split())`` changes in a stripped line, besides two spaces in a row: the
+#: ASCII whitespace other than space and line break, and any other character that ``str.isspace``.
+_ASCII_ODD_SPACE = "\t\x0b\x0c\r\x1c\x1d\x1e\x1f"
+_ASCII_BYTES = bytes(range(128))
 
 
 # -- keys -------------------------------------------------------------------------------------
@@ -153,6 +157,26 @@ def shape_key(line: str) -> str | None:
     masked = F.TIME_PATTERN.sub(" <time> ", masked)
     masked = _DIGIT_RUN.sub("0", masked.lower())
     return " ".join(masked.split())
+
+
+def _row_keys(rows: Sequence[str]) -> tuple[list[str], bool]:
+    """``[line_key(r) for r in rows]`` for stripped rows (a page's lines), lowered in one go; and whether
+    the rows have a digit other than 0 to 9 (``\\d`` matches any decimal digit)."""
+    text = "\n".join(rows)
+    if text.count("\n") != len(rows) - 1 or not rows:  # a row with a line break in it (or none)
+        return [line_key(r) for r in rows], True
+    low = text.lower()  # per character: no case rule reaches across a line break
+    odd_space = "  " in low or any(c in low for c in _ASCII_ODD_SPACE)
+    other_digits = False
+    if not low.isascii():  # the page's other characters, few: ASCII bytes dropped from its UTF-8
+        wide = set(low.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass"))
+        other_digits = any(c.isdecimal() for c in wide)  # what \d matches
+        odd_space = odd_space or any(c.isspace() for c in wide)
+    for d in "123456789":  # as features.normalise_line's translation
+        low = low.replace(d, "0")
+    if not odd_space:  # single spaces only: nothing to fold
+        return low.split("\n"), other_digits
+    return [" ".join(k.split()) for k in low.split("\n")], other_digits
 
 
 def _row_shapes(rows: Sequence[str], keys: Sequence[str], other_digits: bool = True,
@@ -264,7 +288,7 @@ def profile_page(lines: Sequence[str], rows: Sequence[str] | None = None,
     holds them); ``shapes``: shapes of lines with digits met before (as on other pages of the site), by line,
     filled in."""
     rows = F.judged_lines(lines) if rows is None else list(rows)
-    keys, other_digits = F.fold_rows(rows)
+    keys, other_digits = _row_keys(rows)
     return PageProfile(_hash("\n".join(rows), 8), keys, _row_shapes(rows, keys, other_digits, shapes),
                        _rel_pos(rows), rows)
 

@@ -345,7 +345,7 @@ TRICKY_ROWS = [
                                   ["no\u00a0break", "é 12"], ["line\u2028separator"], ["x\ud800 y 12"], ["tab\tonly"]])
 def test_page_keys_and_shapes_are_those_of_each_line(rows):
     rows = [r.strip() for r in rows]
-    keys, other_digits = F.fold_rows(rows)
+    keys, other_digits = T._row_keys(rows)
     assert keys == [line_key(r) for r in rows]
     assert T._row_shapes(rows, keys, other_digits) == [shape_key(r) for r in rows]
     memo: dict = {}  # shapes met before (on another page of the site) are taken from the memo
@@ -356,8 +356,8 @@ def test_page_keys_and_shapes_are_those_of_each_line(rows):
 
 
 def test_digits_other_than_ascii_are_noticed():
-    assert F.fold_rows(["Page ١٢٣ of 9"])[1] and F.fold_rows(["१२:३०"])[1]
-    assert not F.fold_rows(["Plain 12, ‘quoted’ — text"])[1]
+    assert T._row_keys(["Page ١٢٣ of 9"])[1] and T._row_keys(["१२:३०"])[1]
+    assert not T._row_keys(["Plain 12, ‘quoted’ — text"])[1]
     # a date needs four digits in a row or digit, separator, digit: looked for in the key
     assert T._row_shapes(["Match 12 - 3 at 10:30"], [line_key("Match 12 - 3 at 10:30")], False) == ["match 0 - 0 at <time>"]
 
