@@ -881,8 +881,7 @@ def _id_template_features(pages: Sequence[tuple[int, int, SiteTemplate, PageProf
     which = np.array([tables[id(t)] for _, _, t, _, _ in pages], dtype=np.int64)
     spans = np.array([own.span if own is not None and own.span is not None else (-1, -1)
                       for _, _, _, _, own in pages], dtype=np.int64).reshape(-1, 2)
-    counted = []
-    line_place = None
+    counted, places = [], []
     for ids, parts, offsets in ((np.concatenate([pr.keys for _, _, _, pr, _ in pages]), line_parts, line_at),
                                 (np.concatenate([pr.shapes for _, _, _, pr, _ in pages]), shape_parts, shape_at)):
         ids = ids.astype(np.int64)
@@ -890,7 +889,7 @@ def _id_template_features(pages: Sequence[tuple[int, int, SiteTemplate, PageProf
         place = np.where(present, ids + np.asarray(offsets, dtype=np.int64)[which][page], -1)
         table = np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.int64)
         counted.append(_ids_less_own(place, present, table, page, rank, has_own, spans))
-        line_place = place if line_place is None else line_place
+        places.append(place)
     (has_l, lc), (has_s, sc) = counted
     per_row = np.maximum(others, 1)[page].astype(np.float64)
     feats = np.zeros((len(at), len(TEMPLATE_FEATURES)), dtype=np.float32)
@@ -904,17 +903,18 @@ def _id_template_features(pages: Sequence[tuple[int, int, SiteTemplate, PageProf
     keep = others >= 1
     if min_fit > 0 or min_match > 0 or min_cover > 0:
         matched = np.bincount(page, weights=feats[:, _T["tpl_line_pages"]] > 0, minlength=n_pages)
-        cover = np.ones(n_pages)
-        if min_cover > 0:  # the other pages holding each of a page's keys, once per key (its place in the lot)
-            known = np.flatnonzero(has_l)
+        core_share = np.ones(n_pages)
+        if min_cover > 0:  # the other pages holding each of a page's lines, once per line (its place in the lot)
+            known, line_place = np.flatnonzero(has_l), places[0]
             _, first = np.unique(page[known] * (int(line_place.max()) + 1) + line_place[known], return_index=True)
-            rows = known[first]
-            cover = _core_covers(lc[rows, 0].astype(np.float64), page[rows], [t for _, _, t, _, _ in pages], has_own)
+            distinct = known[first]
+            core_share = _core_covers(lc[distinct, 0].astype(np.float64), page[distinct],
+                                      [t for _, _, t, _, _ in pages], has_own)
         typical = {}
         for k, (_, _, t, _, _) in enumerate(pages):
             if id(t) not in typical:
                 typical[id(t)] = t.recurring_per_page()
-            keep[k] &= _fits(int(matched[k]), int(sizes[k]), typical[id(t)], min_fit, min_match, cover[k], min_cover)
+            keep[k] &= _fits(int(matched[k]), int(sizes[k]), typical[id(t)], min_fit, min_match, core_share[k], min_cover)
     rows = keep[page]
     out[at[rows]] = feats[rows]
 
