@@ -277,6 +277,10 @@ def label(
                         rec["reasons"] = [r.reason for r in res]
                     if any(r.path for r in res):
                         rec["paths"] = [r.path for r in res]
+                    if tpl is not None:  # the site's template, and whether the page passed its gates
+                        why_not = template_fit(page.lines, tpl).why_not()
+                        rec["template"] = {"site": tpl.site, "pages": tpl.n_pages, "used": why_not is None,
+                                           "why_not": why_not}
                     stream.write(json.dumps(rec, ensure_ascii=False) + "\n")
                 elif to_folder:
                     name = _safe_name(page.id or Path(page.source).name or "page") + ".lines.txt"

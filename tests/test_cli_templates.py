@@ -128,6 +128,7 @@ def test_label_uses_the_sites_template(outlet, store, small_model_dir):
     r = run("label", story, "--site", SITE, "--templates", store, "--model", small_model_dir, "-f", "jsonl")
     rec = json.loads(r.stdout)
     assert any("site template" in why for why in rec["reasons"])
+    assert rec["template"] == {"site": SITE, "pages": 6, "used": True, "why_not": None}
     r = run("label", story, "--site", SITE, "--no-templates", "--model", small_model_dir)
     assert r.exit_code == 0 and "site template:" not in r.stdout
     # a page of another layout: the view says why the site's template was not used
@@ -139,6 +140,10 @@ def test_label_uses_the_sites_template(outlet, store, small_model_dir):
     assert r.exit_code == 0 and f"({SITE}, template: 6 page(s))" in r.stdout
     assert "site template not used on this page: 0% of the page's lines occur on the site's other pages" in r.stdout
     assert "site template: on" not in r.stdout
+    r = run("label", redesign, "--site", SITE, "--templates", store, "--model", small_model_dir, "-f", "jsonl")
+    assert json.loads(r.stdout)["template"]["used"] is False and "0% of the page's lines" in r.stdout
+    r = run("label", redesign, "--model", small_model_dir, "-f", "jsonl")  # no site: no template, no key
+    assert r.exit_code == 0 and "template" not in json.loads(r.stdout)
     r = run("label", story, "--templates", store, "--no-templates", "--model", small_model_dir)
     assert r.exit_code == EXIT_INPUT
     r = run("label", story, "--templates", store / "missing", "--model", small_model_dir)
