@@ -213,13 +213,14 @@ def _progress(enabled: bool) -> Progress:
                     console=_err(), transient=True, disable=not enabled)
 
 
-def _pretty(console: Console, page: Page, results: list[LineResult], template: SiteTemplate | None = None) -> None:
+def _pretty(console: Console, page: Page, results: list[LineResult], template: SiteTemplate | None = None,
+            why_not: str | None = None) -> None:
+    """One page's lines, coloured, with their probabilities and reasons; ``why_not``: why the site's
+    ``template`` was not used on the page (:meth:`~boiler.templates.TemplateFit.why_not`), if it was not."""
     title = page.id or page.source
     about = [page.site or (template.site if template is not None else None)]
-    why_not = None
     if template is not None:
         about.append(f"template: {template.n_pages} page(s)")
-        why_not = template_fit(page.lines, template).why_not()
     about = [a for a in about if a]
     console.rule(f"{title}" + (f"  ({', '.join(about)})" if about else ""))
     if why_not:  # a page of another layout, most often: the site redesigned since
@@ -268,8 +269,10 @@ def label(
             results = labeler.label_mixed([p.lines for p in chunk], batch.parsed(chunk), reasons=reasons, templates=tpls)
             for page, res, tpl in zip(chunk, results, tpls):
                 page.labels = [r.label for r in res]
+                # whether the page passed the site template's gates, and if not why, for the two views that say
+                why_not = template_fit(page.lines, tpl).why_not() if tpl is not None and fmt is not LabelFormat.lines else None
                 if fmt is LabelFormat.pretty:
-                    _pretty(console, page, res, tpl)
+                    _pretty(console, page, res, tpl, why_not)
                 elif fmt is LabelFormat.jsonl:
                     rec = record_from_page(page)
                     rec["p_body"] = [round(r.p_body, 4) for r in res]
@@ -277,8 +280,7 @@ def label(
                         rec["reasons"] = [r.reason for r in res]
                     if any(r.path for r in res):
                         rec["paths"] = [r.path for r in res]
-                    if tpl is not None:  # the site's template, and whether the page passed its gates
-                        why_not = template_fit(page.lines, tpl).why_not()
+                    if tpl is not None:
                         rec["template"] = {"site": tpl.site, "pages": tpl.n_pages, "used": why_not is None,
                                            "why_not": why_not}
                     stream.write(json.dumps(rec, ensure_ascii=False) + "\n")
