@@ -700,15 +700,16 @@ def _count_columns(out: np.ndarray, has_l: np.ndarray, lc: np.ndarray, has_s: np
 
 
 def _page_template_features(prof: PageProfile, rel_pos: np.ndarray, tpl: SiteTemplate,
-                            own: PageProfile | None) -> np.ndarray:
+                            own: PageProfile | None) -> tuple[np.ndarray, np.ndarray]:
     """Template features of one page's non-blank lines (``prof``: the page's profile, its keys and shapes
     as lines; ``own``: the same with its body span, when the template has seen the page and must leave it
-    out). Pages whose profiles are places in the tables (``by_id``) go through :func:`_id_template_features`."""
+    out), and on how many of the site's other pages each line occurs (0: none). Pages whose profiles are
+    places in the tables (``by_id``) go through :func:`_id_template_features`."""
     n = len(prof.keys)
     out = np.zeros((n, len(TEMPLATE_FEATURES)), dtype=np.float32)
     others = tpl.n_pages - (1 if own is not None else 0)
     if others < 1 or n == 0:
-        return out
+        return out, np.zeros(n, dtype=np.int64)
     has_l, lc = _row_counts(prof.keys, tpl.lines, own.regions(False) if own is not None else None, tpl.line_count)
     has_s, sc = _row_counts(prof.shapes, tpl.shapes, own.regions(True) if own is not None else None)
     end, start = _count_columns(out, has_l, lc, has_s, sc, others)
@@ -718,7 +719,7 @@ def _page_template_features(prof: PageProfile, rel_pos: np.ndarray, tpl: SiteTem
     cover = tpl.span_cover - (own.span_bins() if own is not None else 0)
     bins = np.minimum((rel_pos * SPAN_BINS).astype(np.int64), SPAN_BINS - 1)
     out[:, _T["tpl_span"]] = np.clip(cover[bins] / others, 0.0, 1.0)
-    return out
+    return out, np.where(has_l, lc[:, 0], 0)
 
 
 def template_features(batch: F.LineBatch, pages: Sequence[Sequence[str]],
@@ -753,9 +754,9 @@ def template_features(batch: F.LineBatch, pages: Sequence[Sequence[str]],
         if prof.by_id and b > a:  # (the pages a corpus pass learned from): all at once, below
             by_id.append((a, b, tpl, prof, own))
             continue
-        feats = _page_template_features(prof, char_pos[a:b], tpl, own)
+        feats, line_pages = _page_template_features(prof, char_pos[a:b], tpl, own)
         if len(feats) and (min_fit > 0 or min_match > 0 or min_cover > 0):
-            if not _page_fit(prof, feats, tpl, own is not None, min_cover > 0).used(min_fit, min_match, min_cover):
+            if not _page_fit(prof, feats, line_pages, tpl, own is not None, min_cover > 0).used(min_fit, min_match, min_cover):
                 continue  # the template does not fit this page: labeled as without one
         out[a:b] = feats
     if by_id:
@@ -797,16 +798,16 @@ class TemplateFit:
                 f"{SURE_TEMPLATE_FIT:.0%} of its own lines known: {self.fit:.0%})")
 
 
-def _page_fit(prof: PageProfile, feats: np.ndarray, tpl: SiteTemplate, own: bool, cover: bool = True) -> TemplateFit:
-    """:class:`TemplateFit` of a page from its profile and its :func:`_page_template_features` (``own``: the
-    template has seen the page; ``cover``: measure the core's share, else 1)."""
-    pages_col = feats[:, _T["tpl_line_pages"]]
+def _page_fit(prof: PageProfile, feats: np.ndarray, line_pages: np.ndarray, tpl: SiteTemplate, own: bool,
+              cover: bool = True) -> TemplateFit:
+    """:class:`TemplateFit` of a page from its profile and what :func:`_page_template_features` gives for it
+    (``own``: the template has seen the page; ``cover``: measure the core's share, else 1)."""
     share = 1.0
     if cover:  # the other pages holding each of the page's keys, once per key
-        counts = np.rint(np.expm1(np.array(list({k: v for k, v in zip(prof.keys, pages_col.tolist()) if v > 0}.values()),
-                                           dtype=np.float64)))
+        per_key = {k: c for k, c in zip(prof.keys, line_pages.tolist()) if c > 0}
+        counts = np.fromiter(per_key.values(), dtype=np.float64, count=len(per_key))
         share = float(_core_covers(counts, np.zeros(len(counts), dtype=np.int64), [tpl], [own])[0])
-    return TemplateFit(len(feats), int((pages_col > 0).sum()), tpl.recurring_per_page(), share)
+    return TemplateFit(len(feats), int((feats[:, _T["tpl_line_pages"]] > 0).sum()), tpl.recurring_per_page(), share)
 
 
 def template_fit(lines: Sequence[str], tpl: SiteTemplate) -> TemplateFit:
@@ -814,7 +815,7 @@ def template_fit(lines: Sequence[str], tpl: SiteTemplate) -> TemplateFit:
     template was or was not used. A page the template has seen is left out of its counts, as in labeling."""
     prof = profile_page(lines)
     own = own_profile(lines, tpl, prof)
-    return _page_fit(prof, _page_template_features(prof, prof.rel_pos, tpl, own), tpl, own is not None)
+    return _page_fit(prof, *_page_template_features(prof, prof.rel_pos, tpl, own), tpl, own is not None)
 
 
 def _core_covers(counts: np.ndarray, page: np.ndarray, tpls: Sequence[SiteTemplate], own: np.ndarray) -> np.ndarray:

@@ -453,7 +453,8 @@ def test_page_features_are_those_computed_line_by_line(prune):
         prof = profile_page(lines)
         own = T.own_profile(lines, tpl, prof)
         rel = np.linspace(0.0, 0.95, len(prof.keys))
-        got = T._page_template_features(prof, rel, tpl, own)
+        got, line_pages = T._page_template_features(prof, rel, tpl, own)
+        assert np.array_equal(np.log1p(line_pages).astype(np.float32), got[:, COL["tpl_line_pages"]])
         assert np.array_equal(got, _reference_features(prof, rel, tpl, own))
         checked += bool(got[:, COL["tpl_line_share"]].any())
     assert checked == 7
