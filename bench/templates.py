@@ -44,7 +44,7 @@ import numpy as np
 
 from boiler.evaluate import page_counts, score_pages
 from boiler.formats import record_from_page
-from boiler.templates import MIN_TEMPLATE_COVER, learn_template, line_key
+from boiler.templates import MIN_TEMPLATE_COVER, MIN_TEMPLATE_FIT, MIN_TEMPLATE_MATCH, learn_template, line_key
 from boiler.training import DEFAULT_CORPUS_LIST, corpus_list, fold_models, load_corpus, own_page_weights, site_templates
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -207,6 +207,8 @@ def main() -> int:
     if any(len(g) not in (2, 3) for g in gates):
         ap.error(f"--gates takes MIN_FIT:MIN_MATCH[:MIN_COVER] numbers separated by commas, not {args.gates!r}")
     gates = [g if len(g) == 3 else (*g, MIN_TEMPLATE_COVER) for g in gates]
+    shipped = (MIN_TEMPLATE_FIT, MIN_TEMPLATE_MATCH, MIN_TEMPLATE_COVER)
+    scored = [shipped, *dict.fromkeys(g for g in gates if g != shipped)]  # each gate's labels made once
     if args.html and not args.cost_only:
         ap.error("--html goes with --cost-only")
     if args.html:
@@ -226,11 +228,10 @@ def main() -> int:
     rng = random.Random(args.seed)
     started = time.time()
     pred_none: list = [None] * len(pages)
-    pred_all: list = [None] * len(pages)
     curve_pred: dict[int, dict[int, list]] = {k: {} for k in CURVE}
-    drift_pred: dict[tuple[int, str], list] = {}
-    gate_all: dict[tuple, list] = {g: [None] * len(pages) for g in gates}  # as pred_all and drift_pred, other gates
-    gate_drift: dict[tuple, dict[tuple[int, str], list]] = {g: {} for g in gates}
+    gate_all: dict[tuple, list] = {g: [None] * len(pages) for g in scored}  # with the site's template, by gate
+    gate_drift: dict[tuple, dict[tuple[int, str], list]] = {g: {} for g in scored}  # with each year's, by gate
+    pred_all, drift_pred = gate_all[shipped], gate_drift[shipped]
     by_site: dict[str, list[int]] = defaultdict(list)
     for i, p in enumerate(pages):
         if p.site:
@@ -243,9 +244,7 @@ def main() -> int:
         for i, pred in zip(te, model.predict_pages(lines)):
             pred_none[i] = pred
         test_tpls = site_templates(test)
-        for i, pred in zip(te, model.predict_pages(lines, test_tpls)):
-            pred_all[i] = pred
-        for g in gates:
+        for g in scored:
             for i, pred in zip(te, model.predict_pages(lines, test_tpls, min_fit=g[0], min_match=g[1], min_cover=g[2])):
                 gate_all[g][i] = pred
         # F1 against the number of pages the template saw
@@ -270,9 +269,7 @@ def main() -> int:
                 rows.append(i)
                 keys.append((i, ty))
                 tpls.append(learn_template([pages[j].lines for j in src], pages[i].site))
-        for key, pred in zip(keys, model.predict_pages([pages[i].lines for i in rows], tpls)):
-            drift_pred[key] = pred
-        for g in gates:
+        for g in scored:
             for key, pred in zip(keys, model.predict_pages([pages[i].lines for i in rows], tpls, min_fit=g[0],
                                                            min_match=g[1], min_cover=g[2])):
                 gate_drift[g][key] = pred
