@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 from boiler import features as F
 from boiler.model import (
     EVIDENCE_FEATURES,
+    PAGE_BALANCE,
     LineClassifier,
     WordEvidence,
     stage1_feature_names,
@@ -123,6 +124,8 @@ def test_an_html_model_has_the_dom_columns_in_both_stages(small_html_model, own_
     assert m.uses_dom and m.n_features_in_ == len(stage1_feature_names(m.uses_templates, dom=True))
     assert m.uses_dom_context
     assert m.uses_main_block_columns
+    from boiler.training import HTML_PAGE_BALANCE
+    assert m.get_params()["page_balance"] == HTML_PAGE_BALANCE  # the HTML recipe, not the text model's
     assert m.stage2_.n_features_in_ == len(stage2_feature_names(m.uses_templates, dom=True, page_best=m.uses_page_best,
                                                                 dom_context=True, main_block=True))
     hp = parse_html(next(p.html for p in own_html_pages if '<li><a href="/s' in p.html))
@@ -348,3 +351,24 @@ def test_page_best_columns_relate_each_line_to_its_own_pages_best():
     # on a page of menu words (best far below the floor) no line is near the best: shares of the floor
     menu = page_best_columns(np.array([0.005, 0.004, 0.01], np.float32), np.zeros(3, int), 1)
     np.testing.assert_allclose(menu[:, 1], np.array([0.005, 0.004, 0.01]) / PAGE_BEST_FLOOR, rtol=1e-6)
+
+
+def test_page_balance_evens_out_the_pages_training_weight():
+    pages = [["Home", "News", "A long sentence about the things that happened in the city today.", "Share"],
+             ["Menu", "Another long line of body text, which goes on for a while and then stops."] * 20]
+    batch = F.extract(pages)
+    plain = LineClassifier(page_balance=0.0)._weights(batch)
+    np.testing.assert_allclose(plain, np.maximum(np.expm1(batch.X[:, F.FEATURE_NAMES.index("words")]), 1) ** 0.5,
+                               rtol=1e-6)
+    per_page = {}
+    for q in (0.5, 1.0):
+        w = LineClassifier(page_balance=q)._weights(batch)
+        assert w.sum() == pytest.approx(plain.sum())  # the same total: regularisation sees the same scale
+        per_page[q] = np.bincount(batch.page_index, weights=w)
+        ratio = w / plain  # within a page, lines keep their relative weights
+        for p in range(2):
+            assert np.ptp(ratio[batch.page_index == p]) < 1e-9
+    assert per_page[1.0][0] == pytest.approx(per_page[1.0][1])  # 1: every page weighs the same
+    assert LineClassifier().page_balance == PAGE_BALANCE > 0  # the text recipe balances pages
+    plain_pages = np.bincount(batch.page_index, weights=plain)
+    assert plain_pages[1] / plain_pages[0] > per_page[0.5][1] / per_page[0.5][0] > 1.0
