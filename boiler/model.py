@@ -120,6 +120,10 @@ PAGE_BEST_FLOOR = 0.15
 #: readability +0.006 and +0.004, the six sets' page-weighted mean +0.002 and +0.003; 1.0 gave up 0.005
 #: on cleaneval. The HTML recipe keeps 0 (:data:`boiler.training.HTML_PAGE_BALANCE`).
 PAGE_BALANCE = 0.5
+#: ... a page's total taken as at least this (the 5th percentile of the corpora's pages, about 50
+#: lines): balancing evens out the large pages, without raising a few tiny pages (a four-line page of
+#: menu words) far above the rest.
+PAGE_BALANCE_FLOOR = 100.0
 #: Stage-2 columns of an HTML model with ``dom_context``: for each block enclosing the line
 #: (:data:`~boiler.html.CONTAINER_LEVELS`, nearest first), the mean stage-1 probability of its text
 #: (weighted by words) and its share of the page's words.
@@ -849,13 +853,14 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
     # -- training -----------------------------------------------------------------------
     def _weights(self, batch: F.LineBatch) -> np.ndarray:
         """Each line's training weight: its words to the ``weight_power``, divided by its page's total
-        of those to the ``page_balance`` (0: pages weigh what their lines do; 1: every page the same, as
-        the text-track F1 averages over pages), scaled so that the weights sum to what they would at 0."""
+        of those (at least :data:`PAGE_BALANCE_FLOOR`) to the ``page_balance`` (0: pages weigh what their
+        lines do; 1: every page the same, as the text-track F1 averages over pages), scaled so that the
+        weights sum to what they would at 0."""
         words = np.expm1(batch.X[:, F.FEATURE_NAMES.index("words")])
         w = np.power(np.maximum(words, 1.0), self.weight_power)
         balance = getattr(self, "page_balance", 0.0)
         if balance and len(w):
-            page_total = np.bincount(batch.page_index, weights=w)[batch.page_index]
+            page_total = np.maximum(np.bincount(batch.page_index, weights=w), PAGE_BALANCE_FLOOR)[batch.page_index]
             balanced = w / np.power(page_total, balance)
             w = balanced * (w.sum() / balanced.sum())
         return w

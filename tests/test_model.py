@@ -7,6 +7,7 @@ from boiler import features as F
 from boiler.model import (
     EVIDENCE_FEATURES,
     PAGE_BALANCE,
+    PAGE_BALANCE_FLOOR,
     LineClassifier,
     WordEvidence,
     stage1_feature_names,
@@ -354,21 +355,27 @@ def test_page_best_columns_relate_each_line_to_its_own_pages_best():
 
 
 def test_page_balance_evens_out_the_pages_training_weight():
-    pages = [["Home", "News", "A long sentence about the things that happened in the city today.", "Share"],
-             ["Menu", "Another long line of body text, which goes on for a while and then stops."] * 20]
+    body = "A long sentence about the things that happened in the city today, told at length."
+    pages = [["Home", "News", body, "Share"] * 20,  # above PAGE_BALANCE_FLOOR, smaller than the next
+             ["Menu", body] * 120,
+             ["Home", "Tweet", "All news"]]  # below it: balanced as if it were that large
     batch = F.extract(pages)
     plain = LineClassifier(page_balance=0.0)._weights(batch)
     np.testing.assert_allclose(plain, np.maximum(np.expm1(batch.X[:, F.FEATURE_NAMES.index("words")]), 1) ** 0.5,
                                rtol=1e-6)
+    plain_pages = np.bincount(batch.page_index, weights=plain)
+    assert plain_pages[1] > plain_pages[0] > PAGE_BALANCE_FLOOR > plain_pages[2]
     per_page = {}
     for q in (0.5, 1.0):
         w = LineClassifier(page_balance=q)._weights(batch)
         assert w.sum() == pytest.approx(plain.sum())  # the same total: regularisation sees the same scale
         per_page[q] = np.bincount(batch.page_index, weights=w)
         ratio = w / plain  # within a page, lines keep their relative weights
-        for p in range(2):
+        for p in range(3):
             assert np.ptp(ratio[batch.page_index == p]) < 1e-9
-    assert per_page[1.0][0] == pytest.approx(per_page[1.0][1])  # 1: every page weighs the same
-    assert LineClassifier().page_balance == PAGE_BALANCE > 0  # the text recipe balances pages
-    plain_pages = np.bincount(batch.page_index, weights=plain)
+        # the tiny page is balanced as a page of the floor's size, not raised to the others' weight
+        assert per_page[q][2] / per_page[q][0] == pytest.approx(
+            plain_pages[2] / PAGE_BALANCE_FLOOR ** q / (plain_pages[0] / plain_pages[0] ** q))
+    assert per_page[1.0][0] == pytest.approx(per_page[1.0][1])  # 1: every page above the floor the same
     assert plain_pages[1] / plain_pages[0] > per_page[0.5][1] / per_page[0.5][0] > 1.0
+    assert LineClassifier().page_balance == PAGE_BALANCE > 0  # the text recipe balances pages
