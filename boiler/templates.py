@@ -756,7 +756,7 @@ def template_features(batch: F.LineBatch, pages: Sequence[Sequence[str]],
             continue
         feats, line_pages = _page_template_features(prof, char_pos[a:b], tpl, own)
         if len(feats) and (min_fit > 0 or min_match > 0 or min_cover > 0):
-            if not _page_fit(prof, feats, line_pages, tpl, own is not None, min_cover > 0).used(min_fit, min_match, min_cover):
+            if not _page_fit(prof, line_pages, tpl, own is not None, min_cover > 0).used(min_fit, min_match, min_cover):
                 continue  # the template does not fit this page: labeled as without one
         out[a:b] = feats
     if by_id:
@@ -798,16 +798,16 @@ class TemplateFit:
                 f"{SURE_TEMPLATE_FIT:.0%} of its own lines known: {self.fit:.0%})")
 
 
-def _page_fit(prof: PageProfile, feats: np.ndarray, line_pages: np.ndarray, tpl: SiteTemplate, own: bool,
-              cover: bool = True) -> TemplateFit:
-    """:class:`TemplateFit` of a page from its profile and what :func:`_page_template_features` gives for it
-    (``own``: the template has seen the page; ``cover``: measure the core's share, else 1)."""
+def _page_fit(prof: PageProfile, line_pages: np.ndarray, tpl: SiteTemplate, own: bool, cover: bool = True) -> TemplateFit:
+    """:class:`TemplateFit` of a page from its profile and on how many of the site's other pages each of its
+    lines occurs (:func:`_page_template_features`; ``own``: the template has seen the page; ``cover``:
+    measure the core's share, else 1)."""
     share = 1.0
     if cover:  # the other pages holding each of the page's keys, once per key
         per_key = {k: c for k, c in zip(prof.keys, line_pages.tolist()) if c > 0}
         counts = np.fromiter(per_key.values(), dtype=np.float64, count=len(per_key))
         share = float(_core_covers(counts, np.zeros(len(counts), dtype=np.int64), [tpl], [own])[0])
-    return TemplateFit(len(feats), int((feats[:, _T["tpl_line_pages"]] > 0).sum()), tpl.recurring_per_page(), share)
+    return TemplateFit(len(line_pages), int((line_pages > 0).sum()), tpl.recurring_per_page(), share)
 
 
 def template_fit(lines: Sequence[str], tpl: SiteTemplate) -> TemplateFit:
@@ -815,7 +815,8 @@ def template_fit(lines: Sequence[str], tpl: SiteTemplate) -> TemplateFit:
     template was or was not used. A page the template has seen is left out of its counts, as in labeling."""
     prof = profile_page(lines)
     own = own_profile(lines, tpl, prof)
-    return _page_fit(prof, *_page_template_features(prof, prof.rel_pos, tpl, own), tpl, own is not None)
+    _, line_pages = _page_template_features(prof, prof.rel_pos, tpl, own)
+    return _page_fit(prof, line_pages, tpl, own is not None)
 
 
 def _core_covers(counts: np.ndarray, page: np.ndarray, tpls: Sequence[SiteTemplate], own: np.ndarray) -> np.ndarray:
