@@ -70,7 +70,7 @@ def run_set(folder: Path, limit: int | None, worst: int) -> dict:
             continue
         pages += 1
         t0 = time.perf_counter()
-        lines = html_to_lines(rec["html"], rec["id"], drop=HTML_TEXT_DROP)
+        lines = html_to_lines(rec["html"], rec["id"], drop=HTML_TEXT_DROP, drop_hidden=False)
         t1 = time.perf_counter()
         result = align_lines(lines, rec["gold"])
         t2 = time.perf_counter()

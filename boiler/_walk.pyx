@@ -323,7 +323,7 @@ cdef inline bint _has_text(object t):
     return t is not None and len(<str>t) > 0 and not (<str>t).isspace()
 
 
-def walk_page(_Element root, str source, double max_seconds, frozenset drop, dict rules):
+def walk_page(_Element root, str source, double max_seconds, frozenset drop, bint drop_hidden, dict rules):
     """The walk and the per-line evidence of :class:`boiler.html._Walk` for the tree under ``root``:
     the fields of an :class:`~boiler.html.HtmlPage` (lines, dom, attrs, near, paths, blocks,
     containers), as a tuple. ``rules`` carries :mod:`boiler.html`'s declarations."""
@@ -335,6 +335,8 @@ def walk_page(_Element root, str source, double max_seconds, frozenset drop, dic
     cdef int clock_mask = rules["clock_every"] - 1
     cdef double deadline = time.monotonic() + max_seconds
     cdef dict kinds = {}  # tag -> (kind bits, flag bits, tag)
+    cdef object hidden_style = rules["hidden_style"]
+    cdef frozenset never_hidden = rules["never_hidden"]
     cdef const unsigned char* slot_name[TAG_SLOTS]  # a cache of kinds by name address (no namespace)
     cdef list slot_kv = [None] * TAG_SLOTS
     cdef size_t slot
@@ -387,6 +389,9 @@ def walk_page(_Element root, str source, double max_seconds, frozenset drop, dic
                         slot_name[slot] = node.name
                         slot_kv[slot] = kv
                 kind = kv[0]
+                if drop_hidden and not (kind & K_DROP) and node.properties is not NULL \
+                        and kv[2] not in never_hidden and _hides(st, node, hidden_style):
+                    kind = K_DROP  # as boiler.html.is_hidden: an element a browser does not show
             else:  # not an element for lxml's tag: dropped with its content
                 kind = K_DROP
             if sp == st.stack_cap:
@@ -533,6 +538,25 @@ cdef int _same_siblings(_State st, tree.xmlNode* el, dict cache):
                 shapes[k] = shapes.get(k, 0) + 1
             ch = ch.next
     return shapes.get(_shape_key(st, el), 1) - 1
+
+
+cdef bint _hides(_State st, tree.xmlNode* el, object style_search) except -1:
+    """:func:`boiler.html.is_hidden` of an element with attributes (its tag not one never hidden): an
+    attribute ``hidden``, or a first ``style`` attribute whose value ``style_search`` finds hiding."""
+    cdef tree.xmlAttr* a = el.properties
+    cdef Py_ssize_t at
+    cdef bint style_seen = False
+    while a is not NULL:
+        if a.type == tree.XML_ATTRIBUTE_NODE and a.ns is NULL:
+            if strcmp(<const char*>a.name, b"hidden") == 0:
+                return True
+            if not style_seen and strcmp(<const char*>a.name, b"style") == 0:
+                style_seen = True
+                at = _put_value(st, 0, a)
+                if style_search(PyUnicode_DecodeUTF8(st.key, at, NULL)) is not None:
+                    return True
+        a = a.next
+    return False
 
 
 cdef Py_ssize_t _put_value(_State st, Py_ssize_t at, tree.xmlAttr* a) except -1:

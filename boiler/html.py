@@ -23,7 +23,10 @@ The walk is compiled (:mod:`boiler._walk`, Cython over lxml's C API, built at in
 :class:`_Walk`, the Python walk kept here as the reference and the fallback where no compiler was
 found (the tests hold the two to the same output).
 
-Script, style, noscript, template, comments and processing instructions are dropped. A page is
+Script, style, noscript, template, comments and processing instructions are dropped, and so are
+elements a browser does not show: with the ``hidden`` attribute, or an inline style of
+``display: none`` or ``visibility: hidden`` (:func:`is_hidden`; never ``<html>`` or ``<body>``, which
+pages hide until a script has run). A page is
 bounded: at most :data:`MAX_HTML_CHARS` characters and :data:`MAX_PAGE_SECONDS` of walking; over
 either, a clear :class:`~boiler.errors.InputError` names the page.
 """
@@ -75,6 +78,12 @@ KILL_TAGS = frozenset(["script", "style", "noscript", "template", "link", "meta"
 #: What html-text's cleaner drops (it keeps noscript, template and svg): for lines identical to the corpora's.
 HTML_TEXT_DROP = frozenset(["script", "style", "link", "meta", "applet", "frame", "frameset", "noframes", "base"])
 _BLOCK_TAGS = NEWLINE_TAGS | DOUBLE_NEWLINE_TAGS | {"td", "th", "section", "body", "html", "head"}
+#: An inline style that hides its element (``display: none``, ``visibility: hidden``; any case, ASCII
+#: spacing), as a declaration of its own: after the start, a semicolon or a space, and before the end,
+#: a semicolon or ``!important``.
+HIDDEN_STYLE = re.compile(r"(?:^|[;\s])(?:display\s*:\s*none|visibility\s*:\s*hidden)\s*(?:$|[;!])", re.I | re.A)
+#: Elements never dropped as hidden: pages hide the whole document until a script shows it.
+NEVER_HIDDEN = frozenset(["html", "body"])
 
 #: Structural flags: a line's main text is inside one of these tags.
 DOM_FLAGS: tuple[tuple[str, frozenset[str], str], ...] = (
@@ -234,21 +243,33 @@ def attr_words(el, cache: dict | None = None) -> tuple[str, ...]:
     return out
 
 
+def is_hidden(el) -> bool:
+    """Whether a browser hides an element (not ``<html>`` or ``<body>``, see :data:`NEVER_HIDDEN`): it
+    has the ``hidden`` attribute, or its first ``style`` attribute hides it (:data:`HIDDEN_STYLE`)."""
+    if el.tag in NEVER_HIDDEN:
+        return False
+    if el.get("hidden") is not None:
+        return True
+    style = el.get("style")
+    return style is not None and HIDDEN_STYLE.search(style) is not None
+
+
 class _Walk:
     """One pass over a tree in document order, building lines as html-text does (its spacing rules: no
     space before closing punctuation, none after an opening bracket), and recording for each piece of
     text its element, its tags and its block. Everything else about a line is looked up afterwards,
     from its main element only."""
 
-    __slots__ = ("source", "drop", "deadline", "max_seconds", "adjacent", "lines", "line_chunks", "chunks", "prev", "blocks",
+    __slots__ = ("source", "drop", "drop_hidden", "deadline", "max_seconds", "adjacent", "lines", "line_chunks", "chunks", "prev", "blocks",
                  "n_chars", "n_elements")
 
     NL = 1
     NL2 = 2
 
-    def __init__(self, source: str, max_seconds: float, drop: frozenset[str] = KILL_TAGS):
+    def __init__(self, source: str, max_seconds: float, drop: frozenset[str] = KILL_TAGS, drop_hidden: bool = True):
         self.source = source
         self.drop = drop
+        self.drop_hidden = drop_hidden
         self.max_seconds = max_seconds
         self.deadline = time.monotonic() + max_seconds
         self.lines: list[str] = []
@@ -315,6 +336,7 @@ class _Walk:
         walker = lxml.etree.iterwalk(root, events=("start", "end", "comment", "pi"))
         skip = walker.skip_subtree
         blocks, counts, drop = self.blocks, self.n_chars, self.drop
+        hide = self.drop_hidden
         flag_of, block_tags, layout = _FLAG_OF_TAG.get, _BLOCK_TAGS, _LAYOUT_TAGS
         text = self.text
         deadline, clock = self.deadline, time.monotonic
@@ -327,7 +349,7 @@ class _Walk:
                                               f"{n_el:,} elements walked)")
             if event == "start":
                 tag = el.tag
-                if tag.__class__ is not str or tag in drop:
+                if tag.__class__ is not str or tag in drop or (hide and is_hidden(el)):
                     skip()
                     push(None)  # its "end" event still follows
                     continue
@@ -539,8 +561,12 @@ _NO_PATH: tuple[tuple[str, ...], int, tuple[str, ...]] = ((), 0, ())
 
 
 def parse_html(html: str | bytes, source: str = "<memory>", max_seconds: float = MAX_PAGE_SECONDS,
-               drop: frozenset[str] = KILL_TAGS, compiled: bool = True) -> HtmlPage:
+               drop: frozenset[str] = KILL_TAGS, compiled: bool = True, drop_hidden: bool = True) -> HtmlPage:
     """An HTML page's lines (as html-text's guess_layout gives them) with each line's DOM evidence.
+
+    ``drop``: the elements dropped with their content; ``drop_hidden``: also those a browser hides
+    (:func:`is_hidden`). html-text keeps hidden elements: :data:`HTML_TEXT_DROP` and ``drop_hidden=False``
+    give its lines.
 
     ``compiled``: walk the tree with the compiled walk where it was built (the same output; parsing
     takes about half the time); False walks it in Python (:class:`_Walk`, the reference).
@@ -554,8 +580,8 @@ def parse_html(html: str | bytes, source: str = "<memory>", max_seconds: float =
                         containers=np.zeros((0, CONTAINER_LEVELS, 2), dtype=np.int32))
     walk = _compiled_walk() if compiled else None
     if walk is not None:
-        return HtmlPage(*walk(root, source, max_seconds, drop, _walk_rules()))
-    walk = _Walk(source, max_seconds, drop)
+        return HtmlPage(*walk(root, source, max_seconds, drop, drop_hidden, _walk_rules()))
+    walk = _Walk(source, max_seconds, drop, drop_hidden)
     walk.run(root)
     return walk.page()
 
@@ -581,7 +607,7 @@ def _walk_rules() -> dict:
             "attr_word_findall": _ATTR_WORD.findall, "attr_word_pattern": _ATTR_WORD.pattern,
             "attr_words_per_element": ATTR_WORDS_PER_ELEMENT,
             "attr_words_per_path": ATTR_WORDS_PER_PATH, "path_depth": PATH_DEPTH,
-            "container_levels": CONTAINER_LEVELS, "n_flags": len(DOM_FLAGS), "n_features": len(DOM_FEATURES)}
+            "container_levels": CONTAINER_LEVELS, "hidden_style": HIDDEN_STYLE.search, "never_hidden": NEVER_HIDDEN, "n_flags": len(DOM_FLAGS), "n_features": len(DOM_FEATURES)}
 
 
 def compiled_walk_available() -> bool:
@@ -589,9 +615,11 @@ def compiled_walk_available() -> bool:
     return _compiled_walk() is not None
 
 
-def html_to_lines(html: str | bytes, source: str = "<memory>", drop: frozenset[str] = KILL_TAGS) -> list[str]:
-    """The text lines of an HTML page (script, style, noscript, comments... dropped; blocks become lines)."""
-    return parse_html(html, source, drop=drop).lines
+def html_to_lines(html: str | bytes, source: str = "<memory>", drop: frozenset[str] = KILL_TAGS,
+                  drop_hidden: bool = True) -> list[str]:
+    """The text lines of an HTML page (script, style, noscript, comments, hidden elements... dropped;
+    blocks become lines; ``drop`` and ``drop_hidden`` as :func:`parse_html`)."""
+    return parse_html(html, source, drop=drop, drop_hidden=drop_hidden).lines
 
 
 def _html_text_lines(html: str | bytes, source: str = "<memory>") -> list[str]:

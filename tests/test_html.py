@@ -53,7 +53,7 @@ def test_lines_are_html_texts_lines_with_noscript_dropped():
     theirs = _html_text_lines(PAGE)
     assert "Please enable JavaScript" in theirs and "Please enable JavaScript" not in ours
     assert [ln for ln in theirs if ln != "Please enable JavaScript"] == ours
-    assert parse_html(PAGE, drop=HTML_TEXT_DROP).lines == theirs
+    assert parse_html(PAGE, drop=HTML_TEXT_DROP, drop_hidden=False).lines == theirs
     assert "The storm reached the coast on Monday, officials said, and closed the port." in ours
     assert page.dom.shape == (len(ours), len(DOM_FEATURE_NAMES))
 
@@ -157,7 +157,9 @@ from boiler.html import compiled_walk_available  # noqa: E402
 _OPEN = ["p", "div", "span", "a", "li", "ul", "h2", "nav", "article", "aside", "figure", "figcaption", "table",
          "tr", "td", "b", "em", "time", "form", "button", "section", "br", "blockquote", "pre", "o:p"]
 _ATTRS = ["", " class='storyBody-text'", " class=related", " class", " id='mainNav' role=navigation",
-          " itemprop=articleBody class='x y'", " class='caption'", " CLASS='Share-Bar'", " class='a' class='b'"]
+          " itemprop=articleBody class='x y'", " class='caption'", " CLASS='Share-Bar'", " class='a' class='b'",
+          " style='display:none'", " hidden", " style='color: red; VISIBILITY : hidden !important'",
+          " style='display:nones'", " style='x' style='display:none'", " HIDDEN=no style=''"]
 _piece = st.one_of(
     st.tuples(st.sampled_from(_OPEN), st.sampled_from(_ATTRS)).map(lambda t: f"<{t[0]}{t[1]}>"),
     st.sampled_from(_OPEN).map(lambda t: f"</{t}>"),
@@ -165,7 +167,8 @@ _piece = st.one_of(
                      "<noscript>no</noscript>", "<![CDATA[cd]]>", "&amp;", "&nbsp;", "&bogus;", " ", "\n", "\t\n "]),
     st.text(alphabet=st.sampled_from("ab (),.:;!?\"') \u00a0é\u2003"), min_size=1, max_size=12),
 )
-_soup = st.lists(_piece, max_size=60).map("".join)
+_soup = st.one_of(st.just(""), st.sampled_from(["<body style='display: none'>", "<html hidden>"])).flatmap(
+    lambda head: st.lists(_piece, max_size=60).map(lambda pieces: head + "".join(pieces)))
 
 
 def _same_page(a, b) -> None:
@@ -193,6 +196,7 @@ def test_the_compiled_walk_gives_the_python_walks_page(html):
 @given(_soup)
 def test_the_compiled_walk_gives_the_python_walks_page_on_generated_markup(html):
     _same_page(parse_html(html, compiled=False), parse_html(html))
+    _same_page(parse_html(html, compiled=False, drop_hidden=False), parse_html(html, drop_hidden=False))
 
 
 _attr_value = st.text(alphabet=st.sampled_from("aAbBzZ-_ 1é\u00c9&;"), max_size=30) | \
@@ -211,6 +215,33 @@ def test_the_compiled_walk_finds_the_class_words_the_pattern_finds(nested):
     _same_page(parse_html(page, compiled=False), parse_html(page))
 
 
+HIDDEN_PAGE = """<html><body style="display:none">
+<p>Kept, as the body is only hidden until a script shows the page.</p>
+<div style="display: none">A modal window's text<p>and its button</p></div>tail of the modal, shown
+<p hidden>Hidden by the attribute.</p>
+<span style="color: red; Visibility:hidden !important">hidden by visibility</span>
+<p style="display:nonexistent">An invalid value hides nothing.</p>
+<p style="width: 2px;display :none;">Hidden after another declaration.</p>
+<p data-style="display:none">Not a style attribute.</p>
+</body></html>"""
+
+
+def test_elements_a_browser_does_not_show_are_dropped_with_their_content_but_not_their_tail():
+    page = parse_html(HIDDEN_PAGE)
+    text = "\n".join(page.lines)
+    for shown in ("Kept, as the body", "tail of the modal, shown", "An invalid value hides nothing.", "Not a style attribute."):
+        assert shown in text
+    for hidden in ("modal window's text", "and its button", "Hidden by the attribute.", "hidden by visibility",
+                   "Hidden after another declaration."):
+        assert hidden not in text
+    kept = parse_html(HIDDEN_PAGE, drop_hidden=False).lines
+    assert "Hidden by the attribute." in kept and "Hidden after another declaration." in kept
+    assert html_to_lines(HIDDEN_PAGE) == page.lines
+    for drop_hidden in (True, False):
+        _same_page(parse_html(HIDDEN_PAGE, compiled=False, drop_hidden=drop_hidden),
+                   parse_html(HIDDEN_PAGE, drop_hidden=drop_hidden))
+
+
 def test_nul_characters_are_removed_before_parsing():
     assert parse_html("<p>sp\x00lit</p><p>caf\u00e9\x00 \u2003ok</p>").lines == ["split", "", "café ok"]
     assert parse_html(" " * 40 + "\x00\n" + " " * 40).lines == []  # nothing but whitespace and a NUL
@@ -226,7 +257,7 @@ def test_the_compiled_walk_calls_the_pattern_when_html_declares_another():
     rules = dict(H._walk_rules())
     rules["attr_word_pattern"] = "[a-z]+"  # not the declared one: the compiled walk must call findall
     rules["attr_word_findall"] = re.compile("[a-z]+").findall
-    got = walk_page(H.parse_tree(page), "<memory>", H.MAX_PAGE_SECONDS, H.KILL_TAGS, rules)
+    got = walk_page(H.parse_tree(page), "<memory>", H.MAX_PAGE_SECONDS, H.KILL_TAGS, True, rules)
     assert got[0] == ["words here"]
     assert got[2] == [("arser", "story", "ody", "text", "main")]
     assert parse_html(page).attrs == [("html", "parser", "story", "body", "text", "main")]
