@@ -41,8 +41,9 @@ CACHE = Path("/tmp/boiler-bench-extract") / "html-folds"
 #: floor, the default of a new model since 2026-11-26; html-4: and stage 2 sees the blocks enclosing
 #: each line, ``dom_context``; html-5: and whether it is inside the page's main block, ``main_block_columns``;
 #: html-6: the same columns with the block sums fixed, per page in float64, not over the batch in float32;
-#: html-7: the line features independent of the other pages of the batch, 7aadd6d).
-RECIPE = "html-7"
+#: html-7: the line features independent of the other pages of the batch, 7aadd6d; html-8: pages
+#: without the elements a browser does not show, 9050a4f).
+RECIPE = "html-8"
 
 Extractor = Callable[[str], str]
 
