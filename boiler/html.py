@@ -72,9 +72,12 @@ NEWLINE_TAGS = frozenset(["article", "aside", "br", "dd", "details", "div", "dt"
                           "footer", "form", "header", "hr", "legend", "li", "main", "nav", "table", "tr"])
 DOUBLE_NEWLINE_TAGS = frozenset(["blockquote", "dl", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "ol", "p",
                                  "pre", "title", "ul"])
-#: Elements whose content is never text (html-text's cleaner drops these too, except noscript and template).
+#: Elements whose content is never text (html-text's cleaner drops these too, except noscript and template;
+#: neither drops the last five): a browser shows no text of them, or of a select list only the chosen option
+#: (in the corpora, 8 of the 59,217 word 4-grams in dragnet's selects are in its gold text), of an iframe
+#: the framed page, not its content, and of MathML the formula, not its annotations (TeX source).
 KILL_TAGS = frozenset(["script", "style", "noscript", "template", "link", "meta", "applet", "frame", "frameset",
-                       "noframes", "base", "svg"])
+                       "noframes", "base", "svg", "select", "datalist", "iframe", "annotation", "annotation-xml"])
 #: What html-text's cleaner drops (it keeps noscript, template and svg): for lines identical to the corpora's.
 HTML_TEXT_DROP = frozenset(["script", "style", "link", "meta", "applet", "frame", "frameset", "noframes", "base"])
 _BLOCK_TAGS = NEWLINE_TAGS | DOUBLE_NEWLINE_TAGS | {"td", "th", "section", "body", "html", "head"}

@@ -186,7 +186,8 @@ def test_the_compiled_walk_was_built():
 
 @pytest.mark.parametrize("html", [PAGE, "<p>foo<!-- c -->bar <b>x</b><!-- c -->, y</p>",
                                   "<p>one<p>two</div></span><li>three", "", "<html></html>", "<script>x</script>",
-                                  "<div>" * 300 + "deep <a>text</a>" + "</div>" * 300])
+                                  "<div>" * 300 + "deep <a>text</a>" + "</div>" * 300,
+                                  "<p>pick <select><option>one<option selected>two</select> then<iframe>no frames</iframe> go</p>"])
 def test_the_compiled_walk_gives_the_python_walks_page(html):
     _same_page(parse_html(html, compiled=False), parse_html(html))
     _same_page(parse_html(html, compiled=False, drop=HTML_TEXT_DROP), parse_html(html, drop=HTML_TEXT_DROP))
@@ -240,6 +241,14 @@ def test_elements_a_browser_does_not_show_are_dropped_with_their_content_but_not
     for drop_hidden in (True, False):
         _same_page(parse_html(HIDDEN_PAGE, compiled=False, drop_hidden=drop_hidden),
                    parse_html(HIDDEN_PAGE, drop_hidden=drop_hidden))
+
+
+def test_select_lists_iframe_content_and_math_annotations_are_dropped():
+    page = parse_html("<p>Sort by <select><option>date<option selected>name</select> or"
+                      "<iframe>Your browser does not show frames</iframe> not.</p>"
+                      "<p>A matrix <math><semantics><mi>A</mi><annotation encoding='application/x-tex'>"
+                      "{\\displaystyle A}</annotation></semantics></math> is square.</p>")
+    assert page.lines == ["Sort by or not.", "", "A matrix A is square."]
 
 
 def test_nul_characters_are_removed_before_parsing():
