@@ -42,7 +42,8 @@ CACHE = Path("/tmp/boiler-bench-extract") / "html-folds"
 #: each line, ``dom_context``; html-5: and whether it is inside the page's main block, ``main_block_columns``;
 #: html-6: the same columns with the block sums fixed, per page in float64, not over the batch in float32;
 #: html-7: the line features independent of the other pages of the batch, 7aadd6d; html-8: pages
-#: without the elements a browser does not show, 9050a4f).
+#: without the elements a browser does not show, 9050a4f, nor select lists, iframe content and MathML
+#: annotations).
 RECIPE = "html-8"
 
 Extractor = Callable[[str], str]

@@ -17,8 +17,8 @@
   by stage 1 (:func:`main_block_rows`) and that block's share of the page; and when it decides, the
   main block by the final scores lowers the bar inside it to ``main_block_floor``.
 
-Training weighs a line by its words; ``page_balance`` can also even out the pages' weights (off in the
-shipped recipe, see PAGE_BALANCE_FLOOR).
+Training weighs a line by its words, and evens out the pages' weights a little, as ``page_balance``
+says (a page of hundreds of comment lines would otherwise outweigh dozens of short ones).
 
 Training is stacked: the word evidence seen by stage 1 and the stage-1 probabilities seen by stage
 2 are computed out of fold, with folds grouped by site, so neither stage learns to trust an
@@ -113,12 +113,15 @@ PAGE_BEST_FEATURES: tuple[F.Feature, ...] = (
 #: The share of the page's best is taken of at least this much: on a page where nothing scores (a
 #: menu alone) a line near the best is still near nothing.
 PAGE_BEST_FLOOR = 0.15
-#: Training can weigh each line by its words to the ``weight_power`` divided by its page's total of
-#: those to a power, ``page_balance`` (0, the recipe: a page of 800 lines weighs as much as forty of
-#: 20, while the text-track F1 averages over pages). Measured, not shipped (README, Results): sites held
-#: out, 0.5 (with the floor below) gave all pages 0.8986 -> 0.9028 and dragnet 0.864 -> 0.872, but a
-#: model of that recipe trained without our Asia-Plus-like outlet missed two teasers of its link footer
-#: (tests/test_templates.py, the reference outlets), which the recipe without it catches.
+#: Training weighs each line by its words to the ``weight_power``, divided by its page's total of
+#: those to this power (``page_balance``): at 0 a page of 800 lines weighs as much as forty of 20,
+#: while the text-track F1 averages over pages. Sites held out (``python bench/quality.py``, README,
+#: Results), against 0: 0.5 gave all pages +0.002 to +0.004 over two seeds (dragnet 0.864 -> 0.868 and
+#: 0.872), but a model of it trained without our Asia-Plus-like outlet missed two teasers of its link
+#: footer (tests/test_templates.py, the reference outlets): it raised our short pages' share of the
+#: weight from 0.167 to 0.263. 0.25 (0.212) catches that footer and gave all pages 0.8982 -> 0.9010
+#: (dragnet 0.864 -> 0.869). The HTML recipe keeps 0 (:data:`boiler.training.HTML_PAGE_BALANCE`).
+PAGE_BALANCE = 0.25
 #: A page's total is taken as at least this (the 5th percentile of the corpora's pages, about 50
 #: lines), so that balancing evens out the large pages without raising a few tiny ones (a four-line
 #: page of menu words) far above the rest: without it a balanced model kept "Tweet" on such a page.
@@ -728,7 +731,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
                  threshold: float = DEFAULT_THRESHOLD, relative_threshold: float = RELATIVE_THRESHOLD,
                  templates: bool = True, dom: bool = False, page_best: bool = True, dom_context: bool = True,
                  main_block_floor: float | None = MAIN_BLOCK_FLOOR, main_block_columns: bool = True,
-                 page_balance: float = 0.0, random_state: int = 0):
+                 page_balance: float = PAGE_BALANCE, random_state: int = 0):
         self.n_folds = n_folds
         self.stage1_iter = stage1_iter
         self.stage2_iter = stage2_iter

@@ -69,3 +69,17 @@ def test_load_html_corpus_labels_pages_by_their_gold_and_counts_bad_records(tmp_
     assert corpus.html[0].lines == corpus.pages[0].lines
     assert len(corpus.failures) == 3
     assert any("binary data" in f.message for f in corpus.failures)
+
+
+def test_the_html_recipe_does_not_balance_pages_unless_asked(monkeypatch):
+    # the text recipe balances pages a little (PAGE_BALANCE, measured on the text track); the HTML
+    # recipe, its fold models and the pages-track figures are fitted without it
+    from boiler.model import PAGE_BALANCE, LineClassifier
+    from boiler.training import HTML_PAGE_BALANCE, HtmlCorpus, fit_html_model
+
+    monkeypatch.setattr(LineClassifier, "fit", lambda self, *a, **k: self)  # the recipe, not a fit
+    corpus = HtmlCorpus([], [], [], [])
+    assert LineClassifier().page_balance == PAGE_BALANCE > HTML_PAGE_BALANCE == 0.0
+    model = fit_html_model(corpus, template_dropout_every=0)
+    assert model.dom and model.page_balance == HTML_PAGE_BALANCE
+    assert fit_html_model(corpus, template_dropout_every=0, page_balance=0.5).page_balance == 0.5
