@@ -610,7 +610,8 @@ def _walk_rules() -> dict:
             "attr_word_findall": _ATTR_WORD.findall, "attr_word_pattern": _ATTR_WORD.pattern,
             "attr_words_per_element": ATTR_WORDS_PER_ELEMENT,
             "attr_words_per_path": ATTR_WORDS_PER_PATH, "path_depth": PATH_DEPTH,
-            "container_levels": CONTAINER_LEVELS, "hidden_style": HIDDEN_STYLE.search, "never_hidden": NEVER_HIDDEN, "n_flags": len(DOM_FLAGS), "n_features": len(DOM_FEATURES)}
+            "container_levels": CONTAINER_LEVELS, "n_flags": len(DOM_FLAGS), "n_features": len(DOM_FEATURES),
+            "hidden_style": HIDDEN_STYLE.search, "never_hidden": NEVER_HIDDEN}
 
 
 def compiled_walk_available() -> bool:
