@@ -1,6 +1,5 @@
 import gzip
 import json
-import time
 
 import pytest
 from typer.testing import CliRunner
@@ -127,17 +126,13 @@ def test_alignment_is_order_preserving_and_one_to_one():
     assert pairs[-1] == (7, 3)  # 'y', and the 'a b c' just before it
 
 
-def test_a_2000_line_page_aligns_fast_and_deterministically():
+def test_a_2000_line_page_aligns_right_and_deterministically():
+    # how fast is bench/align.py's to measure (DEVELOPERS.md: no timed assertions in tests)
     chrome = [f"menu item {k % 40} of section {k % 7}" for k in range(1400)]
     body = [f"Paragraph {k} tells of event {k * 7} in the town of Rivertown {k % 13} and more." for k in range(600)]
     page = chrome[:700] + body + chrome[700:]
     gold = "\n".join(body)
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        result = align_lines(page, gold)
-        best = min(best, time.perf_counter() - start)
-    assert best < 0.1
+    result = align_lines(page, gold)
     assert result.labels == ["-"] * 700 + ["+"] * 600 + ["-"] * 700
     assert align_lines(page, gold) == result
 
