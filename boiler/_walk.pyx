@@ -28,12 +28,14 @@ cdef enum:
     PREV_NL = 1
     PREV_NL2 = 2
 
-# Per tag, what the walk needs to know (bits of a kind): dropped, a block, a line break, a blank line.
+# Per tag, what the walk needs to know (bits of a kind): dropped, a block, a line break, a blank line,
+# never hidden.
 cdef enum:
     K_DROP = 1
     K_BLOCK = 2
     K_NL = 4
     K_NL2 = 8
+    K_SHOWN = 16  # never dropped as hidden (boiler.html.NEVER_HIDDEN)
 
 
 cdef enum:
@@ -383,14 +385,15 @@ def walk_page(_Element root, str source, double max_seconds, frozenset drop, bin
                     kv = kinds.get(tag)
                     if kv is None:
                         kind = (K_DROP if tag in drop else 0) | (K_BLOCK if tag in block_tags else 0) \
-                            | (K_NL if tag in nl_tags else 0) | (K_NL2 if tag in nl2_tags else 0)
+                            | (K_NL if tag in nl_tags else 0) | (K_NL2 if tag in nl2_tags else 0) \
+                            | (K_SHOWN if tag in never_hidden else 0)
                         kv = kinds[tag] = (kind, flag_of.get(tag, 0), tag)  # one tag object per page
                     if node.ns is NULL:
                         slot_name[slot] = node.name
                         slot_kv[slot] = kv
                 kind = kv[0]
-                if drop_hidden and not (kind & K_DROP) and node.properties is not NULL \
-                        and kv[2] not in never_hidden and _hides(st, node, hidden_style):
+                if drop_hidden and not (kind & (K_DROP | K_SHOWN)) and node.properties is not NULL \
+                        and _hides(st, node, hidden_style):
                     kind = K_DROP  # as boiler.html.is_hidden: an element a browser does not show
             else:  # not an element for lxml's tag: dropped with its content
                 kind = K_DROP

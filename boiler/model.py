@@ -860,7 +860,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         weights sum to what they would at 0."""
         words = np.expm1(batch.X[:, F.FEATURE_NAMES.index("words")])
         w = np.power(np.maximum(words, 1.0), self.weight_power)
-        balance = getattr(self, "page_balance", 0.0)
+        balance = self.page_balance  # set by __init__, and on loading for models saved before it (ADDED_PARAMS)
         if balance and len(w):
             page_total = np.maximum(np.bincount(batch.page_index, weights=w), PAGE_BALANCE_FLOOR)[batch.page_index]
             balanced = w / np.power(page_total, balance)
