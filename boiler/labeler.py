@@ -30,7 +30,7 @@ import numpy as np
 from . import features as F
 from .formats import split_lines
 from .html import HtmlPage, parse_html
-from .model import LineClassifier, Scores, stage1_feature_names
+from .model import DISTANCE_CAP, OPENER_STRONG, LineClassifier, Scores, stage1_feature_names
 from .modelio import load_model
 from .sites import site_of
 from .templates import SiteTemplate, TemplateStore
@@ -46,6 +46,8 @@ REASON_MIN_EFFECT = 0.25
 REASON_GROUPS = 2
 #: How many feature groups an explanation (the debug report) lists per line.
 EXPLAIN_GROUPS = 5
+#: A reason quotes at most this many characters of another line.
+QUOTE_CHARS = 40
 #: Pages per model call in batch methods.
 BATCH_PAGES = 256
 NOTHING_TO_JUDGE = "nothing to judge (no word characters)"
@@ -409,8 +411,7 @@ class Labeler:
                 e.p_own = float(scores.p1[k])
                 order = np.argsort(-np.abs(effect[k]))
                 e.groups = [GroupEffect(keys[g], float(effect[k, g]),
-                                        self._describe(keys[g], scores.X1[k], names, scores.batch.texts[k],
-                                                       effect[k, g] > 0, attrs[k]))
+                                        self._describe(keys[g], scores, k, names, effect[k, g] > 0, attrs[k]))
                             for g in order[:EXPLAIN_GROUPS]]
             out.extend(rows)
         return out
@@ -474,7 +475,7 @@ class Labeler:
             body = bool(s.p2[k] >= cuts[k])
             sign = 1 if body else -1
             order = np.argsort(-sign * effect[k])
-            parts = [f"{self._describe(keys[g], s.X1[k], names, s.batch.texts[k], effect[k, g] > 0, attrs[k])} → "
+            parts = [f"{self._describe(keys[g], s, k, names, effect[k, g] > 0, attrs[k])} → "
                      f"{'body' if effect[k, g] > 0 else 'chrome'}"
                      for g in order[:REASON_GROUPS] if sign * effect[k, g] >= REASON_MIN_EFFECT]
             own_body = s.p1[k] >= cuts[k]
@@ -487,8 +488,10 @@ class Labeler:
             out.append("; ".join(parts))
         return out
 
-    def _describe(self, group: str, x: np.ndarray, names: list[F.Feature], text: str, to_body: bool,
+    def _describe(self, group: str, s: Scores, k: int, names: list[F.Feature], to_body: bool,
                   attrs: Sequence[str] = ()) -> str:
+        """Group ``group``'s evidence for row ``k`` of ``s``, in words (``to_body``: the way it pushed)."""
+        x, text = s.X1[k], s.batch.texts[k]
         if group == "HTML class words" and attrs:
             lookup = self.model.attr_evidence_._lookup()
             scored = [(lookup[w], w) for w in attrs if w in lookup]
@@ -502,7 +505,24 @@ class Labeler:
                 value, token = max(scored) if to_body else min(scored)
                 kind = {"f": "first word", "l": "last word", "w": "word", "L": "line"}[token[0]]
                 return f"{kind} '{token[2:]}' (learned)"
+        if group == "sections":
+            return _describe_sections(s, k, names)
         return _describe(group, x, names)
+
+
+def _describe_sections(s: Scores, k: int, names: list[F.Feature]) -> str:
+    """The chrome-section evidence of row ``k`` (:func:`boiler.model.opener_features`), in words: the line
+    above it that chrome usually follows (readers' comments after "45 comments"), if there is one."""
+    v = {f.name: float(s.X1[k, j]) for j, f in enumerate(names) if f.group == "sections"}
+    if v["opener"] > OPENER_STRONG:
+        return "a line that chrome usually follows (learned)"
+    d = int(round(np.expm1(v["opener_dist"])))
+    at = k - d
+    if 0 < d < DISTANCE_CAP and s.batch.page_index[at] == s.batch.page_index[k]:
+        line = s.batch.texts[at]
+        line = line if len(line) <= QUOTE_CHARS else line[:QUOTE_CHARS - 1] + "…"
+        return f"{d} line{'s' if d != 1 else ''} below '{line}', which chrome usually follows (learned)"
+    return "no line that chrome usually follows since the main text began"
 
 
 def _row_attrs(s: Scores, html: Sequence[HtmlPage] | None) -> list[tuple[str, ...]]:

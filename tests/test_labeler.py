@@ -6,7 +6,7 @@ import pytest
 from boiler.evaluate import count_tokens
 from boiler.html import parse_html
 from boiler.labeler import BODY, CHROME, NOTHING_TO_JUDGE, Labeler, LineResult, default_model_path
-from boiler.model import stage1_feature_names
+from boiler.model import OPENER_STRONG, stage1_feature_names
 
 PAGE = """Home | News | Sport
 Rivertown Herald
@@ -226,11 +226,12 @@ def test_a_reason_names_the_class_word_that_decided(small_model, small_html_mode
     assert lookup[chromiest] < 0 < lookup[bodiest]
     attrs = ("not-a-learned-word", chromiest, bodiest)
     names = stage1_feature_names(small_html_model.uses_templates, dom=True)
-    x = np.zeros(len(names), dtype=np.float32)
-    assert f"'{chromiest}'" in lab._describe("HTML class words", x, names, "text", False, attrs)
-    assert f"'{bodiest}'" in lab._describe("HTML class words", x, names, "text", True, attrs)
+    s = small_html_model.score_pages([["text"]], html=[parse_html("<p>text</p>")])
+    s.X1[:] = 0
+    assert f"'{chromiest}'" in lab._describe("HTML class words", s, 0, names, False, attrs)
+    assert f"'{bodiest}'" in lab._describe("HTML class words", s, 0, names, True, attrs)
     # without words on the path, the group is described as a whole
-    assert "class and id words" in lab._describe("HTML class words", x, names, "text", True, ())
+    assert "class and id words" in lab._describe("HTML class words", s, 0, names, True, ())
 
 
 def test_a_line_the_main_block_lifts_says_so(default_labeler):
@@ -254,3 +255,21 @@ def test_a_line_the_main_block_lifts_says_so(default_labeler):
     why = hl._reasons(s)
     assert "inside the page's main block" in why[item]
     assert not any("main block" in w for k, w in enumerate(why) if k != item)
+
+
+def test_a_reason_names_the_line_that_opened_a_chrome_section(default_labeler):
+    model = default_labeler.model
+    article = ["The council voted on Tuesday to reopen the old river bridge to cyclists after a long and careful "
+               "review of its structure.",
+               "Engineers found the steel sound, though the deck will need new planks before the spring, the report said.",
+               "Residents who had campaigned for the reopening welcomed the vote and said they would ride across."]
+    opener = "Email will not be published required"
+    assert model.evidence_._by_kind()["opener"][opener.lower()] > OPENER_STRONG  # learned: a comment form's
+    comment = "I think this is a great decision and long overdue for everyone on the east side of the river."
+    s = model.score_pages([["Home", *article, opener, comment]])
+    names = stage1_feature_names(model.uses_templates, model.uses_dom)
+    texts = s.batch.texts
+    said = {t: default_labeler._describe("sections", s, texts.index(t), names, False) for t in (article[1], opener, comment)}
+    assert said[opener] == "a line that chrome usually follows (learned)"
+    assert said[comment] == "1 line below 'Email will not be published required', which chrome usually follows (learned)"
+    assert said[article[1]] == "no line that chrome usually follows since the main text began"
