@@ -43,8 +43,8 @@ CACHE = Path("/tmp/boiler-bench-extract") / "html-folds"
 #: html-6: the same columns with the block sums fixed, per page in float64, not over the batch in float32;
 #: html-7: the line features independent of the other pages of the batch, 7aadd6d; html-8: pages
 #: without the elements a browser does not show, 9050a4f, nor select lists, iframe content and MathML
-#: annotations; html-9: the class-word evidence without each page's page-wide words, ``page_wide``).
-RECIPE = "html-9"
+#: annotations).
+RECIPE = "html-8"
 
 Extractor = Callable[[str], str]
 

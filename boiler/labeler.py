@@ -267,7 +267,7 @@ class Labeler:
             chunk = [_as_lines(p) for p in pages[lo:lo + BATCH_PAGES]]
             scores = self._scores(chunk, lo, sites, urls, templates, html)
             chunk_html = html[lo:lo + BATCH_PAGES] if html is not None else None
-            why = self._reasons(scores, attrs=self._row_attrs(scores, chunk_html)) if reasons else None
+            why = self._reasons(scores, attrs=_row_attrs(scores, chunk_html)) if reasons else None
             out.extend(self._results(chunk, scores, why, chunk_html))
         return out
 
@@ -401,7 +401,7 @@ class Labeler:
             scores = self._scores(chunk, lo, sites, urls, templates, html)
             keys, effect = self._group_effects(scores)
             chunk_html = html[lo:lo + BATCH_PAGES] if html is not None else None
-            attrs = self._row_attrs(scores, chunk_html)
+            attrs = _row_attrs(scores, chunk_html)
             why = self._reasons(scores, keys, effect, attrs)
             results = self._results(chunk, scores, why, chunk_html)
             rows = [[LineExplanation(r) for r in res] for res in results]
@@ -459,14 +459,14 @@ class Labeler:
     def _reasons(self, s: Scores, keys: list[str] | None = None, effect: np.ndarray | None = None,
                  attrs: Sequence[tuple[str, ...]] | None = None) -> list[str]:
         """Why each line got its label: the feature groups that moved its own score most, and context.
-        ``attrs`` (each row's class words, :meth:`_row_attrs`) lets a reason name the class word that decided."""
+        ``attrs`` (each row's class words, :func:`_row_attrs`) lets a reason name the class word that decided."""
         n = s.X1.shape[0]
         if n == 0:
             return []
         if keys is None or effect is None:
             keys, effect = self._group_effects(s)
         if attrs is None:
-            attrs = self._row_attrs(s, None)
+            attrs = _row_attrs(s, None)
         names = stage1_feature_names(self.model.uses_templates, self.model.uses_dom)
         cuts = self.model.cuts(s)
         lifted = s.p2 < self.model.cuts(s, main_block=False)  # body only because its page's main block lifts it
@@ -487,13 +487,6 @@ class Labeler:
                 parts.append(f"no single feature decided; overall {'body' if body else 'chrome'}-like")
             out.append("; ".join(parts))
         return out
-
-    def _row_attrs(self, s: Scores, html: Sequence[HtmlPage] | None) -> list[tuple[str, ...]]:
-        """The class/id words on the tag path of each scored row that are the model's evidence
-        (:meth:`LineClassifier.class_words`; empty without HTML)."""
-        if html is None:
-            return [()] * s.X1.shape[0]
-        return self.model.class_words(s.batch, html)[0]
 
     def _describe(self, group: str, s: Scores, k: int, names: list[F.Feature], to_body: bool,
                   attrs: Sequence[str] = ()) -> str:
@@ -531,6 +524,12 @@ def _describe_sections(s: Scores, k: int, names: list[F.Feature]) -> str:
         return f"{d} line{'s' if d != 1 else ''} below '{line}', which chrome usually follows (learned)"
     return "no line that chrome usually follows since the main text began"
 
+
+def _row_attrs(s: Scores, html: Sequence[HtmlPage] | None) -> list[tuple[str, ...]]:
+    """The class/id words on the tag path of each scored row (empty without HTML)."""
+    if html is None:
+        return [()] * s.X1.shape[0]
+    return [html[p].attrs[i] for p, i in zip(s.batch.page_index.tolist(), s.batch.line_index.tolist())]
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -95,9 +95,6 @@ ATTR_FEATURES: tuple[F.Feature, ...] = (
     F.Feature("attr_min", "HTML class words", "most chrome-like class/id word on the line's tag path"),
     F.Feature("attr_max", "HTML class words", "most body-like class/id word on the line's tag path"),
 )
-#: A class/id word on the tag paths of at least this share of a page's lines is the page's, not a line's
-#: (:func:`page_wide_words`), and left out of the class-word evidence.
-PAGE_WIDE_SHARE = 0.95
 #: DOM features (and class-word evidence) repeated for the neighbours in the stage-1 window.
 DOM_CONTEXT: tuple[str, ...] = ("link_share", "block_link_share", "in_list", "heading_level", "attr_near")
 #: DOM features stage 2 sees beside the probabilities.
@@ -150,8 +147,7 @@ MAIN_BLOCK_FEATURES: tuple[F.Feature, ...] = (
 #: Parameters added to :class:`LineClassifier` after models were shipped without them, with the value
 #: that such a model behaves as (not the default of a new model): set on loading, so its parameters read.
 ADDED_PARAMS: dict[str, object] = {"templates": False, "dom": False, "page_best": False, "dom_context": False,
-                                   "main_block_floor": None, "main_block_columns": False, "page_balance": 0.0,
-                                   "page_wide": False}
+                                   "main_block_floor": None, "main_block_columns": False, "page_balance": 0.0}
 #: Parameters that only decide how probabilities become labels: no fitted attribute depends on them, so a
 #: fitted model can take other values (a benchmark's cached fold models take the current defaults).
 DECODE_PARAMS: tuple[str, ...] = ("threshold", "relative_threshold", "main_block_floor")
@@ -387,61 +383,15 @@ def _html_rows_of(batch: F.LineBatch, html: Sequence[HtmlPage]) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(sizes)])[batch.page_index] + batch.line_index
 
 
-def html_rows(batch: F.LineBatch, html: Sequence[HtmlPage], page_wide: bool = True) -> tuple[np.ndarray, list, list]:
+def html_rows(batch: F.LineBatch, html: Sequence[HtmlPage]) -> tuple[np.ndarray, list, list]:
     """The DOM matrix, class words and nearest-element word counts of a batch's rows (its pages' lines
-    must be the HTML pages' lines); ``page_wide``: the class words without each page's page-wide ones
-    (:func:`line_class_words`)."""
+    must be the HTML pages' lines)."""
     rows = _html_rows_of(batch, html)
     dom = np.vstack([h.dom for h in html]) if len(html) else np.zeros((0, len(DOM_FEATURES)), np.float32)
-    attrs, near = line_class_words(batch, html, rows, page_wide)
-    return dom[rows], attrs, near
-
-
-def page_wide_words(attrs: Sequence[tuple[str, ...]], share: float = PAGE_WIDE_SHARE) -> frozenset[str]:
-    """The class/id words on the tag paths of at least ``share`` of a page's lines (``attrs``: one tuple
-    per line): those of the elements around (nearly) the whole page. Paths are taken by how many lines
-    share them, most first, and a word is dropped once it has missed too many lines."""
-    allowed = len(attrs) - share * len(attrs)  # the lines a page-wide word may be missing from
-    missing: dict[str, int] = {}
-    done = 0
-    for words, k in Counter(attrs).most_common():
-        if done <= allowed:  # a word first seen here has missed the lines before
-            for w in words:
-                missing.setdefault(w, done)
-        for w in [w for w in missing if w not in words]:
-            missing[w] += k
-            if missing[w] > allowed:
-                del missing[w]
-        done += k
-    return frozenset(missing)
-
-
-def line_class_words(batch: F.LineBatch, html: Sequence[HtmlPage], rows: np.ndarray | None = None,
-                     page_wide: bool = True) -> tuple[list[tuple[str, ...]], list[int]]:
-    """Each row's class/id words (nearest element's first) and how many of them are the nearest
-    element's; with ``page_wide``, without its page's :func:`page_wide_words` over the page's rows: a
-    word on the path of (nearly) every line, such as MediaWiki's ``mediawiki`` or a ``<div id="app">``
-    around the whole page, says nothing about which of them is the article, and learned from a few
-    sites it shifted whole pages (:data:`PAGE_WIDE_SHARE`). ``rows``: :func:`_html_rows_of`, if the
-    caller has them."""
-    rows = _html_rows_of(batch, html) if rows is None else rows
     attrs = list(itertools.chain.from_iterable(h.attrs for h in html))
     near = list(itertools.chain.from_iterable(h.near for h in html))
     rows_l = rows.tolist()
-    out_attrs = list(map(attrs.__getitem__, rows_l))
-    out_near = list(map(near.__getitem__, rows_l))
-    if not page_wide:
-        return out_attrs, out_near
-    for a, b in zip(batch.page_start[:-1].tolist(), batch.page_start[1:].tolist()):
-        wide = page_wide_words(out_attrs[a:b])
-        if not wide:
-            continue
-        kept: dict[tuple[tuple[str, ...], int], tuple[tuple[str, ...], int]] = {}
-        for pair in set(zip(out_attrs[a:b], out_near[a:b])):  # each path's words once
-            words, k = pair
-            kept[pair] = (tuple(w for w in words if w not in wide), sum(w not in wide for w in words[:k]))
-        out_attrs[a:b], out_near[a:b] = map(list, zip(*map(kept.__getitem__, zip(out_attrs[a:b], out_near[a:b]))))
-    return out_attrs, out_near
+    return dom[rows], list(map(attrs.__getitem__, rows_l)), list(map(near.__getitem__, rows_l))
 
 
 def container_rows(batch: F.LineBatch, html: Sequence[HtmlPage]) -> tuple[np.ndarray, np.ndarray]:
@@ -781,7 +731,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
                  threshold: float = DEFAULT_THRESHOLD, relative_threshold: float = RELATIVE_THRESHOLD,
                  templates: bool = True, dom: bool = False, page_best: bool = True, dom_context: bool = True,
                  main_block_floor: float | None = MAIN_BLOCK_FLOOR, main_block_columns: bool = True,
-                 page_balance: float = PAGE_BALANCE, page_wide: bool = True, random_state: int = 0):
+                 page_balance: float = PAGE_BALANCE, random_state: int = 0):
         self.n_folds = n_folds
         self.stage1_iter = stage1_iter
         self.stage2_iter = stage2_iter
@@ -797,7 +747,6 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self.main_block_floor = main_block_floor
         self.main_block_columns = main_block_columns
         self.page_balance = page_balance
-        self.page_wide = page_wide
         self.random_state = random_state
 
     # -- matrices -----------------------------------------------------------------------
@@ -827,17 +776,6 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         return self.uses_dom and bool(getattr(self, "dom_context", False))
 
     @property
-    def uses_page_wide(self) -> bool:
-        """Whether an HTML model leaves its pages' page-wide class words out of the class-word evidence
-        (:func:`line_class_words`)."""
-        return self.uses_dom and bool(self.page_wide)
-
-    def class_words(self, batch: F.LineBatch, html: Sequence[HtmlPage]) -> tuple[list[tuple[str, ...]], list[int]]:
-        """The class/id words of each row of a batch that are the model's evidence, and how many of
-        them are the nearest element's (:func:`line_class_words`)."""
-        return line_class_words(batch, html, page_wide=self.uses_page_wide)
-
-    @property
     def uses_main_block_columns(self) -> bool:
         """Whether stage 2 of an HTML model sees its page's main block (:data:`MAIN_BLOCK_FEATURES`)."""
         return self.uses_dom_context and bool(getattr(self, "main_block_columns", False))
@@ -854,7 +792,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
             return None
         if html is None:
             raise ValueError("this is an HTML model: it labels HTML pages (label_html), not lines alone")
-        dom, attrs, near = html_rows(batch, html, self.uses_page_wide)
+        dom, attrs, near = html_rows(batch, html)
         return np.hstack([dom, self.attr_evidence_.transform(attrs, near)]).astype(np.float32, copy=False)
 
     def template_matrix(self, batch: F.LineBatch, pages: Sequence[Sequence[str]],
@@ -968,7 +906,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         opener_features(batch, evidence)
         dom = None
         if self.uses_dom:  # class-word evidence too is out of fold for the stage-1 training matrix
-            dom_cols, attrs, near = html_rows(batch, html, self.uses_page_wide)
+            dom_cols, attrs, near = html_rows(batch, html)
             attr_ev = np.zeros((len(y), len(ATTR_FEATURES)), dtype=np.float32)
             for tr, te in folds:
                 ae = AttrEvidence().fit([attrs[i] for i in tr], y[tr], row_groups[tr])

@@ -377,36 +377,3 @@ def test_page_balance_evens_out_the_pages_training_weight():
     assert per_page[1.0][0] == pytest.approx(per_page[1.0][1])  # 1: every page above the floor the same
     assert plain_pages[1] / plain_pages[0] > per_page[0.5][1] / per_page[0.5][0] > 1.0
     assert LineClassifier().page_balance == PAGE_BALANCE == 0.25  # the text recipe (measured: README, Results)
-
-
-def test_class_words_on_nearly_every_line_are_the_pages_not_evidence():
-    from boiler import features as F
-    from boiler.html import parse_html
-    from boiler.model import PAGE_WIDE_SHARE, html_rows, line_class_words, page_wide_words
-
-    assert page_wide_words([("a", "b"), ("b",), ("b", "c"), ()], share=0.75) == {"b"}
-    assert page_wide_words([("a", "b"), ("b",), ("b", "c"), ()], share=1.0) == frozenset()
-    assert page_wide_words([]) == frozenset()
-    # a <div id="app"> around the whole page: 'app' is on every line's path, 'story' on the article's only
-    items = "".join(f"<li class=menu><a href=/{k}>Section {k}</a></li>" for k in range(3))
-    paras = "".join(f"<p class=para>Paragraph {k} of the story, with words.</p>" for k in range(3))
-    hp = parse_html(f"<body><div id=app><ul>{items}</ul><div class='story'>{paras}</div></div></body>")
-    batch = F.extract([hp.lines])
-    assert len(batch.texts) == 6 and all("app" in hp.attrs[i] for i in batch.line_index.tolist())
-    attrs, near = line_class_words(batch, [hp])
-    assert page_wide_words(attrs) == frozenset() and not any("app" in a for a in attrs)
-    assert all("story" in a and "para" in a for a in attrs[3:]) and all("menu" in a for a in attrs[:3])
-    # the nearest element's words are counted without the page's: 'para' only for a paragraph
-    assert near[3:] == [1, 1, 1]
-    assert html_rows(batch, [hp])[1:] == (attrs, near)
-    # the same page after another in a batch: the same words (each page's own page-wide words)
-    other = parse_html("<body><div class=shell><p>Another page entirely, with its own words.</p></div></body>")
-    both = F.extract([other.lines, hp.lines])
-    a2, n2 = line_class_words(both, [other, hp])
-    assert a2[1:] == attrs and n2[1:] == near and a2[0] == ()
-    assert 0.5 < PAGE_WIDE_SHARE <= 1.0
-    # an HTML model made before (loaded with page_wide False) sees the words as they were
-    raw = [hp.attrs[i] for i in batch.line_index.tolist()]
-    assert LineClassifier(dom=True, page_wide=False).class_words(batch, [hp])[0] == raw
-    assert LineClassifier(dom=True).class_words(batch, [hp]) == (attrs, near)
-    assert line_class_words(batch, [hp], page_wide=False)[0] == raw
