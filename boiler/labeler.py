@@ -492,7 +492,9 @@ class Labeler:
                   attrs: Sequence[str] = ()) -> str:
         """Group ``group``'s evidence for row ``k`` of ``s``, in words (``to_body``: the way it pushed)."""
         x, text = s.X1[k], s.batch.texts[k]
-        if group == "HTML class words" and attrs:
+        if group == "HTML class words" and not attrs:
+            return "no class or id words on its tag path"
+        if group == "HTML class words":
             lookup = self.model.attr_evidence_._lookup()
             scored = [(lookup[w], w) for w in attrs if w in lookup]
             if scored:
@@ -576,7 +578,8 @@ def _describe(group: str, x: np.ndarray, names: list[F.Feature]) -> str:
     if group == "position":
         return f"at {v['pos_rel']:.0%} of the page"
     if group == "page":
-        return "the page's overall shape"
+        lines = int(round(np.expm1(v["page_lines"])))
+        return f"a page of {lines} line{'s' if lines != 1 else ''}, {v['page_long_share']:.0%} of them long"
     if group == "site template":
         return _describe_template(v)
     if group == "HTML links":
@@ -588,7 +591,7 @@ def _describe(group: str, x: np.ndarray, names: list[F.Feature]) -> str:
         return f"a block of {int(round(np.expm1(v['block_chars'])))} characters" + \
             (f" among {same} siblings of its shape" if same else "")
     if group == "HTML class words":
-        return "class and id words on its tag path, as learned from training pages"
+        return "class and id words on its tag path, as learned from training pages"  # none of them learned
     if group == "previous lines":
         return "the lines before it"
     if group == "next lines":

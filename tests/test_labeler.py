@@ -230,8 +230,9 @@ def test_a_reason_names_the_class_word_that_decided(small_model, small_html_mode
     s.X1[:] = 0
     assert f"'{chromiest}'" in lab._describe("HTML class words", s, 0, names, False, attrs)
     assert f"'{bodiest}'" in lab._describe("HTML class words", s, 0, names, True, attrs)
-    # without words on the path, the group is described as a whole
-    assert "class and id words" in lab._describe("HTML class words", s, 0, names, True, ())
+    # without words on the path, it says so; with none learned, the group is described as a whole
+    assert lab._describe("HTML class words", s, 0, names, True, ()) == "no class or id words on its tag path"
+    assert "class and id words" in lab._describe("HTML class words", s, 0, names, True, ("not-a-learned-word",))
 
 
 def test_a_line_the_main_block_lifts_says_so(default_labeler):
@@ -273,3 +274,11 @@ def test_a_reason_names_the_line_that_opened_a_chrome_section(default_labeler):
     assert said[opener] == "a line that chrome usually follows (learned)"
     assert said[comment] == "1 line below 'Email will not be published required', which chrome usually follows (learned)"
     assert said[article[1]] == "no line that chrome usually follows since the main text began"
+
+
+def test_the_page_group_is_described_by_the_pages_size_and_long_lines(default_labeler):
+    model = default_labeler.model
+    long = "A long line of running text that is the article, with many words in it, and more words after that."
+    s = model.score_pages([["Home", long, long + " Again.", "Share"]])
+    names = stage1_feature_names(model.uses_templates, model.uses_dom)
+    assert default_labeler._describe("page", s, 0, names, False) == "a page of 4 lines, 50% of them long"
