@@ -512,6 +512,11 @@ class Labeler:
         return _describe(group, x, names)
 
 
+def _count(n: int, noun: str) -> str:
+    """``n`` and the noun, plural unless ``n`` is 1 ("1 line", "4 lines")."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _describe_sections(s: Scores, k: int, names: list[F.Feature]) -> str:
     """The chrome-section evidence of row ``k`` (:func:`boiler.model.opener_features`), in words: the line
     above it that chrome usually follows (readers' comments after "45 comments"), if there is one."""
@@ -523,7 +528,7 @@ def _describe_sections(s: Scores, k: int, names: list[F.Feature]) -> str:
     if 0 < d < DISTANCE_CAP and s.batch.page_index[at] == s.batch.page_index[k]:
         line = s.batch.texts[at]
         line = line if len(line) <= QUOTE_CHARS else line[:QUOTE_CHARS - 1] + "…"
-        return f"{d} line{'s' if d != 1 else ''} below '{line}', which chrome usually follows (learned)"
+        return f"{_count(d, 'line')} below '{line}', which chrome usually follows (learned)"
     return "no line that chrome usually follows since the main text began"
 
 
@@ -544,7 +549,7 @@ def _describe(group: str, x: np.ndarray, names: list[F.Feature]) -> str:
     v = {f.name: float(x[j]) for j, f in enumerate(names)}
     words = int(round(np.expm1(v["words"])))
     if group == "length":
-        return f"{'long' if v['long_line'] else 'short'} line ({words} word{'s' if words != 1 else ''})"
+        return f"{'long' if v['long_line'] else 'short'} line ({_count(words, 'word')})"
     if group == "punctuation":
         if v["ends_ellipsis"]:
             return "ends in an ellipsis, like a teaser"
@@ -579,7 +584,7 @@ def _describe(group: str, x: np.ndarray, names: list[F.Feature]) -> str:
         return f"at {v['pos_rel']:.0%} of the page"
     if group == "page":
         lines = int(round(np.expm1(v["page_lines"])))
-        return f"a page of {lines} line{'s' if lines != 1 else ''}, {v['page_long_share']:.0%} of them long"
+        return f"a page of {_count(lines, 'line')}, {v['page_long_share']:.0%} of them long"
     if group == "site template":
         return _describe_template(v)
     if group == "HTML links":
@@ -589,7 +594,7 @@ def _describe(group: str, x: np.ndarray, names: list[F.Feature]) -> str:
     if group == "HTML block":
         same = int(round(np.expm1(v["same_siblings"])))
         return f"a block of {int(round(np.expm1(v['block_chars'])))} characters" + \
-            (f" among {same} siblings of its shape" if same else "")
+            (f" among {_count(same, 'sibling')} of its shape" if same else "")
     if group == "HTML class words":
         return "class and id words on its tag path, as learned from training pages"  # none of them learned
     if group == "previous lines":
