@@ -5,7 +5,7 @@ import pytest
 
 from boiler.evaluate import count_tokens
 from boiler.html import parse_html
-from boiler.labeler import BODY, CHROME, NOTHING_TO_JUDGE, Labeler, LineResult, default_model_path
+from boiler.labeler import BODY, CHROME, NOTHING_TO_JUDGE, QUOTE_CHARS, Labeler, LineResult, default_model_path
 from boiler.model import OPENER_STRONG, stage1_feature_names
 
 PAGE = """Home | News | Sport
@@ -274,6 +274,11 @@ def test_a_reason_names_the_line_that_opened_a_chrome_section(default_labeler):
     assert said[opener] == "a line that chrome usually follows (learned)"
     assert said[comment] == "1 line below 'Email will not be published required', which chrome usually follows (learned)"
     assert said[article[1]] == "no line that chrome usually follows since the main text began"
+    # a long line is quoted clipped, to QUOTE_CHARS with an ellipsis
+    k = texts.index(comment)
+    s.X1[k, [f.name for f in names].index("opener_dist")] = np.log1p(k - texts.index(article[0]))
+    quoted = default_labeler._describe("sections", s, k, names, False).split("'")[1]
+    assert len(quoted) == QUOTE_CHARS and quoted == article[0][:QUOTE_CHARS - 1] + "…"
 
 
 def test_the_page_group_is_described_by_the_pages_size_and_long_lines(default_labeler):
