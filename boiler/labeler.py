@@ -512,6 +512,11 @@ class Labeler:
         return _describe(group, x, names)
 
 
+def _unlog(value: float) -> int:
+    """The count behind a feature stored as ``log1p`` of it (words, lines, pages, siblings)."""
+    return int(round(np.expm1(value)))
+
+
 def _count(n: int, noun: str) -> str:
     """``n`` and the noun, plural unless ``n`` is 1 ("1 line", "4 lines")."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
@@ -523,7 +528,7 @@ def _describe_sections(s: Scores, k: int, names: list[F.Feature]) -> str:
     v = {f.name: float(s.X1[k, j]) for j, f in enumerate(names) if f.group == "sections"}
     if v["opener"] > OPENER_STRONG:
         return "a line that chrome usually follows (learned)"
-    d = int(round(np.expm1(v["opener_dist"])))
+    d = _unlog(v["opener_dist"])
     at = k - d
     if 0 < d < DISTANCE_CAP and s.batch.page_index[at] == s.batch.page_index[k]:
         line = s.batch.texts[at]
@@ -547,7 +552,7 @@ def _logit(p: np.ndarray) -> np.ndarray:
 def _describe(group: str, x: np.ndarray, names: list[F.Feature]) -> str:
     """A group's evidence for one line, in words."""
     v = {f.name: float(x[j]) for j, f in enumerate(names)}
-    words = int(round(np.expm1(v["words"])))
+    words = _unlog(v["words"])
     if group == "length":
         return f"{'long' if v['long_line'] else 'short'} line ({_count(words, 'word')})"
     if group == "punctuation":
@@ -569,7 +574,7 @@ def _describe(group: str, x: np.ndarray, names: list[F.Feature]) -> str:
             return "is a number and a word"
         return "no date"
     if group == "repetition":
-        rep = int(round(np.expm1(v["repeats"])))
+        rep = _unlog(v["repeats"])
         return f"repeated {rep + 1}× on the page" + (" nearby" if v["repeat_near"] else "") if rep else "not repeated"
     if group == "learned words":
         return "its words, as learned from training pages"
@@ -583,7 +588,7 @@ def _describe(group: str, x: np.ndarray, names: list[F.Feature]) -> str:
     if group == "position":
         return f"at {v['pos_rel']:.0%} of the page"
     if group == "page":
-        lines = int(round(np.expm1(v["page_lines"])))
+        lines = _unlog(v["page_lines"])
         return f"a page of {_count(lines, 'line')}, {v['page_long_share']:.0%} of them long"
     if group == "site template":
         return _describe_template(v)
@@ -592,8 +597,8 @@ def _describe(group: str, x: np.ndarray, names: list[F.Feature]) -> str:
     if group == "HTML tags":
         return _describe_tags(v)
     if group == "HTML block":
-        same = int(round(np.expm1(v["same_siblings"])))
-        return f"a block of {int(round(np.expm1(v['block_chars'])))} characters" + \
+        same = _unlog(v["same_siblings"])
+        return f"a block of {_unlog(v['block_chars'])} characters" + \
             (f" among {_count(same, 'sibling')} of its shape" if same else "")
     if group == "HTML class words":
         return "class and id words on its tag path, as learned from training pages"  # none of them learned
@@ -616,10 +621,10 @@ def _describe_tags(v: dict[str, float]) -> str:
 
 def _describe_template(v: dict[str, float]) -> str:
     """The site-template evidence of one line, in words."""
-    others = int(round(np.expm1(v["tpl_pages"])))
+    others = _unlog(v["tpl_pages"])
     if others == 0:
         return "no site template"
-    seen = int(round(np.expm1(v["tpl_line_pages"])))
+    seen = _unlog(v["tpl_line_pages"])
     if seen:
         return f"site template: on {seen} of the site's {others} other pages"
     if v["tpl_after_end"] >= 0.5:
