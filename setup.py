@@ -1,11 +1,11 @@
 """Builds boiler's compiled modules when it can: the walk of boiler.html (boiler/_walk.pyx, over lxml's
-C API), the tree walks of boiler.forest (boiler/_trees.pyx) and the character scans of boiler.features
-(boiler/_scan.pyx).
+C API), the tree walks of boiler.forest (boiler/_trees.pyx), the character scans of boiler.features
+(boiler/_scan.pyx) and the row loops of boiler.model and boiler.features (boiler/_rows.pyx).
 
 Everything else is declared in pyproject.toml. The extensions are optional: where they cannot be
 built (no C compiler, say), the install goes on with the same output by slower means: boiler.html
 walks pages in Python (parsing a page then takes about twice as long), the models predict with
-scikit-learn's own trees (several times slower) and boiler.features scans with numpy.
+scikit-learn's own trees (several times slower), and boiler.features scans and the row loops run in numpy.
 """
 
 import logging
@@ -40,7 +40,8 @@ def extensions():
     walk = Extension("boiler._walk", ["boiler/_walk.pyx"], include_dirs=lxml.get_include())
     trees = Extension("boiler._trees", ["boiler/_trees.pyx"])
     scan = Extension("boiler._scan", ["boiler/_scan.pyx"])
-    return cythonize([walk, trees, scan], language_level=3, quiet=True)
+    rows = Extension("boiler._rows", ["boiler/_rows.pyx"])
+    return cythonize([walk, trees, scan, rows], language_level=3, quiet=True)
 
 
 setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})

@@ -528,9 +528,31 @@ def _main_run(para: np.ndarray, chars: np.ndarray, rank: np.ndarray, page: np.nd
     return first, last
 
 
+@functools.cache
+def compiled_rows():
+    """:mod:`boiler._rows` (row loops compiled with Cython), or None where it was not built (no C compiler
+    at install): then numpy does the same (``_shift_into_np`` here; ``_page_cumsum_np`` and its kin in
+    :mod:`boiler.model`)."""
+    try:
+        from . import _rows
+    except ImportError:
+        return None
+    return _rows
+
+
 def _shift_into(out: np.ndarray, values: np.ndarray, page: np.ndarray, offset: int, fill: float) -> None:
-    """``values`` of the row ``offset`` away in the same page, written into ``out``: a plain copy, then
-    ``fill`` where that row is past the batch or in another page (only rows near a page's edge)."""
+    """``values`` of the row ``offset`` away in the same page, written into ``out`` (``fill`` where that
+    row is past the batch or in another page): the compiled loop for float32, or else :func:`_shift_into_np`."""
+    rows = compiled_rows()
+    if rows is not None and out.dtype == values.dtype == np.float32 and page.dtype == np.int64:
+        rows.shift_into(out, values, page, offset, fill)
+    else:
+        _shift_into_np(out, values, page, offset, fill)
+
+
+def _shift_into_np(out: np.ndarray, values: np.ndarray, page: np.ndarray, offset: int, fill: float) -> None:
+    """:func:`_shift_into` with numpy: a plain copy, then ``fill`` where that row is past the batch or in
+    another page (only rows near a page's edge)."""
     n = len(values)
     k = abs(offset)
     if k >= n:
@@ -659,7 +681,9 @@ def _separators(mid: np.ndarray, flags: np.ndarray, starts: np.ndarray, n: int,
     every second, as ``finditer`` goes. Each page is matched on its own, as its lines joined by newlines
     and followed by one (``page_first``: the position of each page's first character): nothing before
     a page's first character, a newline after its last."""
-    mid = mid[~np.isin(mid, page_first)]  # (position 0 is the first page's first character)
+    if len(page_first):  # not a page's first character (page_first is sorted: a lookup, not np.isin's sort)
+        at = np.minimum(np.searchsorted(page_first, mid), len(page_first) - 1)
+        mid = mid[page_first[at] != mid]  # (position 0 is the first page's first character)
     after = np.minimum(mid + 1, len(flags) - 1)
     mid = mid[((flags[mid - 1] & _F_SPACE) > 0) & ((mid + 1 == len(flags)) | ((flags[after] & _F_SPACE) > 0))]
     if len(mid) > 1:

@@ -308,20 +308,7 @@ class WordEvidence(BaseEstimator):
             out[short, 5] = list(map(by["L"].get, tokens.lines, zero))
             out[short, 6] = list(map(by["opener"].get, tokens.lines, zero))
             vals = np.array(list(map(by["w"].get, tokens.words, zero)), dtype=np.float64)
-            counts = tokens.counts
-            start = np.cumsum(counts) - counts
-            total = np.zeros(len(short), dtype=np.float64)
-            low = np.full(len(short), np.inf)
-            high = np.full(len(short), -np.inf)
-            for j in range(int(counts.max())):  # word by word, as the loop of the list path goes
-                rows = np.flatnonzero(counts > j)
-                v = vals[start[rows] + j]
-                total[rows] += v
-                low[rows] = np.where(v < low[rows], v, low[rows])  # as min(): the first of equal values
-                high[rows] = np.where(v > high[rows], v, high[rows])
-            out[short, 0] = total / counts
-            out[short, 1] = low
-            out[short, 2] = high
+            out[short, 0], out[short, 1], out[short, 2] = _short_line_stats(vals, tokens.counts)
         return out
 
     def transform(self, tokens: Sequence[Sequence[str]]) -> np.ndarray:
@@ -349,6 +336,30 @@ class WordEvidence(BaseEstimator):
                     out[i, 1] = min(vals)
                     out[i, 2] = max(vals)
         return out
+
+
+def _short_line_stats(vals: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The mean, min and max of each short line's word values (``counts`` of them each, one line after
+    another in ``vals``; float64), as the list path of :meth:`WordEvidence.transform` takes them: the
+    compiled loop, or else :func:`_short_line_stats_np`."""
+    rows = F.compiled_rows()
+    if rows is None:
+        return _short_line_stats_np(vals, counts)
+    return rows.short_line_stats(vals, np.ascontiguousarray(counts, dtype=np.int64))
+
+
+def _short_line_stats_np(vals: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    start = np.cumsum(counts) - counts
+    total = np.zeros(len(counts), dtype=np.float64)
+    low = np.full(len(counts), np.inf)
+    high = np.full(len(counts), -np.inf)
+    for j in range(int(counts.max(initial=0))):  # word by word, as the loop of the list path goes
+        rows = np.flatnonzero(counts > j)
+        v = vals[start[rows] + j]
+        total[rows] += v
+        low[rows] = np.where(v < low[rows], v, low[rows])  # as min(): the first of equal values
+        high[rows] = np.where(v > high[rows], v, high[rows])
+    return total / counts, low, high
 
 
 class AttrEvidence(WordEvidence):
@@ -605,8 +616,17 @@ def _hgb(max_iter: int, max_leaf_nodes: int, learning_rate: float, random_state:
 def _page_cumsum(p: np.ndarray, page_start: np.ndarray) -> np.ndarray:
     """Inclusive running sums of ``p`` that start again at each page (float64), with a 0 before each page:
     element ``i + page + 1`` holds the sum of the page's rows up to row ``i``. Summed page by page, so a
-    page's sums do not depend on the pages before it in the batch (all pages at once as the rows of a
-    zero-padded matrix, each summed in order as ``np.cumsum`` sums one page)."""
+    page's sums do not depend on the pages before it in the batch. The compiled loop, or else
+    :func:`_page_cumsum_np`."""
+    rows = F.compiled_rows()
+    if rows is None:
+        return _page_cumsum_np(p, page_start)
+    return rows.page_cumsum(np.ascontiguousarray(p, dtype=np.float64), np.ascontiguousarray(page_start, dtype=np.int64))
+
+
+def _page_cumsum_np(p: np.ndarray, page_start: np.ndarray) -> np.ndarray:
+    """:func:`_page_cumsum` with numpy: all pages at once as the rows of a zero-padded matrix, each summed
+    in order as ``np.cumsum`` sums one page."""
     out = np.zeros(len(p) + len(page_start) - 1, dtype=np.float64)
     rows = np.diff(page_start)
     n_pages = len(rows)
@@ -627,8 +647,18 @@ def _page_cumsum(p: np.ndarray, page_start: np.ndarray) -> np.ndarray:
 
 def _window_mean(p: np.ndarray, page_start: np.ndarray, page: np.ndarray, w: int,
                  cs: np.ndarray | None = None) -> np.ndarray:
-    n = len(p)
+    """The mean of ``p`` over each row's window of ``w`` rows each side within its page (float32);
+    ``cs``: :func:`_page_cumsum` of ``p``, if the caller has it. The compiled loop, or else numpy."""
     cs = _page_cumsum(p, page_start) if cs is None else cs
+    rows = F.compiled_rows()
+    if rows is None:
+        return _window_mean_np(cs, page_start, page, w)
+    return rows.window_mean(cs, np.ascontiguousarray(page_start, dtype=np.int64),
+                            np.ascontiguousarray(page, dtype=np.int64), w)
+
+
+def _window_mean_np(cs: np.ndarray, page_start: np.ndarray, page: np.ndarray, w: int) -> np.ndarray:
+    n = len(page)
     idx = np.arange(n)
     lo = np.maximum(idx - w, page_start[page])
     hi = np.minimum(idx + w + 1, page_start[page + 1])
@@ -636,9 +666,19 @@ def _window_mean(p: np.ndarray, page_start: np.ndarray, page: np.ndarray, w: int
 
 
 def _distance_to_body(is_body: np.ndarray, page: np.ndarray, forward: bool) -> np.ndarray:
-    """Rows since the previous (or until the next) probable body row in the same page; capped."""
+    """Rows since the previous (or until the next) probable body row in the same page; capped at
+    :data:`DISTANCE_CAP` (log1p, float32). The compiled loop, or else :func:`_distance_to_body_np`."""
+    rows = F.compiled_rows()
+    if rows is None:
+        return _distance_to_body_np(is_body, page, forward)
+    d = rows.distance_to_body(np.ascontiguousarray(is_body, dtype=np.uint8), np.ascontiguousarray(page, dtype=np.int64),
+                              forward, DISTANCE_CAP)
+    return np.log1p(np.minimum(d, DISTANCE_CAP)).astype(np.float32)
+
+
+def _distance_to_body_np(is_body: np.ndarray, page: np.ndarray, forward: bool) -> np.ndarray:
     n = len(is_body)
-    cap = 50
+    cap = DISTANCE_CAP
     idx = np.arange(n)
     if not forward:
         prev = np.maximum.accumulate(np.where(is_body, idx, -1))

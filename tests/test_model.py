@@ -377,3 +377,56 @@ def test_page_balance_evens_out_the_pages_training_weight():
     assert per_page[1.0][0] == pytest.approx(per_page[1.0][1])  # 1: every page above the floor the same
     assert plain_pages[1] / plain_pages[0] > per_page[0.5][1] / per_page[0.5][0] > 1.0
     assert LineClassifier().page_balance == PAGE_BALANCE == 0.25  # the text recipe (measured: README, Results)
+
+
+# -- the compiled row loops against their numpy forms ------------------------------------------------
+
+def test_the_compiled_row_loops_were_built():
+    # setup.py builds them at install; without a C compiler numpy runs the same loops
+    assert F.compiled_rows() is not None
+
+
+_PAGE_SIZES = st.lists(st.integers(0, 9), min_size=1, max_size=6)
+_VALUES = st.sampled_from([0.0, -0.0, 0.25, 0.5, 0.1, 1.0, -3.5, 1e-8, 0.7, 2.0 / 3.0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PAGE_SIZES, st.data())
+def test_the_compiled_row_loops_give_numpys_numbers(sizes, data):
+    from boiler import model as M
+
+    n = sum(sizes)
+    page_start = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    page = np.repeat(np.arange(len(sizes)), sizes).astype(np.int64)
+    p = np.array(data.draw(st.lists(_VALUES, min_size=n, max_size=n)), dtype=np.float32)
+    rows = F.compiled_rows()
+
+    def same(a, b):
+        return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()  # to the bit
+
+    cs = M._page_cumsum(p, page_start)
+    assert same(cs, M._page_cumsum_np(p, page_start))
+    for w in (1, 3):
+        assert same(M._window_mean(p, page_start, page, w, cs), M._window_mean_np(cs, page_start, page, w))
+    for forward in (False, True):
+        assert same(M._distance_to_body(p >= 0.5, page, forward), M._distance_to_body_np(p >= 0.5, page, forward))
+    counts = np.array(data.draw(st.lists(st.integers(1, 5), max_size=6)), dtype=np.int64)
+    vals = np.array(data.draw(st.lists(_VALUES, min_size=int(counts.sum()), max_size=int(counts.sum()))))
+    for a, b in zip(M._short_line_stats(vals, counts), M._short_line_stats_np(vals, counts)):
+        assert same(a, b)
+    M2 = np.stack([p, -p], axis=1)
+    for offset in (-7, -1, 0, 1, 2, 12):
+        out, ref = np.zeros_like(M2), np.zeros_like(M2)
+        rows.shift_into(out, M2, page, offset, -1.0)
+        F._shift_into_np(ref, M2, page, offset, -1.0)
+        assert same(out, ref)
+
+
+def test_without_the_compiled_row_loops_numpy_gives_the_same_scores(small_html_model, own_html_pages, monkeypatch):
+    from boiler.html import parse_html
+
+    pages = [parse_html(p.html) for p in own_html_pages[:8]]
+    compiled = small_html_model.score_pages([hp.lines for hp in pages], html=pages)
+    monkeypatch.setattr(F, "compiled_rows", lambda: None)
+    plain = small_html_model.score_pages([hp.lines for hp in pages], html=pages)
+    assert compiled.X1.tobytes() == plain.X1.tobytes() and compiled.p2.tobytes() == plain.p2.tobytes()

@@ -1,0 +1,118 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Row loops of :mod:`boiler.model` and :mod:`boiler.features`, compiled: running sums that restart at
+each page, window means, rows of the same page at an offset, the distance to the nearest probable body
+row, and the short lines' word evidence. Each is one loop over the rows instead of tens of numpy calls
+on small arrays (the fixed cost that one page per call pays).
+
+The numpy forms (``_page_cumsum_np``, ``_window_mean_np``, ``_distance_to_body_np`` and
+``_short_line_stats_np`` in :mod:`boiler.model`, ``_shift_into_np`` in :mod:`boiler.features`) are the
+reference: each function here follows its namesake to the bit (sums in the same order, in float64,
+cast as numpy casts), and the tests hold both to the same numbers.
+"""
+
+from libc.math cimport INFINITY
+from libc.stdint cimport int64_t, uint8_t
+
+import numpy as np
+
+
+def page_cumsum(const double[::1] p, const int64_t[::1] page_start):
+    """Inclusive running sums of ``p`` restarting at each page, with a 0 before each page: element
+    ``i + page + 1`` holds the sum of the page's rows up to row ``i`` (as ``np.cumsum`` sums a page:
+    from its first value, in order)."""
+    cdef Py_ssize_t n_pages = page_start.shape[0] - 1
+    out_arr = np.zeros(p.shape[0] + n_pages, dtype=np.float64)
+    cdef double[::1] out = out_arr
+    cdef Py_ssize_t k, i, a, b
+    cdef double s
+    for k in range(n_pages):
+        a, b = page_start[k], page_start[k + 1]
+        if b <= a:
+            continue
+        s = p[a]
+        out[a + k + 1] = s
+        for i in range(a + 1, b):
+            s = s + p[i]
+            out[i + k + 1] = s
+    return out_arr
+
+
+def window_mean(const double[::1] cs, const int64_t[::1] page_start, const int64_t[::1] page, Py_ssize_t w):
+    """The mean of each row's window of ``w`` rows each side within its page (float32), from the
+    page's running sums ``cs`` (:func:`page_cumsum`)."""
+    cdef Py_ssize_t n = page.shape[0], i, lo, hi, pg
+    out_arr = np.empty(n, dtype=np.float32)
+    cdef float[::1] out = out_arr
+    for i in range(n):
+        pg = page[i]
+        lo = i - w
+        if lo < page_start[pg]:
+            lo = page_start[pg]
+        hi = i + w + 1
+        if hi > page_start[pg + 1]:
+            hi = page_start[pg + 1]
+        out[i] = <float>((cs[hi + pg] - cs[lo + pg]) / <double>(hi - lo))
+    return out_arr
+
+
+def distance_to_body(const uint8_t[::1] is_body, const int64_t[::1] page, bint forward, int64_t cap):
+    """Rows since the previous (or until the next) row of ``is_body`` in the same page, or ``cap`` if
+    there is none (int64, not capped otherwise)."""
+    cdef Py_ssize_t n = page.shape[0], i, near
+    out_arr = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] out = out_arr
+    if not forward:
+        near = -1
+        for i in range(n):
+            if is_body[i]:
+                near = i
+            out[i] = i - near if near >= 0 and page[near] == page[i] else cap
+    else:
+        near = n
+        for i in range(n - 1, -1, -1):
+            if is_body[i]:
+                near = i
+            out[i] = near - i if near < n and page[near] == page[i] else cap
+    return out_arr
+
+
+def shift_into(float[:, :] out, const float[:, :] values, const int64_t[::1] page, Py_ssize_t offset,
+               float fill):
+    """``values`` of the row ``offset`` away in the same page, written into ``out`` (``fill`` where that
+    row is past the batch or in another page; an offset of 0 is no neighbour: all ``fill``)."""
+    cdef Py_ssize_t n = values.shape[0], k = values.shape[1], i, j, src
+    for i in range(n):
+        src = i + offset
+        if offset != 0 and 0 <= src < n and page[src] == page[i]:
+            for j in range(k):
+                out[i, j] = values[src, j]
+        else:
+            for j in range(k):
+                out[i, j] = fill
+
+
+def short_line_stats(const double[::1] vals, const int64_t[::1] counts):
+    """The mean, min and max of each short line's word values (``counts`` of them each, one line after
+    another in ``vals``), summed in order from 0 (float64; the first of equal values, as ``min()``)."""
+    cdef Py_ssize_t m = counts.shape[0], r, j, at = 0
+    mean_arr = np.empty(m, dtype=np.float64)
+    low_arr = np.empty(m, dtype=np.float64)
+    high_arr = np.empty(m, dtype=np.float64)
+    cdef double[::1] mean = mean_arr, low = low_arr, high = high_arr
+    cdef double total, lo, hi, v
+    for r in range(m):
+        total = 0.0
+        lo = INFINITY
+        hi = -INFINITY
+        for j in range(counts[r]):
+            v = vals[at + j]
+            total = total + v
+            if v < lo:
+                lo = v
+            if v > hi:
+                hi = v
+        at += counts[r]
+        mean[r] = total / <double>counts[r]
+        low[r] = lo
+        high[r] = hi
+    return mean_arr, low_arr, high_arr
