@@ -116,3 +116,82 @@ def short_line_stats(const double[::1] vals, const int64_t[::1] counts):
         low[r] = lo
         high[r] = hi
     return mean_arr, low_arr, high_arr
+
+
+cdef inline Py_ssize_t lower_bound(const int64_t[::1] keys, int64_t x) noexcept nogil:
+    """The first position of sorted ``keys`` holding ``x`` or more (``np.searchsorted``, side left)."""
+    cdef Py_ssize_t lo = 0, hi = keys.shape[0], mid
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if keys[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def container_columns(const int64_t[::1] keys, const int64_t[:, :, :] ranges, const int64_t[::1] page,
+                      const double[::1] sum_w, const double[::1] sum_wp, const double[::1] page_words):
+    """Per row and enclosing block (``ranges``: each level's ``[start, end)`` of block numbers, -1 for
+    none), the word-weighted mean of the rows in it and its share of the page's words (-1 and 0 where
+    there is none), from the running sums of the words and of words times probability over the rows
+    sorted by block (``keys``: their block numbers; a page's sums restart at its segment, ``page + 1``)."""
+    cdef Py_ssize_t n = ranges.shape[0], levels = ranges.shape[1], i, k, hi, lo
+    cdef double in_block
+    out_arr = np.empty((n, 2 * levels), dtype=np.float32)
+    cdef float[:, ::1] out = out_arr
+    for i in range(n):
+        for k in range(levels):
+            out[i, 2 * k] = -1.0
+            out[i, 2 * k + 1] = 0.0
+            if ranges[i, k, 0] < 0:
+                continue
+            hi = lower_bound(keys, ranges[i, k, 1]) + page[i] + 1
+            lo = lower_bound(keys, ranges[i, k, 0]) + page[i] + 1
+            in_block = sum_w[hi] - sum_w[lo]
+            if in_block > 0:
+                out[i, 2 * k] = <float>((sum_wp[hi] - sum_wp[lo]) / in_block)
+                out[i, 2 * k + 1] = <float>(in_block / page_words[i])
+    return out_arr
+
+
+def main_block_rows(const int64_t[::1] keys, const double[::1] sums, const int64_t[::1] own,
+                    const int64_t[:, :, :] ranges, const int64_t[::1] page, Py_ssize_t n_pages, int64_t top):
+    """Whether each row is in its page's main block: of the blocks enclosing the page's rows, the one
+    whose rows' running sums (``sums``, over the rows sorted by block as in :func:`container_columns`)
+    add up to the most, if more than 0; of equals, the outermost (the lowest number). ``top``: the
+    blocks are numbered below it."""
+    cdef Py_ssize_t n = own.shape[0], levels = ranges.shape[1], i, k, c
+    cdef int64_t a, pg
+    cdef double v
+    end_arr = np.full(top + 1, -1, dtype=np.int64)
+    page_arr = np.zeros(top + 1, dtype=np.int64)
+    value_arr = np.zeros(top + 1, dtype=np.float64)
+    best_arr = np.full(n_pages, -np.inf, dtype=np.float64)
+    first_arr = np.full(n_pages, top, dtype=np.int64)
+    inside_arr = np.zeros(n, dtype=np.bool_)
+    cdef int64_t[::1] end_of = end_arr, page_of = page_arr, first = first_arr
+    cdef double[::1] value = value_arr, best = best_arr
+    cdef uint8_t[::1] inside = inside_arr.view(np.uint8)
+    for i in range(n):  # each enclosing block once, by its number (a block's range starts at its number)
+        for k in range(levels):
+            a = ranges[i, k, 0]
+            if a >= 0:
+                end_of[a] = ranges[i, k, 1]
+                page_of[a] = page[i]
+    end_of[top] = -1
+    for c in range(top):
+        if end_of[c] < 0:
+            continue
+        pg = page_of[c]
+        v = sums[lower_bound(keys, end_of[c]) + pg + 1] - sums[lower_bound(keys, c) + pg + 1]
+        value[c] = v
+        if v > best[pg]:
+            best[pg] = v
+    for c in range(top):
+        if end_of[c] >= 0 and value[c] == best[page_of[c]] and value[c] > 0 and c < first[page_of[c]]:
+            first[page_of[c]] = c
+    for i in range(n):
+        c = first[page[i]]
+        inside[i] = own[i] >= c and own[i] < end_of[c]
+    return inside_arr

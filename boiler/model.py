@@ -474,7 +474,7 @@ def container_columns(batch: F.LineBatch, p1: np.ndarray, blocks: tuple[np.ndarr
     """:data:`CONTAINER_FEATURES` of each row: per enclosing block, the word-weighted mean stage-1
     probability of the rows in it (-1 for none) and its share of the page's words. ``blocks``: the rows'
     blocks and their enclosing blocks' ranges (:func:`container_rows`); ``order``: the rows sorted by
-    block, if the caller has it (``_BlockOrder.of(batch, blocks[0])``)."""
+    block, if the caller has it (``_BlockOrder.of(batch, blocks[0])``). The compiled loop, or else numpy."""
     own, ranges = blocks
     n = len(p1)
     words = _row_words(batch)
@@ -482,6 +482,9 @@ def container_columns(batch: F.LineBatch, p1: np.ndarray, blocks: tuple[np.ndarr
     by_block = order if order is not None else _BlockOrder.of(batch, own)
     w = np.where(own >= 0, words, 0.0)
     sum_w, sum_wp = by_block.running_sums(w), by_block.running_sums(w * p1)
+    rows = F.compiled_rows()
+    if rows is not None:  # the loop below, compiled
+        return rows.container_columns(by_block.keys, ranges, batch.page_index, sum_w, sum_wp, page_words)
     out = np.empty((n, 2 * ranges.shape[1]), dtype=np.float32)
     for k in range(ranges.shape[1]):
         have = ranges[:, k, 0] >= 0
@@ -500,14 +503,29 @@ def main_block_rows(batch: F.LineBatch, p: np.ndarray, blocks: tuple[np.ndarray,
     (:func:`container_rows`), the one whose lines' words are most body-like on balance (each line's
     words weigh ``p - threshold``: body-like lines add, chrome-like ones subtract). A page where no
     block comes out ahead has none. Vectorised over the batch: one sort, one cumulative sum. ``words``:
-    the rows' words (:func:`_row_words`), and ``order`` the rows sorted by block, if the caller has them."""
+    the rows' words (:func:`_row_words`), and ``order`` the rows sorted by block, if the caller has them.
+    The compiled loop, or else :func:`_main_block_rows_np`."""
     own, ranges = blocks
-    n = len(p)
-    inside = np.zeros(n, dtype=bool)
+    top = int(ranges[:, :, 1].max(initial=-1))  # blocks are numbered below this, batch-wide
+    if len(p) == 0 or top <= 0:
+        return np.zeros(len(p), dtype=bool)
+    if words is None:
+        words = _row_words(batch)
+    gain = np.where(own >= 0, words * (p.astype(np.float64) - threshold), 0.0)
+    by_block = order if order is not None else _BlockOrder.of(batch, own)
+    sums = by_block.running_sums(gain)
+    rows = F.compiled_rows()
+    if rows is not None:
+        return rows.main_block_rows(by_block.keys, sums, own, ranges, batch.page_index, len(batch.page_start) - 1, top)
+    return _main_block_rows_np(batch, blocks, top, by_block, sums)
+
+
+def _main_block_rows_np(batch: F.LineBatch, blocks: tuple[np.ndarray, np.ndarray], top: int, by_block: _BlockOrder,
+                        sums: np.ndarray) -> np.ndarray:
+    """:func:`main_block_rows` with numpy, from the running sums of the rows' gains over ``by_block``."""
+    own, ranges = blocks
+    inside = np.zeros(len(own), dtype=bool)
     flat = ranges.reshape(-1, 2)
-    top = int(flat[:, 1].max(initial=-1))  # blocks are numbered below this, batch-wide
-    if n == 0 or top <= 0:
-        return inside
     # each enclosing block once, by its number (a block's range starts at its own number); the rows'
     # "none" (-1) land in the spare last slot
     end_of = np.full(top + 1, -1, dtype=np.int64)
@@ -518,12 +536,8 @@ def main_block_rows(batch: F.LineBatch, p: np.ndarray, blocks: tuple[np.ndarray,
     starts = np.flatnonzero(end_of >= 0)
     if len(starts) == 0:
         return inside
-    if words is None:
-        words = _row_words(batch)
-    gain = np.where(own >= 0, words * (p.astype(np.float64) - threshold), 0.0)
     cand_page = page_of[starts]
-    by_block = order if order is not None else _BlockOrder.of(batch, own)
-    value = by_block.range_sums(by_block.running_sums(gain), starts, end_of[starts], cand_page)
+    value = by_block.range_sums(sums, starts, end_of[starts], cand_page)
     best = np.full(len(batch.page_start) - 1, -np.inf)
     np.maximum.at(best, cand_page, value)
     at_best = (value == best[cand_page]) & (value > 0)

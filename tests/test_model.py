@@ -425,8 +425,56 @@ def test_the_compiled_row_loops_give_numpys_numbers(sizes, data):
 def test_without_the_compiled_row_loops_numpy_gives_the_same_scores(small_html_model, own_html_pages, monkeypatch):
     from boiler.html import parse_html
 
+    m = small_html_model
     pages = [parse_html(p.html) for p in own_html_pages[:8]]
-    compiled = small_html_model.score_pages([hp.lines for hp in pages], html=pages)
+    lines = [hp.lines for hp in pages]
+
+    def run():
+        s = m.score_pages(lines, html=pages)
+        batch = F.extract(lines)  # the stage-2 matrix itself: a column may differ where no tree splits on it
+        X2 = m.stage2_full(batch, s.p1, m.template_matrix(batch, lines, None), m.dom_matrix(batch, pages),
+                           m.container_matrix(batch, pages))
+        return s, X2
+
+    compiled, X2 = run()
     monkeypatch.setattr(F, "compiled_rows", lambda: None)
-    plain = small_html_model.score_pages([hp.lines for hp in pages], html=pages)
+    plain, X2_plain = run()
+    assert compiled.main_block.any() and not compiled.main_block.all()
+    assert X2.tobytes() == X2_plain.tobytes() and compiled.main_block.tobytes() == plain.main_block.tobytes()
     assert compiled.X1.tobytes() == plain.X1.tobytes() and compiled.p2.tobytes() == plain.p2.tobytes()
+
+
+def _nested_html(draw_tree) -> str:
+    def render(node) -> str:
+        tag, kids = node
+        if isinstance(kids, str):
+            return f"<{tag}>{kids}</{tag}>"
+        return f"<{tag}>{''.join(render(k) for k in kids)}</{tag}>"
+
+    return "<html><body>" + "".join(render(n) for n in draw_tree) + "</body></html>"
+
+
+_TEXT = st.sampled_from(["Home", "A sentence of body text that goes on, and ends here.", "Share this",
+                         "Another long paragraph with many words in it, as articles have."])
+_TREE = st.recursive(st.tuples(st.sampled_from(["p", "li", "h2"]), _TEXT),
+                     lambda kids: st.tuples(st.sampled_from(["div", "ul", "section", "article"]),
+                                            st.lists(kids, min_size=1, max_size=4)), max_leaves=14)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(_TREE, min_size=1, max_size=3), min_size=1, max_size=3), st.data())
+def test_the_compiled_block_loops_give_numpys_main_block_and_columns(trees, data):
+    from boiler import model as M
+    from boiler.html import parse_html
+
+    pages = [parse_html(_nested_html(t)) for t in trees]
+    batch = F.extract([hp.lines for hp in pages])
+    blocks = M.container_rows(batch, pages)
+    p = np.array(data.draw(st.lists(st.sampled_from([0.05, 0.3, 0.5, 0.7, 0.95]), min_size=batch.n_rows,
+                                    max_size=batch.n_rows)), dtype=np.float32)
+    got = M.main_block_rows(batch, p, blocks, 0.5), M.container_columns(batch, p, blocks)
+    with pytest.MonkeyPatch.context() as mp:  # (hypothesis runs a function-scoped fixture once, not per example)
+        mp.setattr(F, "compiled_rows", lambda: None)
+        want = M.main_block_rows(batch, p, blocks, 0.5), M.container_columns(batch, p, blocks)
+    for a, b in zip(got, want):
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
