@@ -1,13 +1,15 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """Row loops of :mod:`boiler.model` and :mod:`boiler.features`, compiled: running sums that restart at
-each page, window means, rows of the same page at an offset, the distance to the nearest probable body
-row, and the short lines' word evidence. Each is one loop over the rows instead of tens of numpy calls
-on small arrays (the fixed cost that one page per call pays).
+each page, window means, the rows of the same page at given offsets, the distance to the nearest
+probable body row, the short lines' word evidence, the enclosing blocks' columns and each page's main
+block. Each is one loop over the rows instead of tens of numpy calls on small arrays (the fixed cost
+that one page per call pays).
 
-The numpy forms (``_page_cumsum_np``, ``_window_mean_np``, ``_distance_to_body_np`` and
-``_short_line_stats_np`` in :mod:`boiler.model`, ``_shift_into_np`` in :mod:`boiler.features`) are the
-reference: each function here follows its namesake to the bit (sums in the same order, in float64,
-cast as numpy casts), and the tests hold both to the same numbers.
+The numpy forms are the reference (``_page_cumsum_np``, ``_window_mean_np``, ``_distance_to_body_np``,
+``_short_line_stats_np``, ``_main_block_rows_np`` and the loop of ``container_columns`` in
+:mod:`boiler.model`; the loop of ``context_window`` in :mod:`boiler.features`): each function here
+follows its namesake to the bit (sums in the same order, in float64, cast as numpy casts), and the tests
+hold both to the same numbers.
 """
 
 from libc.math cimport INFINITY
@@ -76,19 +78,23 @@ def distance_to_body(const uint8_t[::1] is_body, const int64_t[::1] page, bint f
     return out_arr
 
 
-def shift_into(float[:, :] out, const float[:, :] values, const int64_t[::1] page, Py_ssize_t offset,
-               float fill):
-    """``values`` of the row ``offset`` away in the same page, written into ``out`` (``fill`` where that
-    row is past the batch or in another page; an offset of 0 is no neighbour: all ``fill``)."""
-    cdef Py_ssize_t n = values.shape[0], k = values.shape[1], i, j, src
-    for i in range(n):
-        src = i + offset
-        if offset != 0 and 0 <= src < n and page[src] == page[i]:
-            for j in range(k):
-                out[i, j] = values[src, j]
-        else:
-            for j in range(k):
-                out[i, j] = fill
+def context_window(float[:, :] out, const float[:, :] values, const int64_t[::1] page,
+                   const int64_t[::1] offsets, float fill):
+    """For each offset in turn, ``values`` of the row that far away in the same page, written into the
+    next ``values.shape[1]`` columns of ``out`` (``fill`` where that row is past the batch or in another
+    page; an offset of 0 is no neighbour: all ``fill``)."""
+    cdef Py_ssize_t n = values.shape[0], k = values.shape[1], i, j, o, src, offset, col
+    for o in range(offsets.shape[0]):
+        offset = offsets[o]
+        col = o * k
+        for i in range(n):
+            src = i + offset
+            if offset != 0 and 0 <= src < n and page[src] == page[i]:
+                for j in range(k):
+                    out[i, col + j] = values[src, j]
+            else:
+                for j in range(k):
+                    out[i, col + j] = fill
 
 
 def short_line_stats(const double[::1] vals, const int64_t[::1] counts):

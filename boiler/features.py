@@ -531,8 +531,8 @@ def _main_run(para: np.ndarray, chars: np.ndarray, rank: np.ndarray, page: np.nd
 @functools.cache
 def compiled_rows():
     """:mod:`boiler._rows` (row loops compiled with Cython), or None where it was not built (no C compiler
-    at install): then numpy does the same (``_shift_into_np`` here; ``_page_cumsum_np`` and its kin in
-    :mod:`boiler.model`)."""
+    at install): then numpy does the same (:func:`context_window`'s loop here; ``_page_cumsum_np`` and its
+    kin in :mod:`boiler.model`)."""
     try:
         from . import _rows
     except ImportError:
@@ -541,18 +541,8 @@ def compiled_rows():
 
 
 def _shift_into(out: np.ndarray, values: np.ndarray, page: np.ndarray, offset: int, fill: float) -> None:
-    """``values`` of the row ``offset`` away in the same page, written into ``out`` (``fill`` where that
-    row is past the batch or in another page): the compiled loop for float32, or else :func:`_shift_into_np`."""
-    rows = compiled_rows()
-    if rows is not None and out.dtype == values.dtype == np.float32 and page.dtype == np.int64:
-        rows.shift_into(out, values, page, offset, fill)
-    else:
-        _shift_into_np(out, values, page, offset, fill)
-
-
-def _shift_into_np(out: np.ndarray, values: np.ndarray, page: np.ndarray, offset: int, fill: float) -> None:
-    """:func:`_shift_into` with numpy: a plain copy, then ``fill`` where that row is past the batch or in
-    another page (only rows near a page's edge)."""
+    """``values`` of the row ``offset`` away in the same page, written into ``out``: a plain copy, then
+    ``fill`` where that row is past the batch or in another page (only rows near a page's edge)."""
     n = len(values)
     k = abs(offset)
     if k >= n:
@@ -582,6 +572,10 @@ def context_window(M: np.ndarray, page: np.ndarray, offsets: Sequence[int], fill
     k = M.shape[1]
     if out is None:
         out = np.empty((M.shape[0], len(offsets) * k), dtype=M.dtype)
+    rows = compiled_rows()
+    if rows is not None and out.dtype == M.dtype == np.float32 and page.dtype == np.int64:  # the loop below, compiled
+        rows.context_window(out, M, page, np.asarray(offsets, dtype=np.int64), fill)
+        return out
     for j, off in enumerate(offsets):
         _shift_into(out[:, j * k:(j + 1) * k], M, page, off, fill)
     return out

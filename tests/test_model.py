@@ -399,7 +399,6 @@ def test_the_compiled_row_loops_give_numpys_numbers(sizes, data):
     page_start = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
     page = np.repeat(np.arange(len(sizes)), sizes).astype(np.int64)
     p = np.array(data.draw(st.lists(_VALUES, min_size=n, max_size=n)), dtype=np.float32)
-    rows = F.compiled_rows()
 
     def same(a, b):
         return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()  # to the bit
@@ -415,11 +414,12 @@ def test_the_compiled_row_loops_give_numpys_numbers(sizes, data):
     for a, b in zip(M._short_line_stats(vals, counts), M._short_line_stats_np(vals, counts)):
         assert same(a, b)
     M2 = np.stack([p, -p], axis=1)
-    for offset in (-7, -1, 0, 1, 2, 12):
-        out, ref = np.zeros_like(M2), np.zeros_like(M2)
-        rows.shift_into(out, M2, page, offset, -1.0)
-        F._shift_into_np(ref, M2, page, offset, -1.0)
-        assert same(out, ref)
+    offsets = (-7, -1, 0, 1, 2, 12)
+    out, ref = np.zeros((n, 2 * len(offsets) + 1), dtype=np.float32), np.zeros((n, 2 * len(offsets) + 1), dtype=np.float32)
+    F.context_window(M2, page, offsets, out=out[:, 1:])  # into a view, as stage 1 writes its matrix
+    for j, offset in enumerate(offsets):
+        F._shift_into(ref[:, 1 + 2 * j:3 + 2 * j], M2, page, offset, -1.0)
+    assert same(out, ref)
 
 
 def test_without_the_compiled_row_loops_numpy_gives_the_same_scores(small_html_model, own_html_pages, monkeypatch):
