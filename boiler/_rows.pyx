@@ -1,13 +1,13 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """Row loops of :mod:`boiler.model` and :mod:`boiler.features`, compiled: running sums that restart at
 each page, window means, the rows of the same page at given offsets, the distance to the nearest
-probable body row, the short lines' word evidence, the enclosing blocks' columns and each page's main
-block. Each is one loop over the rows instead of tens of numpy calls on small arrays (the fixed cost
+probable body row, the short lines' word evidence, the class words' evidence, the enclosing blocks'
+columns and each page's main block. Each is one loop over the rows instead of tens of numpy calls on small arrays (the fixed cost
 that one page per call pays).
 
 The numpy forms are the reference (``_page_cumsum_np``, ``_window_mean_np``, ``_distance_to_body_np``,
-``_short_line_stats_np``, ``_main_block_rows_np`` and the loop of ``container_columns`` in
-:mod:`boiler.model`; the loop of ``context_window`` in :mod:`boiler.features`): each function here
+``_short_line_stats_np``, ``_main_block_rows_np`` and the loops of ``container_columns`` and
+``AttrEvidence.transform`` in :mod:`boiler.model`; the loop of ``context_window`` in :mod:`boiler.features`): each function here
 follows its namesake to the bit (sums in the same order, in float64, cast as numpy casts), and the tests
 hold both to the same numbers.
 """
@@ -201,3 +201,44 @@ def main_block_rows(const int64_t[::1] keys, const double[::1] sums, const int64
         c = first[page[i]]
         inside[i] = own[i] >= c and own[i] < end_of[c]
     return inside_arr
+
+
+def attr_evidence(list attrs, list near, dict log_odds):
+    """Per line, from the class and id words on its tag path (``attrs``, nearest element's first; ``near``:
+    how many are the nearest element's): the mean learned value of the nearest element's words (0 if
+    none) and the min and max over the path (0, 0, 0 for a path without words; an unlearned word counts
+    0). Each distinct path and count is worked out once; the mean is summed in order, as ``sum()``."""
+    cdef Py_ssize_t n = len(attrs), i, j, k, m, c
+    cdef double total, lo, hi, v
+    cdef object words
+    cdef dict code_of = {}
+    out_arr = np.zeros((n, 3), dtype=np.float32)
+    cdef float[:, ::1] out = out_arr
+    for i in range(n):
+        key = (attrs[i], near[i])
+        found = code_of.get(key)
+        if found is not None:
+            c = found
+            out[i, 0], out[i, 1], out[i, 2] = out[c, 0], out[c, 1], out[c, 2]
+            continue
+        code_of[key] = i  # the first line with this path holds its numbers
+        words = attrs[i]
+        m = len(words)
+        if m == 0:
+            continue
+        k = near[i]
+        total = 0.0
+        lo = INFINITY
+        hi = -INFINITY
+        for j in range(m):
+            v = log_odds.get(words[j], 0.0)
+            if j < k:
+                total = total + v
+            if v < lo:
+                lo = v
+            if v > hi:
+                hi = v
+        out[i, 0] = <float>(total / <double>k) if k else 0.0
+        out[i, 1] = <float>lo
+        out[i, 2] = <float>hi
+    return out_arr

@@ -372,10 +372,13 @@ class AttrEvidence(WordEvidence):
 
     def transform(self, attrs: Sequence[Sequence[str]], near: Sequence[int]) -> np.ndarray:
         """:data:`ATTR_FEATURES` of each line: its nearest element's words' mean, and the path's min and max."""
-        get = self._lookup().get
         n = len(attrs)
         if n == 0:
             return np.zeros((0, len(ATTR_FEATURES)), dtype=np.float32)
+        rows = F.compiled_rows()
+        if rows is not None:  # the loop below, compiled
+            return rows.attr_evidence(list(attrs), list(near), self._lookup())
+        get = self._lookup().get
         # Lines of one element share its path's words: each distinct (words, near) is worked out once.
         # Codes by first sight (a counter that also counts repeats: distinct, not consecutive).
         code_of: dict[tuple, int] = {}

@@ -478,3 +478,21 @@ def test_the_compiled_block_loops_give_numpys_main_block_and_columns(trees, data
         want = M.main_block_rows(batch, p, blocks, 0.5), M.container_columns(batch, p, blocks)
     for a, b in zip(got, want):
         assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+_PATH_WORDS = st.lists(st.sampled_from(["related", "story", "body", "nav", "unseen"]), max_size=5).map(tuple)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_PATH_WORDS, st.integers(0, 5)), max_size=12))
+def test_the_compiled_class_word_evidence_gives_pythons_numbers(paths):
+    from boiler.model import AttrEvidence
+
+    ev = AttrEvidence()
+    ev.tokens_, ev.log_odds_ = np.array(["related", "story", "body", "nav"]), np.array([-1.5, 0.7, 1.1 / 3, -0.0])
+    attrs, near = [w for w, _ in paths], [min(k, len(w)) for w, k in paths]
+    got = ev.transform(attrs, near)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "compiled_rows", lambda: None)
+        want = ev.transform(attrs, near)
+    assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
