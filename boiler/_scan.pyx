@@ -158,3 +158,56 @@ def any_spelled(const uint32_t[::1] cps, const int64_t[::1] pos, list words, lis
             if ok:
                 hit[i] = 1
     return out
+
+
+def line_counts(const uint16_t[::1] flags, const int64_t[::1] starts, const int64_t[::1] lengths, dict bits):
+    """Per line of the joined lines (``starts``, ``lengths``; a newline between two lines): upper-case
+    letters, letters (upper case included), digits, punctuation, words (runs of letters and digits by
+    class), capitalised words, ``\\w+`` runs, sentence ends (a sentence mark followed by whitespace, a
+    closing mark or the end of the text) and commas, in one pass over the characters' flags. ``bits``:
+    the flag bits and class numbers of :mod:`boiler.features`. The numpy form is the reference
+    (``_line_counts_np``)."""
+    cdef Py_ssize_t n = starts.shape[0], size = flags.shape[0], i, p, end
+    cdef int shift = bits["class_shift"]
+    cdef uint16_t c_letter = bits["letter"], c_upper = bits["upper"], c_digit = bits["digit"], c_punct = bits["punct"]
+    cdef uint16_t f_word = bits["word"], f_sent = bits["sent"], f_comma = bits["comma"]
+    cdef uint16_t f_after = bits["space"] | bits["sent_next"]
+    cdef uint16_t f, cls
+    cdef bint in_word, in_token, word
+    cdef int64_t upper, letter, digit, punct, words, caps, tokens, sentences, commas
+    out = [np.empty(n, dtype=np.float32) for _ in range(6)] + [np.empty(n, dtype=np.int64)] + \
+        [np.empty(n, dtype=np.float32) for _ in range(2)]
+    cdef float[::1] o_upper = out[0], o_letter = out[1], o_digit = out[2], o_punct = out[3], o_words = out[4]
+    cdef float[::1] o_caps = out[5], o_sentences = out[7], o_commas = out[8]
+    cdef int64_t[::1] o_tokens = out[6]
+    for i in range(n):
+        upper = letter = digit = punct = words = caps = tokens = sentences = commas = 0
+        in_word = in_token = False  # the character before a line is the newline (or none)
+        end = starts[i] + lengths[i]
+        for p in range(starts[i], end):
+            f = flags[p]
+            cls = f >> shift
+            word = cls == c_letter or cls == c_upper or cls == c_digit
+            if cls == c_upper:
+                upper += 1
+            elif cls == c_letter:
+                letter += 1
+            elif cls == c_digit:
+                digit += 1
+            elif cls == c_punct:
+                punct += 1
+            if word and not in_word:
+                words += 1
+                caps += cls == c_upper
+            in_word = word
+            if f & f_word:
+                tokens += not in_token
+                in_token = True
+            else:
+                in_token = False
+            if f & f_sent and (p + 1 >= size or flags[p + 1] & f_after):
+                sentences += 1
+            commas += (f & f_comma) != 0
+        o_upper[i], o_letter[i], o_digit[i], o_punct[i] = upper, letter + upper, digit, punct
+        o_words[i], o_caps[i], o_tokens[i], o_sentences[i], o_commas[i] = words, caps, tokens, sentences, commas
+    return out

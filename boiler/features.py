@@ -949,6 +949,33 @@ def _class_counts(cls: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> t
     return (n_upper, by_class[:, _C_LETTER] + n_upper, by_class[:, _C_DIGIT], by_class[:, _C_PUNCT], n_words, n_caps)
 
 
+@functools.cache
+def _count_bits() -> dict:
+    """What :func:`boiler._scan.line_counts` needs of this module's flag bits and classes."""
+    return {"class_shift": _CLASS_SHIFT, "letter": _C_LETTER, "upper": _C_UPPER, "digit": _C_DIGIT,
+            "punct": _C_PUNCT, "word": _F_WORD, "sent": _F_SENT, "comma": _F_COMMA, "space": _F_SPACE,
+            "sent_next": _F_SENT_NEXT}
+
+
+def _line_counts(flags: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
+    """Per line of the joined lines: upper-case letters, letters, digits, punctuation, words and
+    capitalised words (:func:`_class_counts`), ``\\w+`` runs (:func:`_token_counts`, int64), sentence ends
+    (:func:`_sentence_ends`) and commas; float32 but for the runs. The compiled scan
+    (:func:`boiler._scan.line_counts`, one pass over the characters), or else :func:`_line_counts_np`."""
+    scan = _compiled_scan()
+    if scan is None:
+        return _line_counts_np(flags, starts, lengths)
+    return scan.line_counts(flags, starts, lengths, _count_bits())
+
+
+def _line_counts_np(flags: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
+    n = len(starts)
+    cls = (flags >> _CLASS_SHIFT).astype(np.uint8)
+    sentences = _sentence_ends(np.flatnonzero(flags & _F_SENT), flags, starts, n)
+    commas = np.bincount(_line_of(np.flatnonzero(flags & _F_COMMA), starts), minlength=n).astype(np.float32)
+    return [*_class_counts(cls, starts, lengths), _token_counts(flags, starts), sentences, commas]
+
+
 def _token_counts(flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Runs of word characters (``\\w+`` matches) on each line of the joined lines, from the characters'
     flags (``starts``: each line's first character). No run crosses the newline between two lines."""
@@ -1009,9 +1036,8 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     astral = np.flatnonzero(cps > 0xFFFF)
     flags = _flags(cps, astral)
-    cls = (flags >> _CLASS_SHIFT).astype(np.uint8)
-    n_upper, n_letters, n_digits, n_punct, n_words, n_caps = _class_counts(cls, starts, lengths)
-    tokens = _token_counts(flags, starts)
+    n_upper, n_letters, n_digits, n_punct, n_words, n_caps, tokens, n_sentences, commas = \
+        _line_counts(flags, starts, lengths)
     n_wordchars = n_letters + n_digits
     chars = lengths.astype(np.float32)
     safe_words = np.maximum(n_words, 1)
@@ -1050,12 +1076,11 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     X[:, col["ends_ellipsis"]] = dots | (last == 0x2026)
     X[:, col["ends_colon"]] = last == 0x3A
 
-    # The few characters that sentence ends, separators, commas and marks need, found in one pass.
-    special = np.flatnonzero(flags & (_F_SENT | _F_SEP | _F_COMMA | _F_URL | _F_COPY))
-    kinds = flags[special]
-    X[:, col["sentences"]] = np.log1p(_sentence_ends(special[(kinds & _F_SENT) > 0], flags, starts, n))
-    commas = np.bincount(_line_of(special[(kinds & _F_COMMA) > 0], starts), minlength=n).astype(np.float32)
+    X[:, col["sentences"]] = np.log1p(n_sentences)
     X[:, col["comma_rate"]] = commas / safe_words
+    # The few characters that separators and marks need, found in one pass.
+    special = np.flatnonzero(flags & (_F_SEP | _F_URL | _F_COPY))
+    kinds = flags[special]
     page_first = starts[starts_arr[:-1][np.diff(starts_arr) > 0]]
     X[:, col["separators"]] = np.log1p(_separators(special[(kinds & _F_SEP) > 0], flags, starts, n, page_first))
     has_url, has_copyright = _has_marks(cps, special[(kinds & _F_URL) > 0], special[(kinds & _F_COPY) > 0],

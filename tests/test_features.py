@@ -353,6 +353,20 @@ def test_the_compiled_scans_find_the_places_numpy_finds(text):
         assert a.dtype == b.dtype and a.tolist() == b.tolist()
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(_DATE_TEXT, _PAGE_TEXT, _TOKEN_TEXT), min_size=1, max_size=6))
+def test_the_compiled_line_counts_give_numpys(lines):
+    lines = [ln.replace("\n", " ") or "x" for ln in lines]  # (extract passes no blank line)
+    joined = "\n".join(lines)
+    cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    flags = F._flags(cps)
+    lengths = np.array([len(ln) for ln in lines], dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(lengths[:-1] + 1))).astype(np.int64)
+    got = F._compiled_scan().line_counts(flags, starts, lengths, F._count_bits())
+    for a, b in zip(got, F._line_counts_np(flags, starts, lengths), strict=True):
+        assert a.dtype == b.dtype and a.tolist() == b.tolist()
+
+
 def test_without_the_compiled_scans_numpy_gives_the_same_columns(monkeypatch):
     pages = [["Published 18 Nov, 2024 14:05 pm | www.x.com", "October 21, 2011 (c) 1999", "2011年 10 月 21日",
               "x 12:30 and 04/08/05 in 1850", "Nov 3rd 2024 © News"], ["10", "2007 2008 2012", "@ home"]]
