@@ -1,15 +1,17 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """Row loops of :mod:`boiler.model` and :mod:`boiler.features`, compiled: running sums that restart at
-each page, window means, the rows of the same page at given offsets, the distance to the nearest
+each page, window means, the rows of the same page at given offsets, blank-line gaps and repeated
+lines, runs of long or short lines, each page's main run of paragraphs, the distance to the nearest
 probable body row, the short lines' word evidence, the class words' evidence, the enclosing blocks'
-columns and each page's main block. Each is one loop over the rows instead of tens of numpy calls on small arrays (the fixed cost
-that one page per call pays).
+columns and each page's main block. Each is one loop over the rows instead of tens of numpy calls on
+small arrays (the fixed cost that one page per call pays).
 
 The numpy forms are the reference (``_page_cumsum_np``, ``_window_mean_np``, ``_distance_to_body_np``,
 ``_short_line_stats_np``, ``_main_block_rows_np`` and the loops of ``container_columns`` and
-``AttrEvidence.transform`` in :mod:`boiler.model`; the loop of ``context_window`` in :mod:`boiler.features`): each function here
-follows its namesake to the bit (sums in the same order, in float64, cast as numpy casts), and the tests
-hold both to the same numbers.
+``AttrEvidence.transform`` in :mod:`boiler.model`; ``_gaps_and_repeats_np`` and the loops of
+``context_window``, ``_runs`` and ``_main_run`` in :mod:`boiler.features`): each function here follows
+its namesake to the bit (sums in the same order, in float64, cast as numpy casts), and the tests hold
+both to the same numbers.
 """
 
 from libc.math cimport INFINITY
@@ -242,3 +244,88 @@ def attr_evidence(list attrs, list near, dict log_odds):
         out[i, 1] = <float>lo
         out[i, 2] = <float>hi
     return out_arr
+
+
+def gaps_and_repeats(const int64_t[::1] page, const int64_t[::1] line, const int64_t[::1] sizes,
+                     const int64_t[::1] code, Py_ssize_t near, int64_t gap_cap):
+    """Per row (a non-blank line; ``line``: its number in its page, ``sizes``: each page's lines): the
+    blank lines before and after it in its page, capped at ``gap_cap``; how many other rows of its page
+    have its ``code`` (its case-folded text); and whether one within ``near`` rows does."""
+    cdef Py_ssize_t n = page.shape[0], i, j, d, a, b
+    out_arr = [np.empty(n, dtype=np.int64) for _ in range(3)] + [np.zeros(n, dtype=np.bool_)]
+    cdef int64_t[::1] before = out_arr[0], after = out_arr[1], repeats = out_arr[2]
+    cdef uint8_t[::1] close = out_arr[3].view(np.uint8)
+    count_arr = np.zeros(n, dtype=np.int64)  # rows per code within the page at hand (codes are below n)
+    cdef int64_t[::1] count = count_arr
+    cdef int64_t g
+    for i in range(n):
+        g = line[i] - (line[i - 1] if i > 0 and page[i - 1] == page[i] else -1) - 1
+        before[i] = g if g < gap_cap else gap_cap
+        g = (line[i + 1] if i + 1 < n and page[i + 1] == page[i] else sizes[page[i]]) - line[i] - 1
+        after[i] = g if g < gap_cap else gap_cap
+        for d in range(1, near + 1):
+            j = i + d
+            if j < n and page[j] == page[i] and code[j] == code[i]:
+                close[i] = close[j] = 1
+    a = 0
+    while a < n:  # page by page: count each code, read the counts, clear them
+        b = a
+        while b < n and page[b] == page[a]:
+            count[code[b]] += 1
+            b += 1
+        for i in range(a, b):
+            repeats[i] = count[code[i]] - 1
+        for i in range(a, b):
+            count[code[i]] = 0
+        a = b
+    return out_arr
+
+
+def runs(const uint8_t[::1] flag, const int64_t[::1] page):
+    """The length of the run of equal ``flag`` values within a page that each row belongs to (float32)."""
+    cdef Py_ssize_t n = flag.shape[0], a = 0, b, i
+    out_arr = np.empty(n, dtype=np.float32)
+    cdef float[::1] out = out_arr
+    while a < n:
+        b = a + 1
+        while b < n and flag[b] == flag[a] and page[b] == page[a]:
+            b += 1
+        for i in range(a, b):
+            out[i] = <float>(b - a)
+        a = b
+    return out_arr
+
+
+def main_run(const uint8_t[::1] para, const float[::1] chars, const int64_t[::1] rank, const int64_t[::1] page,
+             const int64_t[::1] line, Py_ssize_t n_pages, int64_t max_gap, int64_t max_blanks):
+    """First and last row rank of each page's main run (-1, -1: none): paragraph rows at most ``max_gap``
+    rows and ``max_blanks`` blank lines apart, with the most characters (summed in order, float64; of
+    equals, the first)."""
+    cdef Py_ssize_t n = para.shape[0], i, prev = -1
+    first_arr = np.full(n_pages, -1, dtype=np.int64)
+    last_arr = np.full(n_pages, -1, dtype=np.int64)
+    cdef int64_t[::1] first = first_arr, last = last_arr
+    best_arr = np.full(n_pages, -INFINITY, dtype=np.float64)
+    cdef double[::1] best = best_arr
+    cdef double total = 0.0
+    cdef int64_t g_first = 0, g_last = 0, g_page = -1, row_gap
+    for i in range(n + 1):
+        if i < n and not para[i]:
+            continue
+        if i < n and prev >= 0:
+            row_gap = rank[i] - rank[prev]
+            if page[i] == page[prev] and row_gap <= max_gap + 1 and (line[i] - line[prev]) - row_gap <= max_blanks:
+                total = total + chars[i]  # the same group
+                g_last = rank[i]
+                prev = i
+                continue
+        if prev >= 0 and total > best[g_page]:  # a group ends: the page's best so far?
+            best[g_page] = total
+            first[g_page], last[g_page] = g_first, g_last
+        if i == n:
+            break
+        total = 0.0 + chars[i]  # a new group
+        g_first = g_last = rank[i]
+        g_page = page[i]
+        prev = i
+    return first_arr, last_arr

@@ -486,8 +486,54 @@ def _per_line_substrings(marks: Sequence[str], text: str, starts: np.ndarray, n:
     return np.bincount(idx, minlength=n).astype(np.float32)
 
 
+@functools.cache
+def compiled_rows():
+    """:mod:`boiler._rows` (row loops compiled with Cython), or None where it was not built (no C compiler
+    at install): then numpy does the same (:func:`context_window`'s loop here; ``_page_cumsum_np`` and its
+    kin in :mod:`boiler.model`)."""
+    try:
+        from . import _rows
+    except ImportError:
+        return None
+    return _rows
+
+
+def _gaps_and_repeats(page: np.ndarray, lines_idx: np.ndarray, sizes: np.ndarray,
+                      code: np.ndarray) -> list[np.ndarray]:
+    """Per row: the blank lines before and after it in its page (capped at :data:`GAP_CAP`), the other
+    rows of its page with its ``code`` (its case-folded text), and whether one is within
+    :data:`REPEAT_NEAR` rows. The compiled loop, or else :func:`_gaps_and_repeats_np`."""
+    rows = compiled_rows()
+    if rows is None:
+        return _gaps_and_repeats_np(page, lines_idx, sizes, code)
+    return rows.gaps_and_repeats(page, lines_idx, sizes, code, REPEAT_NEAR, GAP_CAP)
+
+
+def _gaps_and_repeats_np(page: np.ndarray, lines_idx: np.ndarray, sizes: np.ndarray,
+                         code: np.ndarray) -> list[np.ndarray]:
+    n = len(page)
+    same_page = page[1:] == page[:-1]
+    before = np.full(n, -1, dtype=np.int64)
+    before[1:] = np.where(same_page, lines_idx[:-1], -1)
+    after = sizes[page]
+    after[:-1] = np.where(same_page, lines_idx[1:], after[:-1])
+    key = page * n + code
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    repeat_near = np.zeros(n, dtype=bool)
+    for d in range(1, min(REPEAT_NEAR, n - 1) + 1):
+        same = key[d:] == key[:-d]
+        repeat_near[d:] |= same
+        repeat_near[:-d] |= same
+    return [np.minimum(lines_idx - before - 1, GAP_CAP), np.minimum(after - lines_idx - 1, GAP_CAP),
+            counts[inverse.reshape(-1)] - 1, repeat_near]
+
+
 def _runs(flag: np.ndarray, page: np.ndarray) -> np.ndarray:
-    """Length of the run of equal ``flag`` values (within a page) that each row belongs to."""
+    """Length of the run of equal ``flag`` values (within a page) that each row belongs to (float32):
+    the compiled loop, or else numpy."""
+    rows = compiled_rows()
+    if rows is not None:
+        return rows.runs(np.ascontiguousarray(flag, dtype=np.uint8), page)
     n = len(flag)
     if n == 0:
         return np.zeros(0, dtype=np.float32)
@@ -500,8 +546,12 @@ def _runs(flag: np.ndarray, page: np.ndarray) -> np.ndarray:
 def _main_run(para: np.ndarray, chars: np.ndarray, rank: np.ndarray, page: np.ndarray,
               line_index: np.ndarray, n_rows_page: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First and last row rank of each page's main run: paragraph lines at most MAIN_RUN_GAP rows
-    and MAIN_RUN_BLANKS blank lines apart, with the most text."""
+    and MAIN_RUN_BLANKS blank lines apart, with the most text. The compiled loop, or else numpy."""
     n_pages = len(n_rows_page)
+    rows = compiled_rows()
+    if rows is not None:
+        return rows.main_run(np.ascontiguousarray(para, dtype=np.uint8), np.ascontiguousarray(chars, dtype=np.float32),
+                             rank, page, line_index, n_pages, MAIN_RUN_GAP, MAIN_RUN_BLANKS)
     first = np.full(n_pages, -1, dtype=np.int64)
     last = np.full(n_pages, -1, dtype=np.int64)
     li = np.flatnonzero(para)
@@ -526,18 +576,6 @@ def _main_run(para: np.ndarray, chars: np.ndarray, rank: np.ndarray, page: np.nd
     first[gpage[best]] = gfirst[best]
     last[gpage[best]] = glast[best]
     return first, last
-
-
-@functools.cache
-def compiled_rows():
-    """:mod:`boiler._rows` (row loops compiled with Cython), or None where it was not built (no C compiler
-    at install): then numpy does the same (:func:`context_window`'s loop here; ``_page_cumsum_np`` and its
-    kin in :mod:`boiler.model`)."""
-    try:
-        from . import _rows
-    except ImportError:
-        return None
-    return _rows
 
 
 def _shift_into(out: np.ndarray, values: np.ndarray, page: np.ndarray, offset: int, fill: float) -> None:
@@ -1005,26 +1043,11 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     if n == 0:
         return LineBatch(X, page, lines_idx, starts_arr, texts, n_lines, np.zeros(0, dtype=np.int64))
 
-    # Blank-line gaps, capped.
-    same_page = page[1:] == page[:-1]
-    before = np.full(n, -1, dtype=np.int64)
-    before[1:] = np.where(same_page, lines_idx[:-1], -1)
-    after = sizes[page]
-    after[:-1] = np.where(same_page, lines_idx[1:], after[:-1])
-    gap_before = np.minimum(lines_idx - before - 1, GAP_CAP)
-    gap_after = np.minimum(after - lines_idx - 1, GAP_CAP)
-
-    # Repeats: other lines of the page with the same text (case folded), and any within REPEAT_NEAR.
+    # Blank-line gaps, capped; repeats: other lines of the page with the same text (case folded), and
+    # any within REPEAT_NEAR.
     ids: dict[str, int] = {}
     code = np.fromiter(map(ids.setdefault, map(str.lower, texts), itertools.count()), dtype=np.int64, count=n)
-    key = page * n + code
-    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    repeats = counts[inverse.reshape(-1)] - 1
-    repeat_near = np.zeros(n, dtype=bool)
-    for d in range(1, min(REPEAT_NEAR, n - 1) + 1):
-        same = key[d:] == key[:-d]
-        repeat_near[d:] |= same
-        repeat_near[:-d] |= same
+    gap_before, gap_after, repeats, repeat_near = _gaps_and_repeats(page, lines_idx, sizes, code)
 
     joined = "\n".join(texts)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)

@@ -367,6 +367,22 @@ def test_the_compiled_line_counts_give_numpys(lines):
         assert a.dtype == b.dtype and a.tolist() == b.tolist()
 
 
+_ROW_LINE = st.sampled_from(["", "", "Home", "home", "Share", "18 Nov, 2024",
+                             "A long line of the article, with more than twelve words in it, which ends here.",
+                             "Another paragraph of body text that goes on for a while and then it ends.",
+                             "A headline in a list of them"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_ROW_LINE, max_size=25), min_size=1, max_size=4))
+def test_the_compiled_row_loops_give_numpys_columns(pages):
+    compiled = F.extract(pages)
+    with pytest.MonkeyPatch.context() as mp:  # (hypothesis runs a function-scoped fixture once, not per example)
+        mp.setattr(F, "compiled_rows", lambda: None)
+        plain = F.extract(pages)
+    assert compiled.X.tobytes() == plain.X.tobytes()
+
+
 def test_without_the_compiled_scans_numpy_gives_the_same_columns(monkeypatch):
     pages = [["Published 18 Nov, 2024 14:05 pm | www.x.com", "October 21, 2011 (c) 1999", "2011年 10 月 21日",
               "x 12:30 and 04/08/05 in 1850", "Nov 3rd 2024 © News"], ["10", "2007 2008 2012", "@ home"]]
