@@ -1,17 +1,18 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """Row loops of :mod:`boiler.model` and :mod:`boiler.features`, compiled: running sums that restart at
 each page, window means, the rows of the same page at given offsets, blank-line gaps and repeated
-lines, runs of long or short lines, each page's main run of paragraphs, the distance to the nearest
-probable body row, the short lines' word evidence, the class words' evidence, the enclosing blocks'
-columns and each page's main block. Each is one loop over the rows instead of tens of numpy calls on
-small arrays (the fixed cost that one page per call pays).
+lines, positions and shares within the page and its segments, runs of long or short lines, each
+page's main run of paragraphs, the distance to the nearest probable body row, the short lines' word
+evidence, the class words' evidence, the enclosing blocks' columns and each page's main block. Each is
+one loop over the rows instead of tens of numpy calls on small arrays (the fixed cost that one page
+per call pays).
 
 The numpy forms are the reference (``_page_cumsum_np``, ``_window_mean_np``, ``_distance_to_body_np``,
 ``_short_line_stats_np``, ``_main_block_rows_np`` and the loops of ``container_columns`` and
-``AttrEvidence.transform`` in :mod:`boiler.model`; ``_gaps_and_repeats_np`` and the loops of
-``context_window``, ``_runs`` and ``_main_run`` in :mod:`boiler.features`): each function here follows
-its namesake to the bit (sums in the same order, in float64, cast as numpy casts), and the tests hold
-both to the same numbers.
+``AttrEvidence.transform`` in :mod:`boiler.model`; ``_gaps_and_repeats_np``, ``_page_columns_np`` and
+the loops of ``context_window``, ``_runs`` and ``_main_run`` in :mod:`boiler.features`): each function
+here follows its namesake to the bit (sums in the same order, in float64, cast as numpy casts), and the
+tests hold both to the same numbers.
 """
 
 from libc.math cimport INFINITY
@@ -329,3 +330,89 @@ def main_run(const uint8_t[::1] para, const float[::1] chars, const int64_t[::1]
         g_page = page[i]
         prev = i
     return first_arr, last_arr
+
+
+def page_columns(float[:, ::1] X, dict col, const int64_t[::1] page, const int64_t[::1] starts,
+                 const int64_t[::1] lengths, const uint8_t[::1] long_line, const uint8_t[::1] ends_sentence,
+                 const int64_t[::1] gap_before, int64_t segment_gap, Py_ssize_t near_rows):
+    """The position, page-share, nearby and segment columns of :func:`boiler.features.extract` that need
+    no logarithm, written into ``X`` (columns by name in ``col``), each computed as its numpy form does
+    (the same dtypes: an integer over a float32 is divided in float64). Returns each row's rank in its
+    page (int64), what ``from_end`` takes the logarithm of (float64), its page's rows (float32) and its
+    segment's rows (float32; a segment begins at the page's first row or after ``segment_gap`` or more
+    blank lines)."""
+    cdef Py_ssize_t n = page.shape[0], n_pages = starts.shape[0] - 1, i, j, a, b, s, t, lo, hi
+    cdef Py_ssize_t c_pos = col["pos_rel"], c_char = col["char_pos"], c_long_before = col["long_share_before"]
+    cdef Py_ssize_t c_long_share = col["page_long_share"], c_max = col["len_vs_page_max"]
+    cdef Py_ssize_t c_nearby = col["long_nearby"], c_seg_sent = col["seg_sentence_share"]
+    cdef Py_ssize_t c_seg_long = col["seg_long_share"], c_seg_pos = col["seg_pos"]
+    rank_arr = np.empty(n, dtype=np.int64)
+    from_end_arr = np.empty(n, dtype=np.float64)
+    n_page_arr = np.empty(n, dtype=np.float32)
+    seg_n_arr = np.empty(n, dtype=np.float32)
+    cdef int64_t[::1] rank = rank_arr
+    cdef double[::1] from_end = from_end_arr
+    cdef float[::1] n_page = n_page_arr, seg_n = seg_n_arr
+    cdef float rows_f, less, page_max, ch
+    cdef double page_chars, page_long, long_count, sent, longs
+    cdef int64_t cum, cum_long, near_long
+    for t in range(n_pages):
+        a, b = starts[t], starts[t + 1]
+        if b <= a:
+            continue
+        rows_f = <float>(b - a)
+        less = rows_f - 1.0
+        if less < 1.0:
+            less = 1.0
+        page_chars = page_long = long_count = 0.0
+        page_max = 0.0
+        for i in range(a, b):  # the page's sums, in row order (as bincount adds them)
+            page_chars = page_chars + <double><float>lengths[i]
+            page_long = page_long + <double>(lengths[i] * long_line[i])
+            long_count = long_count + <double>long_line[i]
+            ch = <float>lengths[i]
+            if ch > page_max:
+                page_max = ch
+        if page_chars < 1.0:
+            page_chars = 1.0
+        if page_long < 1.0:
+            page_long = 1.0
+        if page_max < 1.0:
+            page_max = 1.0
+        cum = cum_long = 0
+        for i in range(a, b):
+            rank[i] = i - a
+            n_page[i] = rows_f
+            X[i, c_pos] = <float>(<double>(i - a) / <double>less)
+            from_end[i] = <double>(rows_f - 1.0) - <double>(i - a)
+            X[i, c_char] = <float>(<double>cum / page_chars)
+            X[i, c_long_before] = <float>(<double>cum_long / page_long)
+            X[i, c_long_share] = <float>(long_count / <double>rows_f)
+            X[i, c_max] = <float>lengths[i] / page_max
+            cum += lengths[i]
+            cum_long += lengths[i] * long_line[i]
+            lo = i - near_rows if i - near_rows > a else a
+            hi = i + near_rows + 1 if i + near_rows + 1 < b else b
+            near_long = 0
+            for j in range(lo, hi):
+                near_long += long_line[j]
+            X[i, c_nearby] = <float>(near_long - long_line[i])
+        s = a
+        while s < b:  # segments
+            t = s + 1
+            while t < b and gap_before[t] < segment_gap:
+                t += 1
+            sent = longs = 0.0
+            for i in range(s, t):
+                sent = sent + <double>ends_sentence[i]
+                longs = longs + <double>long_line[i]
+            for i in range(s, t):
+                seg_n[i] = <float>(t - s)
+                X[i, c_seg_sent] = <float>(sent / <double><float>(t - s))
+                X[i, c_seg_long] = <float>(longs / <double><float>(t - s))
+                less = <float>(t - s) - 1.0
+                if less < 1.0:
+                    less = 1.0
+                X[i, c_seg_pos] = <float>(<double>(i - s) / <double>less)
+            s = t
+    return rank_arr, from_end_arr, n_page_arr, seg_n_arr

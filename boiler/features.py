@@ -61,6 +61,8 @@ REPEAT_NEAR = 3
 PAGE_BREAK = "\x00"
 #: Blank-line gaps are capped at this many lines.
 GAP_CAP = 5
+#: Rows each side counted by ``long_nearby``.
+NEARBY_ROWS = 5
 #: Share of a line's characters covered by dates and times above which it is "only a date".
 DATE_ONLY_SHARE = 0.6
 
@@ -112,7 +114,7 @@ FEATURES: tuple[Feature, ...] = (
     _f("gap_after", "block", "blank lines after"),
     _f("run_short", "block", "length of the run of short lines around it (log)"),
     _f("run_long", "block", "length of the run of long lines around it (log)"),
-    _f("long_nearby", "block", "long lines within 5 lines"),
+    _f("long_nearby", "block", f"long lines within {NEARBY_ROWS} lines"),
     _f("seg_lines", "block", "lines in its segment (lines between runs of blank lines; log)"),
     _f("seg_sentence_share", "block", "share of its segment's lines that end a sentence"),
     _f("seg_long_share", "block", "share of its segment's lines that are long"),
@@ -1023,6 +1025,62 @@ def _token_counts(flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.diff(np.searchsorted(np.flatnonzero(begins), np.append(starts, len(flags))))
 
 
+def _page_columns(X: np.ndarray, page: np.ndarray, starts_arr: np.ndarray, lengths: np.ndarray,
+                  long_line: np.ndarray, ends_sentence: np.ndarray, gap_before: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Write the position, page-share, nearby and segment columns of :func:`extract` that need no
+    logarithm into ``X``; return each row's rank in its page, ``from_end`` before its logarithm, its
+    page's rows and its segment's rows. The compiled loop, or else :func:`_page_columns_np`."""
+    rows = compiled_rows()
+    if rows is None:
+        return _page_columns_np(X, page, starts_arr, lengths, long_line, ends_sentence, gap_before)
+    return rows.page_columns(X, _COL, page, starts_arr, lengths, long_line.view(np.uint8), ends_sentence.view(np.uint8),
+                             gap_before, SEGMENT_GAP, NEARBY_ROWS)
+
+
+def _page_columns_np(X: np.ndarray, page: np.ndarray, starts_arr: np.ndarray, lengths: np.ndarray,
+                     long_line: np.ndarray, ends_sentence: np.ndarray, gap_before: np.ndarray) -> tuple[np.ndarray, ...]:
+    col = _COL
+    n = len(page)
+    chars = lengths.astype(np.float32)
+    rows_per_page = np.diff(starts_arr)
+    rank = np.arange(n) - starts_arr[page]
+    n_page = rows_per_page[page].astype(np.float32)
+    X[:, col["pos_rel"]] = rank / np.maximum(n_page - 1, 1)
+
+    # Running sums over the batch in integers, so a page's features do not depend on the pages before
+    # it in the batch (float32 sums lose whole characters past 16 million).
+    cum_chars = np.cumsum(lengths) - lengths
+    page_chars = np.bincount(page, weights=chars, minlength=len(rows_per_page))
+    page_first_cum = cum_chars[np.minimum(starts_arr[:-1], n - 1)]
+    X[:, col["char_pos"]] = (cum_chars - page_first_cum[page]) / np.maximum(page_chars[page], 1)
+
+    long_chars = lengths * long_line
+    cum_long = np.cumsum(long_chars) - long_chars
+    page_long = np.bincount(page, weights=long_chars, minlength=len(rows_per_page))
+    X[:, col["long_share_before"]] = (cum_long - cum_long[np.minimum(starts_arr[:-1], n - 1)][page]) / \
+        np.maximum(page_long[page], 1)
+    page_long_count = np.bincount(page, weights=long_line, minlength=len(rows_per_page))
+    X[:, col["page_long_share"]] = page_long_count[page] / n_page
+
+    page_max = np.zeros(len(rows_per_page), dtype=np.float32)
+    np.maximum.at(page_max, page, chars)
+    X[:, col["len_vs_page_max"]] = chars / np.maximum(page_max[page], 1)
+    csum_long = np.concatenate(([0], np.cumsum(long_line)))
+    lo = np.maximum(np.arange(n) - NEARBY_ROWS, starts_arr[page])
+    hi = np.minimum(np.arange(n) + NEARBY_ROWS + 1, starts_arr[page + 1])
+    X[:, col["long_nearby"]] = csum_long[hi] - csum_long[lo] - long_line
+
+    # Segments: runs of lines between SEGMENT_GAP or more blank lines.
+    new_seg = (gap_before >= SEGMENT_GAP) | (rank == 0)
+    seg = np.cumsum(new_seg) - 1
+    seg_n = np.bincount(seg).astype(np.float32)
+    seg_first = np.flatnonzero(new_seg)
+    X[:, col["seg_sentence_share"]] = (np.bincount(seg, weights=ends_sentence) / seg_n)[seg]
+    X[:, col["seg_long_share"]] = (np.bincount(seg, weights=long_line) / seg_n)[seg]
+    X[:, col["seg_pos"]] = (np.arange(n) - seg_first[seg]) / np.maximum(seg_n[seg] - 1, 1)
+    return rank, n_page - 1 - rank, n_page, seg_n[seg]
+
+
 def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     """Features of every non-blank line of ``pages`` (each a sequence of lines)."""
     n_pages = len(pages)
@@ -1149,33 +1207,15 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     X[:, col["gap_before"]] = gap_before
     X[:, col["gap_after"]] = gap_after
 
-    # Position and page-level features.
+    # Position, page-level, nearby and segment columns (:func:`_page_columns`).
     rows_per_page = np.diff(starts_arr)
-    rank = np.arange(n) - starts_arr[page]
-    n_page = rows_per_page[page].astype(np.float32)
-    X[:, col["pos_rel"]] = rank / np.maximum(n_page - 1, 1)
+    ends_sentence = X[:, col["ends_sentence"]] > 0
+    rank, from_end, n_page, seg_n = _page_columns(X, page, starts_arr, lengths, long_line, ends_sentence, gap_before)
     X[:, col["from_start"]] = np.log1p(rank)
-    X[:, col["from_end"]] = np.log1p(n_page - 1 - rank)
+    X[:, col["from_end"]] = np.log1p(from_end)
     X[:, col["page_lines"]] = np.log1p(n_page)
+    X[:, col["seg_lines"]] = np.log1p(seg_n)
 
-    # Running sums over the batch in integers, so a page's features do not depend on the pages before
-    # it in the batch (float32 sums lose whole characters past 16 million).
-    cum_chars = np.cumsum(lengths) - lengths
-    page_chars = np.bincount(page, weights=chars, minlength=len(rows_per_page))
-    page_first_cum = cum_chars[np.minimum(starts_arr[:-1], n - 1)]
-    X[:, col["char_pos"]] = (cum_chars - page_first_cum[page]) / np.maximum(page_chars[page], 1)
-
-    long_chars = lengths * long_line
-    cum_long = np.cumsum(long_chars) - long_chars
-    page_long = np.bincount(page, weights=long_chars, minlength=len(rows_per_page))
-    X[:, col["long_share_before"]] = (cum_long - cum_long[np.minimum(starts_arr[:-1], n - 1)][page]) / \
-        np.maximum(page_long[page], 1)
-    page_long_count = np.bincount(page, weights=long_line, minlength=len(rows_per_page))
-    X[:, col["page_long_share"]] = page_long_count[page] / n_page
-
-    page_max = np.zeros(len(rows_per_page), dtype=np.float32)
-    np.maximum.at(page_max, page, chars)
-    X[:, col["len_vs_page_max"]] = chars / np.maximum(page_max[page], 1)
     # each page's middle length: the lengths sorted within pages (page number and the float32 bits of
     # a length, which order as the lengths do, in one int64)
     by_page = np.sort((page.astype(np.int64) << 32) | chars.view(np.uint32).astype(np.int64))
@@ -1186,12 +1226,7 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
 
     X[:, col["run_short"]] = np.log1p(np.where(long_line, 0, _runs(long_line, page)))
     X[:, col["run_long"]] = np.log1p(np.where(long_line, _runs(long_line, page), 0))
-    csum_long = np.concatenate(([0], np.cumsum(long_line)))
-    lo = np.maximum(np.arange(n) - 5, starts_arr[page])
-    hi = np.minimum(np.arange(n) + 6, starts_arr[page + 1])
-    X[:, col["long_nearby"]] = csum_long[hi] - csum_long[lo] - long_line
 
-    ends_sentence = X[:, col["ends_sentence"]] > 0
     para = long_line & (X[:, col["sentences"]] > 0)
     first, last = _main_run(para, chars, rank, page, lines_idx, rows_per_page)
     f, l_ = first[page], last[page]
@@ -1199,17 +1234,6 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     X[:, col["in_main"]] = has_main & (rank >= f) & (rank <= l_)
     X[:, col["before_main"]] = np.where(has_main, np.log1p(np.maximum(f - rank, 0)), -1)
     X[:, col["after_main"]] = np.where(has_main, np.log1p(np.maximum(rank - l_, 0)), -1)
-
-    # Segments: runs of lines between SEGMENT_GAP or more blank lines.
-    new_seg = (X[:, col["gap_before"]] >= SEGMENT_GAP) | (rank == 0)
-    seg = np.cumsum(new_seg) - 1
-    seg_n = np.bincount(seg).astype(np.float32)
-    seg_first = np.flatnonzero(new_seg)
-    X[:, col["seg_lines"]] = np.log1p(seg_n[seg])
-    X[:, col["seg_sentence_share"]] = (np.bincount(seg, weights=ends_sentence) / seg_n)[seg]
-    X[:, col["seg_long_share"]] = (np.bincount(seg, weights=long_line) / seg_n)[seg]
-    X[:, col["seg_pos"]] = (np.arange(n) - seg_first[seg]) / np.maximum(seg_n[seg] - 1, 1)
-
     return LineBatch(X, page, lines_idx, starts_arr, texts, [len(p) for p in pages], tokens)
 
 
