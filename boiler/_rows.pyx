@@ -341,7 +341,7 @@ def page_columns(float[:, ::1] X, dict col, const int64_t[::1] page, const int64
     page (int64), what ``from_end`` takes the logarithm of (float64), its page's rows (float32) and its
     segment's rows (float32; a segment begins at the page's first row or after ``segment_gap`` or more
     blank lines)."""
-    cdef Py_ssize_t n = page.shape[0], n_pages = starts.shape[0] - 1, i, j, a, b, s, t, lo, hi
+    cdef Py_ssize_t n = page.shape[0], n_pages = starts.shape[0] - 1, i, j, a, b, s, e, t, lo, hi
     cdef Py_ssize_t c_pos = col["pos_rel"], c_char = col["char_pos"], c_long_before = col["long_share_before"]
     cdef Py_ssize_t c_long_share = col["page_long_share"], c_max = col["len_vs_page_max"]
     cdef Py_ssize_t c_nearby = col["long_nearby"], c_seg_sent = col["seg_sentence_share"]
@@ -353,7 +353,7 @@ def page_columns(float[:, ::1] X, dict col, const int64_t[::1] page, const int64
     cdef int64_t[::1] rank = rank_arr
     cdef double[::1] from_end = from_end_arr
     cdef float[::1] n_page = n_page_arr, seg_n = seg_n_arr
-    cdef float rows_f, less, page_max, ch
+    cdef float rows_f, less, page_max, ch, seg_rows, seg_less
     cdef double page_chars, page_long, long_count, sent, longs
     cdef int64_t cum, cum_long, near_long
     for t in range(n_pages):
@@ -398,21 +398,20 @@ def page_columns(float[:, ::1] X, dict col, const int64_t[::1] page, const int64
                 near_long += long_line[j]
             X[i, c_nearby] = <float>(near_long - long_line[i])
         s = a
-        while s < b:  # segments
-            t = s + 1
-            while t < b and gap_before[t] < segment_gap:
-                t += 1
+        while s < b:  # segments: rows s to e (exclusive)
+            e = s + 1
+            while e < b and gap_before[e] < segment_gap:
+                e += 1
             sent = longs = 0.0
-            for i in range(s, t):
+            for i in range(s, e):
                 sent = sent + <double>ends_sentence[i]
                 longs = longs + <double>long_line[i]
-            for i in range(s, t):
-                seg_n[i] = <float>(t - s)
-                X[i, c_seg_sent] = <float>(sent / <double><float>(t - s))
-                X[i, c_seg_long] = <float>(longs / <double><float>(t - s))
-                less = <float>(t - s) - 1.0
-                if less < 1.0:
-                    less = 1.0
-                X[i, c_seg_pos] = <float>(<double>(i - s) / <double>less)
-            s = t
+            seg_rows = <float>(e - s)
+            seg_less = seg_rows - 1.0 if seg_rows > 1.0 else 1.0
+            for i in range(s, e):
+                seg_n[i] = seg_rows
+                X[i, c_seg_sent] = <float>(sent / <double>seg_rows)
+                X[i, c_seg_long] = <float>(longs / <double>seg_rows)
+                X[i, c_seg_pos] = <float>(<double>(i - s) / <double>seg_less)
+            s = e
     return rank_arr, from_end_arr, n_page_arr, seg_n_arr

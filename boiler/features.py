@@ -1224,8 +1224,9 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     medians = np.where(rows_per_page > 0, middle, 1)
     X[:, col["len_vs_page_median"]] = np.log(chars / np.maximum(medians[page], 1))
 
-    X[:, col["run_short"]] = np.log1p(np.where(long_line, 0, _runs(long_line, page)))
-    X[:, col["run_long"]] = np.log1p(np.where(long_line, _runs(long_line, page), 0))
+    runs = _runs(long_line, page)  # each row's run of long or of short lines
+    X[:, col["run_short"]] = np.log1p(np.where(long_line, 0, runs))
+    X[:, col["run_long"]] = np.log1p(np.where(long_line, runs, 0))
 
     para = long_line & (X[:, col["sentences"]] > 0)
     first, last = _main_run(para, chars, rank, page, lines_idx, rows_per_page)
