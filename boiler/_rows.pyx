@@ -247,6 +247,49 @@ def attr_evidence(list attrs, list near, dict log_odds):
     return out_arr
 
 
+cdef inline double _value(dict lookup, object key):
+    """``lookup.get(key, 0.0)`` as a C double."""
+    cdef object v = lookup.get(key)
+    return 0.0 if v is None else <double>v
+
+
+def word_evidence(const signed char[::1] kind, list first, list last, list words, const int64_t[::1] counts,
+                  list lines, dict by_first, dict by_last, dict by_word, dict by_line, dict by_opener,
+                  int kind_all, Py_ssize_t n_columns):
+    """``WordEvidence.transform`` of token rows (``features.TokenRows``'s fields): per row the learned
+    value of its first and last word (columns 3, 4), and for a short line (``kind_all``) its whole
+    line's and opener value (5, 6) and the mean, min and max of its words' values (0, 1, 2; summed in
+    order from 0, float64), an unlearned token counting 0; float32, ``n_columns`` wide."""
+    cdef Py_ssize_t n = kind.shape[0], i, j = 0, q, at = 0, c
+    cdef double total, lo, hi, v
+    out_arr = np.zeros((n, n_columns), dtype=np.float32)
+    cdef float[:, ::1] out = out_arr
+    for i in range(n):
+        out[i, 3] = <float>_value(by_first, first[i])
+        out[i, 4] = <float>_value(by_last, last[i])
+        if kind[i] != kind_all:
+            continue
+        out[i, 5] = <float>_value(by_line, lines[j])
+        out[i, 6] = <float>_value(by_opener, lines[j])
+        c = counts[j]
+        total = 0.0
+        lo = INFINITY
+        hi = -INFINITY
+        for q in range(at, at + c):
+            v = _value(by_word, words[q])
+            total = total + v
+            if v < lo:
+                lo = v
+            if v > hi:
+                hi = v
+        out[i, 0] = <float>(total / <double>c)
+        out[i, 1] = <float>lo
+        out[i, 2] = <float>hi
+        at += c
+        j += 1
+    return out_arr
+
+
 def gaps_and_repeats(const int64_t[::1] page, const int64_t[::1] line, const int64_t[::1] sizes,
                      const int64_t[::1] code, Py_ssize_t near, int64_t gap_cap):
     """Per row (a non-blank line; ``line``: its number in its page, ``sizes``: each page's lines): the

@@ -10,6 +10,7 @@ the one place they are declared.
 """
 
 from libc.stdint cimport int64_t, uint16_t, uint32_t
+from libc.stdlib cimport free, malloc
 
 import numpy as np
 
@@ -211,3 +212,157 @@ def line_counts(const uint16_t[::1] flags, const int64_t[::1] starts, const int6
         o_upper[i], o_letter[i], o_digit[i], o_punct[i] = upper, letter + upper, digit, punct
         o_words[i], o_caps[i], o_tokens[i], o_sentences[i], o_commas[i] = words, caps, tokens, sentences, commas
     return out
+
+
+# -- word-evidence tokens -------------------------------------------------------------------------
+
+cdef extern from "Python.h":
+    object PyUnicode_FromKindAndData(int kind, const void *buffer, Py_ssize_t size)
+    int PyUnicode_4BYTE_KIND
+    bint Py_UNICODE_ISALNUM(Py_UCS4 ch)
+    bint Py_UNICODE_ISDECIMAL(Py_UCS4 ch)
+    bint Py_UNICODE_ISSPACE(Py_UCS4 ch)
+
+
+cdef inline bint _is_word(Py_UCS4 c) noexcept:
+    """``\\w`` of a str pattern: alphanumeric (str.isalnum) or the underscore."""
+    return c == 0x5F or Py_UNICODE_ISALNUM(c)
+
+
+cdef str _folded_word(str low, Py_ssize_t a, Py_ssize_t b):
+    """``low[a:b]`` (a run of word characters) with each run of decimal digits folded to one ``0``."""
+    cdef Py_ssize_t p, n = 0
+    cdef Py_UCS4 c
+    cdef bint digits = False
+    for p in range(a, b):
+        if Py_UNICODE_ISDECIMAL(low[p]):
+            digits = True
+            break
+    if not digits:
+        return low[a:b]
+    cdef Py_UCS4 *buf = <Py_UCS4 *> malloc((b - a) * sizeof(Py_UCS4))
+    if buf == NULL:
+        raise MemoryError()
+    try:
+        p = a
+        while p < b:
+            c = low[p]
+            if Py_UNICODE_ISDECIMAL(c):
+                buf[n] = 0x30
+                while p < b and Py_UNICODE_ISDECIMAL(low[p]):
+                    p += 1
+            else:
+                buf[n] = c
+                p += 1
+            n += 1
+        return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, n)
+    finally:
+        free(buf)
+
+
+cdef bint _head(str low, Py_ssize_t size, Py_ssize_t parts, Py_ssize_t *a, Py_ssize_t *b) noexcept:
+    """The first run of word characters in the first ``parts`` whitespace-separated parts of ``low``
+    (into ``a``, ``b``); False where they have none."""
+    cdef Py_ssize_t p = 0, seen = 0
+    cdef bint in_part = False
+    cdef Py_UCS4 c
+    while p < size:
+        c = low[p]
+        if Py_UNICODE_ISSPACE(c):
+            in_part = False
+        else:
+            if not in_part:
+                seen += 1
+                if seen > parts:
+                    return False
+                in_part = True
+            if _is_word(c):
+                a[0] = p
+                while p < size and _is_word(low[p]):
+                    p += 1
+                b[0] = p
+                return True
+        p += 1
+    return False
+
+
+cdef bint _tail(str low, Py_ssize_t size, Py_ssize_t parts, Py_ssize_t *a, Py_ssize_t *b) noexcept:
+    """The last run of word characters in the last ``parts`` whitespace-separated parts of ``low``."""
+    cdef Py_ssize_t p = size - 1, seen = 0
+    cdef bint in_part = False
+    cdef Py_UCS4 c
+    while p >= 0:
+        c = low[p]
+        if Py_UNICODE_ISSPACE(c):
+            in_part = False
+        else:
+            if not in_part:
+                seen += 1
+                if seen > parts:
+                    return False
+                in_part = True
+            if _is_word(c):
+                b[0] = p + 1
+                while p >= 0 and _is_word(low[p]):
+                    p -= 1
+                a[0] = p + 1
+                return True
+        p -= 1
+    return False
+
+
+def evidence_tokens(list texts, const int64_t[::1] n_words, Py_ssize_t short_words, Py_ssize_t end_parts,
+                    int kind_ends, int kind_all):
+    """The word-evidence tokens of each line (``features.line_tokens``, line by line) as the fields of a
+    ``features.TokenRows``: each row's kind, first and last word, and the short lines' words, word
+    counts and whole lines. A line of more than ``short_words + 2`` words (``n_words``, the features'
+    count) needs only the first word of its first ``end_parts`` whitespace-separated parts and the last
+    of its last ones; where either has none, and on every other line, all its words are found. Words
+    are ``\\w+`` runs of the lower-cased line, each run of decimal digits folded to one ``0``."""
+    cdef Py_ssize_t n = len(texts), i, p, size, count, a = 0, b = 0, first_a = 0, first_b = 0, last_a = 0, last_b = 0
+    cdef Py_ssize_t a2 = 0, b2 = 0
+    cdef str low
+    kind = np.zeros(n, dtype=np.int8)
+    cdef signed char[::1] k = kind
+    first = [""] * n
+    last = [""] * n
+    words, counts, lines = [], [], []
+    cdef list row
+    for i in range(n):
+        low = (<str> texts[i]).lower()
+        size = len(low)
+        if n_words[i] > short_words + 2 and _head(low, size, end_parts, &a, &b) and _tail(low, size, end_parts, &a2, &b2):
+            first[i] = _folded_word(low, a, b)
+            last[i] = _folded_word(low, a2, b2)
+            k[i] = kind_ends
+            continue
+        row = []  # the words of a short line
+        count = 0
+        p = 0
+        while p < size:
+            if not _is_word(low[p]):
+                p += 1
+                continue
+            a = p
+            while p < size and _is_word(low[p]):
+                p += 1
+            count += 1
+            if count == 1:
+                first_a, first_b = a, p
+            if count <= short_words:
+                row.append(_folded_word(low, a, p))
+            last_a, last_b = a, p
+        if count == 0:
+            continue
+        if count <= short_words:
+            first[i] = row[0]
+            last[i] = row[count - 1]
+            k[i] = kind_all
+            words.extend(row)
+            counts.append(count)
+            lines.append(" ".join(row))
+        else:
+            first[i] = _folded_word(low, first_a, first_b)
+            last[i] = _folded_word(low, last_a, last_b)
+            k[i] = kind_ends
+    return kind, first, last, words, np.array(counts, dtype=np.int64), lines

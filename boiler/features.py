@@ -48,6 +48,9 @@ __all__ = [
 LONG_LINE_WORDS = 12
 #: A line with at most this many words is "short": its words feed the learned word evidence.
 SHORT_LINE_WORDS = 6
+#: A long line's first word is looked for in its first this many whitespace-separated parts, its last
+#: word in its last ones (as :func:`line_tokens` does).
+END_PARTS = 3
 #: Paragraph lines separated by at most this many other lines belong to the same run of text.
 MAIN_RUN_GAP = 3
 #: More blank lines than this between two paragraph lines break the run of text.
@@ -223,8 +226,8 @@ def line_tokens(line: str, n_words: int | None = None) -> list[str]:
     """
     if n_words is not None and n_words > SHORT_LINE_WORDS + 2:
         parts = line.split()
-        head = _token_words(parts[0]) or _token_words(" ".join(parts[:3]))
-        tail = _token_words(parts[-1]) or _token_words(" ".join(parts[-3:]))
+        head = _token_words(parts[0]) or _token_words(" ".join(parts[:END_PARTS]))
+        tail = _token_words(parts[-1]) or _token_words(" ".join(parts[-END_PARTS:]))
         if head and tail:
             return ["f:" + head[0], "l:" + tail[-1]]
     words = _token_words(line)
@@ -333,7 +336,7 @@ class TokenRows(Sequence):
 
 def _long_line_tokens(line: str, n_words: int) -> list[str]:
     """``line_tokens(line, n_words)`` of a long line, splitting off only the first and last three parts."""
-    head_parts, tail_parts = line.split(None, 3)[:3], line.rsplit(None, 3)[-3:]
+    head_parts, tail_parts = line.split(None, END_PARTS)[:END_PARTS], line.rsplit(None, END_PARTS)[-END_PARTS:]
     if head_parts:
         head = _token_words(head_parts[0]) or _token_words(" ".join(head_parts))
         tail = _token_words(tail_parts[-1]) or _token_words(" ".join(tail_parts))
@@ -352,8 +355,17 @@ def _long_line_ends(texts: list[str]) -> tuple[list[str], list[str]]:
 
 
 def batch_tokens(texts: Sequence[str], n_words: Sequence[int]) -> TokenRows:
-    """``[line_tokens(t, n) for t, n in zip(texts, n_words)]`` as :class:`TokenRows`, with the string
-    work done per batch.
+    """``[line_tokens(t, n) for t, n in zip(texts, n_words)]`` as :class:`TokenRows`: one loop over the
+    lines' characters (:func:`boiler._scan.evidence_tokens`), or else :func:`_batch_tokens_np`."""
+    scan = _compiled_scan()
+    if scan is None:
+        return _batch_tokens_np(texts, n_words)
+    return TokenRows(*scan.evidence_tokens(list(texts), np.ascontiguousarray(n_words, dtype=np.int64),
+                                           SHORT_LINE_WORDS, END_PARTS, _T_ENDS, _T_ALL))
+
+
+def _batch_tokens_np(texts: Sequence[str], n_words: Sequence[int]) -> TokenRows:
+    """:func:`batch_tokens` with the string work done per batch in numpy (the reference).
 
     Long lines (more than ``SHORT_LINE_WORDS + 2`` words by the features' count) need only their first
     and last words: those of all long lines are found by one regular expression over the joined first
@@ -381,6 +393,7 @@ def batch_tokens(texts: Sequence[str], n_words: Sequence[int]) -> TokenRows:
     short_rows = np.flatnonzero(~long_line)
     words: list[str] = []
     counts = np.zeros(0, dtype=np.int64)
+    full = np.zeros(0, dtype=bool)  # the short rows with all their words (none yet)
     if len(short_rows):
         low = "\n".join([texts[k] for k in short_rows.tolist()]).lower()
         if low.count("\n") != len(short_rows) - 1:  # a text holds a newline: the joined pass needs one line per text

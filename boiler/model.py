@@ -293,8 +293,19 @@ class WordEvidence(BaseEstimator):
         return state
 
     def _transform_rows(self, tokens: F.TokenRows) -> np.ndarray:
-        """:meth:`transform` of tokens held flat: each kind of token looked up in one pass over its
-        list, the short lines' mean, min and max taken column by column (the same numbers)."""
+        """:meth:`transform` of tokens held flat, in one loop over the rows (:func:`boiler._rows.word_evidence`),
+        or else :meth:`_transform_rows_np`: the same numbers."""
+        by = self._by_kind()
+        rows = F.compiled_rows()
+        if rows is not None:
+            return rows.word_evidence(np.ascontiguousarray(tokens.kind), tokens.first, tokens.last, tokens.words,
+                                      np.ascontiguousarray(tokens.counts, dtype=np.int64), tokens.lines, by["f"],
+                                      by["l"], by["w"], by["L"], by["opener"], F._T_ALL, len(EVIDENCE_FEATURES))
+        return self._transform_rows_np(tokens)
+
+    def _transform_rows_np(self, tokens: F.TokenRows) -> np.ndarray:
+        """:meth:`_transform_rows` in numpy (the reference): each kind of token looked up in one pass over
+        its list, the short lines' mean, min and max taken column by column."""
         by = self._by_kind()
         n = len(tokens)
         out = np.zeros((n, len(EVIDENCE_FEATURES)), dtype=np.float32)

@@ -112,7 +112,7 @@ def test_lone_surrogate_is_a_character_like_any_other():
     assert b.texts == ["a\ud800b word"] and b.X.shape[0] == 1
 
 
-_TOKEN_TEXT = st.lists(st.sampled_from(list("aZ9 ,.-_ΟΔΣσςİß\u2028\x85\t") + ["ΟΔΟΣ", "45", "Read"]),
+_TOKEN_TEXT = st.lists(st.sampled_from(list("aZ9 ,.-_ΟΔΣσςİß\u2028\x85\t²٣\u0307") + ["ΟΔΟΣ", "45", "Read"]),
                       min_size=1, max_size=40).map(lambda parts: "".join(parts).strip()).filter(bool)
 
 
@@ -120,13 +120,28 @@ _TOKEN_TEXT = st.lists(st.sampled_from(list("aZ9 ,.-_ΟΔΣσςİß\u2028\x85\t"
 @given(st.lists(st.tuples(_TOKEN_TEXT, st.integers(0, 14)), min_size=1, max_size=8))
 def test_batch_tokens_equal_line_tokens(rows):
     texts, n_words = [t for t, _ in rows], [n for _, n in rows]
-    assert F.batch_tokens(texts, n_words) == [F.line_tokens(t, n) for t, n in rows]
+    want = [F.line_tokens(t, n) for t, n in rows]
+    compiled, plain = F.batch_tokens(texts, n_words), F._batch_tokens_np(texts, n_words)
+    assert compiled == want and plain == want
+    for name in ("kind", "first", "last", "words", "counts", "lines"):  # the flat fields too, not just the rows
+        a, b = getattr(compiled, name), getattr(plain, name)
+        assert (a.dtype, a.tolist()) == (b.dtype, b.tolist()) if isinstance(a, np.ndarray) else a == b, name
     assert all(F._long_line_tokens(t, n) == F.line_tokens(t, n) for t, n in rows if n > F.SHORT_LINE_WORDS + 2)
 
 
 def test_batch_tokens_fold_case_per_line():
     texts = ["ΟΔΟΣ one two three four five six seven eight nine ΟΔΟΣ", "ΟΔΟΣ", "a\nb"]
-    assert F.batch_tokens(texts, [11, 1, 2]) == [F.line_tokens(t, n) for t, n in zip(texts, [11, 1, 2])]
+    want = [F.line_tokens(t, n) for t, n in zip(texts, [11, 1, 2])]
+    assert F.batch_tokens(texts, [11, 1, 2]) == F._batch_tokens_np(texts, [11, 1, 2]) == want
+    assert want[0] == ["f:οδος", "l:οδος"] and want[2] == ["f:a", "l:b", "w:a", "w:b", "L:a b"]
+
+
+def test_long_line_tokens_come_from_three_end_parts_at_most():
+    line = "-- ** 2024-11-18 begins here and the line goes on for words and words -- !! ## ends"
+    assert F.batch_tokens([line], [14]) == [["f:0", "l:ends"]]
+    bare = "-- ** ## begins - - - - - - - - ends"  # no word in the first three parts: all its words are read
+    assert F.batch_tokens([bare], [12]) == F._batch_tokens_np([bare], [12]) == [F.line_tokens(bare, 12)]
+    assert F.line_tokens(bare, 12) == ["f:begins", "l:ends", "w:begins", "w:ends", "L:begins ends"]
 
 
 _L = r"[^\W\d_]"

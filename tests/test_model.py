@@ -444,6 +444,25 @@ def test_without_the_compiled_row_loops_numpy_gives_the_same_scores(small_html_m
     assert compiled.X1.tobytes() == plain.X1.tobytes() and compiled.p2.tobytes() == plain.p2.tobytes()
 
 
+_EVIDENCE_LINE = st.lists(st.sampled_from(["All", "news", "Read", "more", "45", "share", "ΟΔΟΣ", "unseen", "-", "|"]),
+                         max_size=11).map(" ".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_EVIDENCE_LINE, st.integers(0, 12)), max_size=10))
+def test_the_compiled_word_evidence_gives_numpys_numbers(rows):
+    ev = WordEvidence()
+    ev.tokens_ = np.array(["f:all", "f:read", "l:news", "l:more", "w:all", "w:news", "w:0", "w:share", "L:all news",
+                           "L:read more", "L:0"])
+    ev.log_odds_ = np.array([-1.5, 0.25, -0.0, 1.1 / 3, 2.0, -4.0, 0.5, -0.0, -3.0, 1.0, 0.75], dtype=np.float32)
+    ev.opener_tokens_, ev.opener_log_odds_ = np.array(["L:all news", "L:0"]), np.array([1.5, -0.5], dtype=np.float32)
+    tokens = F.batch_tokens([t for t, _ in rows], [n for _, n in rows])
+    got = ev.transform(tokens)
+    want = ev._transform_rows_np(tokens)
+    assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+    assert got.tobytes() == ev.transform([list(r) for r in tokens]).tobytes()  # the list path, line by line
+
+
 def _nested_html(draw_tree) -> str:
     def render(node) -> str:
         tag, kids = node
