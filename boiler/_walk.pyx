@@ -325,10 +325,12 @@ cdef inline bint _has_text(object t):
     return t is not None and len(<str>t) > 0 and not (<str>t).isspace()
 
 
-def walk_page(_Element root, str source, double max_seconds, frozenset drop, bint drop_hidden, dict rules):
+def walk_page(_Element root, str source, double max_seconds, frozenset drop, bint drop_hidden, dict rules,
+              bint paths=True):
     """The walk and the per-line evidence of :class:`boiler.html._Walk` for the tree under ``root``:
     the fields of an :class:`~boiler.html.HtmlPage` (lines, dom, attrs, near, paths, blocks,
-    containers), as a tuple. ``rules`` carries :mod:`boiler.html`'s declarations."""
+    containers), as a tuple. ``rules`` carries :mod:`boiler.html`'s declarations; ``paths``: False
+    leaves the tag paths out ("" each)."""
     cdef _State st = _State()
     cdef _Lines out = _Lines()
     cdef dict flag_of = rules["flag_of"]
@@ -487,7 +489,7 @@ def walk_page(_Element root, str source, double max_seconds, frozenset drop, bin
         if node is rnode and sp == 0:
             break
     out.lines.append("".join(out.parts))
-    return _page(st, out, rules)
+    return _page(st, out, rules, paths)
 
 
 cdef int _heading_level(tree.xmlNode* el, dict levels):
@@ -671,10 +673,11 @@ cdef tuple _attr_words(_State st, tree.xmlNode* el, dict cache, dict value_words
 
 
 cdef int _path_info(_State st, int eid, list el_words, int* el_near, list el_path, int* todo, dict words,
-                    dict value_words, object findall, int per_element, int per_path, int depth) except -1:
-    """The class words, the nearest element's word count and the tag path (its parts) of element
-    ``eid``, into ``el_words``, ``el_near`` and ``el_path``, worked out once per element from its
-    parent's (``todo``: scratch for the elements above it not yet worked out)."""
+                    dict value_words, object findall, int per_element, int per_path, int depth,
+                    bint want_path) except -1:
+    """The class words, the nearest element's word count and the tag path (its parts; None unless
+    ``want_path``) of element ``eid``, into ``el_words``, ``el_near`` and ``el_path``, worked out once
+    per element from its parent's (``todo``: scratch for the elements above it not yet worked out)."""
     cdef int k = eid, n = 0, j
     cdef tree.xmlNode* e
     cdef list merged
@@ -690,8 +693,11 @@ cdef int _path_info(_State st, int eid, list el_words, int* el_near, list el_pat
         k = todo[j]
         e = st.el_node[k]
         own = _attr_words(st, e, words, value_words, findall, per_element) if e.properties is not NULL else ()
-        tag = st.el_tag[k]
-        path = (*ppath[1 - depth:], tag + "." + own[0] if own else tag)
+        if want_path:
+            tag = st.el_tag[k]
+            path = (*ppath[1 - depth:], tag + "." + own[0] if own else tag)
+        else:
+            path = None
         if own:
             if pwords:  # own words first, then the path's others: (*own, *others)[:per_path]
                 merged = list(own)
@@ -734,7 +740,7 @@ cdef void _around(int b, Block* blocks, int* up_of, int levels, int* out) noexce
         k += 1
 
 
-cdef tuple _page(_State st, _Lines out, dict rules):
+cdef tuple _page(_State st, _Lines out, dict rules, bint want_paths):
     cdef list lines = out.lines
     cdef Py_ssize_t lo = 0, hi = len(lines), n, i, k, j, first, last, r = 0
     cdef int levels = rules["container_levels"], n_flags = rules["n_flags"], n_features = rules["n_features"]
@@ -851,8 +857,8 @@ cdef tuple _page(_State st, _Lines out, dict rules):
                 if el_joined[e] is None:
                     if el_words[e] is None:
                         _path_info(st, e, el_words, el_near, el_path, todo, words_of, value_words, findall,
-                                   per_element, per_path, path_depth)
-                    el_joined[e] = " > ".join(el_path[e])
+                                   per_element, per_path, path_depth, want_paths)
+                    el_joined[e] = " > ".join(el_path[e]) if want_paths else ""
                 attrs[i - lo] = el_words[e]
                 near[i - lo] = el_near[e]
                 paths[i - lo] = el_joined[e]

@@ -289,7 +289,7 @@ class Labeler:
                          sources: Sequence[str] | None = None) -> list[list[LineResult]]:
         """:meth:`label_html` of many pages (HTML, or pages parsed with :func:`boiler.html.parse_html`),
         one model call per batch."""
-        parsed = self._parse(htmls, sources)
+        parsed = self._parse(htmls, sources, paths=True)
         lab = self.html_labeler()
         return lab.label_pages([hp.lines for hp in parsed], reasons, sites, urls, templates, parsed)
 
@@ -298,7 +298,7 @@ class Labeler:
                          templates: Sequence[SiteTemplate | None] | None = None,
                          sources: Sequence[str] | None = None) -> list[str]:
         """The body text of many HTML pages, one model call per batch."""
-        parsed = self._parse(htmls, sources)
+        parsed = self._parse(htmls, sources, paths=False)
         return self.html_labeler().clean_pages([hp.lines for hp in parsed], sites, urls, templates, parsed)
 
     def label_mixed(self, pages: Sequence[Sequence[str]], html: Sequence[HtmlPage | None], reasons: bool = False,
@@ -328,8 +328,10 @@ class Labeler:
         return out
 
     @staticmethod
-    def _parse(htmls: Sequence[str | bytes | HtmlPage], sources: Sequence[str] | None) -> list[HtmlPage]:
-        return [h if isinstance(h, HtmlPage) else parse_html(h, sources[k] if sources is not None else "<memory>")
+    def _parse(htmls: Sequence[str | bytes | HtmlPage], sources: Sequence[str] | None, paths: bool) -> list[HtmlPage]:
+        """The pages parsed (``paths``: with each line's tag path, which only a labeled line shows)."""
+        return [h if isinstance(h, HtmlPage) else parse_html(h, sources[k] if sources is not None else "<memory>",
+                                                             paths=paths)
                 for k, h in enumerate(htmls)]
 
     def clean(self, text_or_lines: str | Sequence[str], site: str | None = None, url: str | None = None,

@@ -130,7 +130,8 @@ def _page_lines(page: Page, options: CleanOptions) -> tuple[list[str], HtmlPage 
     """A page's lines, and for an HTML page its parsed form (its DOM evidence, for the HTML model)."""
     if page.html is not None and not page.lines:
         with _time_limit(options.time_limit):
-            hp = parse_html(page.html, page.source, max_seconds=options.time_limit or MAX_PAGE_SECONDS)
+            hp = parse_html(page.html, page.source, max_seconds=options.time_limit or MAX_PAGE_SECONDS,
+                            paths=False)  # (a pipeline keeps or drops lines: no tag path is shown)
         return hp.lines, hp
     return page.lines, None
 

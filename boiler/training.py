@@ -132,7 +132,7 @@ def html_page_labels(item: Page) -> tuple[Page, HtmlPage]:
     """An HTML page with gold text as labeled lines and DOM evidence (lines labeled by the aligner)."""
     from .align import align_lines
 
-    hp = parse_html(item.html, item.source)
+    hp = parse_html(item.html, item.source, paths=False)  # (training reads no tag path)
     result = align_lines(hp.lines, item.gold)
     page = Page(hp.lines, result.labels, id=item.id, url=item.url, site=item.site, gold=item.gold,
                 source=item.source, meta=result.as_dict(), record=item.record)

@@ -1,3 +1,4 @@
+import dataclasses
 import re
 
 import pytest
@@ -196,8 +197,13 @@ def test_the_compiled_walk_gives_the_python_walks_page(html):
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
 @given(_soup)
 def test_the_compiled_walk_gives_the_python_walks_page_on_generated_markup(html):
-    _same_page(parse_html(html, compiled=False), parse_html(html))
+    page = parse_html(html)
+    _same_page(parse_html(html, compiled=False), page)
     _same_page(parse_html(html, compiled=False, drop_hidden=False), parse_html(html, drop_hidden=False))
+    without = parse_html(html, paths=False)  # everything but the tag paths, which are left out
+    assert without.paths == [""] * len(page.lines)
+    _same_page(dataclasses.replace(page, paths=without.paths), without)
+    _same_page(parse_html(html, compiled=False, paths=False), without)
 
 
 _attr_value = st.text(alphabet=st.sampled_from("aAbBzZ-_ 1é\u00c9&;"), max_size=30) | \
