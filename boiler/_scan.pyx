@@ -366,3 +366,39 @@ def evidence_tokens(list texts, const int64_t[::1] n_words, Py_ssize_t short_wor
             last[i] = _folded_word(low, last_a, last_b)
             k[i] = kind_ends
     return kind, first, last, words, np.array(counts, dtype=np.int64), lines
+
+
+# -- the lines to judge ---------------------------------------------------------------------------
+
+def judged_rows(list lines):
+    """The lines with something to judge (a word character), stripped as ``str.strip`` strips them; their
+    positions in ``lines``; and a number per distinct text folded to lower case (the first such text's
+    rank among them), as ``features.extract`` numbers repeated lines."""
+    cdef Py_ssize_t n = len(lines), i, a, b, p, m = 0
+    cdef str s, t
+    cdef bint word
+    texts = []
+    rows_arr = np.empty(n, dtype=np.int64)
+    codes_arr = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] rows = rows_arr, codes = codes_arr
+    cdef dict ids = {}
+    for i in range(n):
+        s = lines[i]
+        a, b = 0, len(s)
+        while a < b and Py_UNICODE_ISSPACE(s[a]):
+            a += 1
+        while b > a and Py_UNICODE_ISSPACE(s[b - 1]):
+            b -= 1
+        word = False
+        for p in range(a, b):
+            if _is_word(s[p]):
+                word = True
+                break
+        if not word:
+            continue
+        t = s[a:b]
+        texts.append(t)
+        rows[m] = i
+        codes[m] = ids.setdefault(t.lower(), m)
+        m += 1
+    return texts, rows_arr[:m], codes_arr[:m]

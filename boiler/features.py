@@ -1075,8 +1075,7 @@ def _page_columns_np(X: np.ndarray, page: np.ndarray, starts_arr: np.ndarray, le
     page_long_count = np.bincount(page, weights=long_line, minlength=len(rows_per_page))
     X[:, col["page_long_share"]] = page_long_count[page] / n_page
 
-    page_max = np.zeros(len(rows_per_page), dtype=np.float32)
-    np.maximum.at(page_max, page, chars)
+    page_max = page_maxima(chars, starts_arr, 0.0)
     X[:, col["len_vs_page_max"]] = chars / np.maximum(page_max[page], 1)
     csum_long = np.concatenate(([0], np.cumsum(long_line)))
     lo = np.maximum(np.arange(n) - NEARBY_ROWS, starts_arr[page])
@@ -1099,14 +1098,9 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     n_pages = len(pages)
     n_lines = [len(p) for p in pages]
     sizes = np.asarray(n_lines, dtype=np.int64)
-    stripped = list(map(str.strip, itertools.chain.from_iterable(pages)))
-    search = _WORD_RE.search
-    keep = [i for i, s in enumerate(stripped) if s and (s[0].isalnum() or search(s))]
-    texts = list(map(stripped.__getitem__, keep))
-    del stripped
+    texts, row, code = _judged_rows(list(itertools.chain.from_iterable(pages)))
     n = len(texts)
     page_end = np.cumsum(sizes)
-    row = np.asarray(keep, dtype=np.int64)
     page = np.searchsorted(page_end, row, side="right")
     lines_idx = row - (page_end - sizes)[page] if n_pages else row
     starts_arr = np.searchsorted(page, np.arange(n_pages + 1)).astype(np.int64)
@@ -1116,8 +1110,6 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
 
     # Blank-line gaps, capped; repeats: other lines of the page with the same text (case folded), and
     # any within REPEAT_NEAR.
-    ids: dict[str, int] = {}
-    code = np.fromiter(map(ids.setdefault, map(str.lower, texts), itertools.count()), dtype=np.int64, count=n)
     gap_before, gap_after, repeats, repeat_near = _gaps_and_repeats(page, lines_idx, sizes, code)
 
     joined = "\n".join(texts)
@@ -1249,6 +1241,37 @@ def extract(pages: Sequence[Sequence[str]]) -> LineBatch:
     X[:, col["before_main"]] = np.where(has_main, np.log1p(np.maximum(f - rank, 0)), -1)
     X[:, col["after_main"]] = np.where(has_main, np.log1p(np.maximum(rank - l_, 0)), -1)
     return LineBatch(X, page, lines_idx, starts_arr, texts, [len(p) for p in pages], tokens)
+
+
+def page_maxima(values: np.ndarray, page_start: np.ndarray, initial: float) -> np.ndarray:
+    """Each page's largest value, from ``initial`` (which a page without rows keeps), in ``values``'
+    dtype: the numbers of ``np.maximum.at`` from ``initial``, by one ``reduceat`` over the pages' rows
+    (``page_start[p]:page_start[p + 1]``; several times faster on one page)."""
+    out = np.full(len(page_start) - 1, initial, dtype=values.dtype)
+    filled = np.flatnonzero(page_start[1:] > page_start[:-1])
+    if len(filled):
+        out[filled] = np.maximum(out[filled], np.maximum.reduceat(values, page_start[filled]))
+    return out
+
+
+def _judged_rows(lines: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The lines with something to judge (:func:`has_word`), stripped; their positions in ``lines``; and
+    a number per distinct text folded to lower case (the first row with that text): the compiled scan
+    (:func:`boiler._scan.judged_rows`), or else :func:`_judged_rows_np`."""
+    scan = _compiled_scan()
+    if scan is None:
+        return _judged_rows_np(lines)
+    return scan.judged_rows(lines)
+
+
+def _judged_rows_np(lines: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    stripped = list(map(str.strip, lines))
+    search = _WORD_RE.search
+    keep = [i for i, s in enumerate(stripped) if s and (s[0].isalnum() or search(s))]
+    texts = list(map(stripped.__getitem__, keep))
+    ids: dict[str, int] = {}
+    code = np.fromiter(map(ids.setdefault, map(str.lower, texts), itertools.count()), dtype=np.int64, count=len(texts))
+    return texts, np.asarray(keep, dtype=np.int64), code
 
 
 def has_word(s: str) -> bool:

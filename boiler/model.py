@@ -733,12 +733,12 @@ def _rank_in_page(p1: np.ndarray, page: np.ndarray, starts: np.ndarray) -> np.nd
     return rank
 
 
-def page_best_columns(p1: np.ndarray, page: np.ndarray, n_pages: int, floor: float = PAGE_BEST_FLOOR) -> np.ndarray:
+def page_best_columns(p1: np.ndarray, page: np.ndarray, page_start: np.ndarray,
+                      floor: float = PAGE_BEST_FLOOR) -> np.ndarray:
     """:data:`PAGE_BEST_FEATURES`: the page's best stage-1 probability, and each line's share of it (a
     page whose article scores low everywhere still has its article as its best text), the best taken
-    as at least ``floor``."""
-    best = np.zeros(n_pages, dtype=np.float64)
-    np.maximum.at(best, page, p1)
+    as at least ``floor``. ``page``: each row's page; ``page_start``: where each page's rows begin."""
+    best = F.page_maxima(p1.astype(np.float64), page_start, 0.0)
     line_best = best[page]
     return np.column_stack([line_best, p1 / np.maximum(line_best, max(floor, 1e-6))])
 
@@ -787,7 +787,7 @@ def stage2_matrix(batch: F.LineBatch, p1: np.ndarray, tpl: np.ndarray | None = N
         for w in TEMPLATE_WINDOWS:
             put(_window_mean(share, starts, page, w, cs_share))
     if page_best:
-        put(page_best_columns(p1, page, n_pages))
+        put(page_best_columns(p1, page, starts))
     return out
 
 
@@ -1063,12 +1063,9 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         and so does the best line's own stage-1 score: a page of menu words that its neighbours lift a
         little keeps nothing); and inside an HTML page's main block to ``main_block_floor``
         (``main_block``: False leaves that out)."""
-        page = scores.batch.page_index
-        n_pages = len(scores.batch.page_start) - 1
-        best = np.zeros(n_pages, dtype=np.float32)
-        np.maximum.at(best, page, scores.p2)
-        best_own = np.zeros(n_pages, dtype=np.float32)
-        np.maximum.at(best_own, page, scores.p1)
+        page, starts = scores.batch.page_index, scores.batch.page_start
+        best = F.page_maxima(scores.p2, starts, 0.0)
+        best_own = F.page_maxima(scores.p1, starts, 0.0)
         relative = (best >= RELATIVE_MIN_BEST) & (best_own >= RELATIVE_MIN_BEST)
         cut = np.where(relative, np.minimum(self.threshold, self.relative_threshold * best), self.threshold)[page]
         floor = getattr(self, "main_block_floor", None)

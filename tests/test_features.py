@@ -382,6 +382,19 @@ def test_the_compiled_line_counts_give_numpys(lines):
         assert a.dtype == b.dtype and a.tolist() == b.tolist()
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_TOKEN_TEXT, st.sampled_from(["", " ", "\u2028 ", " -- ", "\t_\x85", " Read ", "READ", "read"])),
+                max_size=12))
+def test_the_compiled_judged_rows_give_pythons(lines):
+    texts, rows, codes = F._judged_rows(lines)
+    want_texts, want_rows, want_codes = F._judged_rows_np(lines)
+    assert texts == want_texts == F.judged_lines(lines)
+    assert (rows.dtype, rows.tolist()) == (want_rows.dtype, want_rows.tolist())
+    assert (codes.dtype, codes.tolist()) == (want_codes.dtype, want_codes.tolist())
+    assert [codes[k] == codes[j] for k in range(len(texts)) for j in range(k)] == \
+        [texts[k].lower() == texts[j].lower() for k in range(len(texts)) for j in range(k)]
+
+
 _ROW_LINE = st.sampled_from(["", "", "Home", "home", "Share", "18 Nov, 2024",
                              "A long line of the article, with more than twelve words in it, which ends here.",
                              "Another paragraph of body text that goes on for a while and then it ends.",

@@ -337,18 +337,32 @@ def test_stage2_page_sums_and_ranks_match_their_plain_forms(sizes, data):
     assert np.array_equal(M._rank_in_page(p, page, starts), rank)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([0.0, -0.0, 0.25, 0.5, 1.0, np.nan]), max_size=5), min_size=1, max_size=5),
+       st.sampled_from([0.0, -1.0]))
+def test_page_maxima_give_the_numbers_of_maximum_at(pages, initial):
+    values = np.array([v for p in pages for v in p], dtype=np.float32)
+    page = np.repeat(np.arange(len(pages)), [len(p) for p in pages])
+    starts = np.concatenate(([0], np.cumsum([len(p) for p in pages]))).astype(np.int64)
+    want = np.full(len(pages), initial, dtype=np.float32)
+    with np.errstate(invalid="ignore"):  # (a NaN among the values)
+        np.maximum.at(want, page, values)
+    got = F.page_maxima(values, starts, initial)
+    assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+
+
 def test_page_best_columns_relate_each_line_to_its_own_pages_best():
     from boiler.model import PAGE_BEST_FLOOR, page_best_columns
 
     p1 = np.array([0.1, 0.4, 0.2, 0.9, 0.0], dtype=np.float32)
     page = np.array([0, 0, 0, 1, 1])
-    cols = page_best_columns(p1, page, 2)
+    cols = page_best_columns(p1, page, np.array([0, 3, 5]))
     np.testing.assert_allclose(cols[:, 0], [0.4, 0.4, 0.4, 0.9, 0.9], rtol=1e-6)
     np.testing.assert_allclose(cols[:, 1], [0.25, 1.0, 0.5, 1.0, 0.0], rtol=1e-6)
     # a page where nothing scores keeps finite shares
-    assert np.isfinite(page_best_columns(np.zeros(3, np.float32), np.zeros(3, int), 1)).all()
+    assert np.isfinite(page_best_columns(np.zeros(3, np.float32), np.zeros(3, int), np.array([0, 3]))).all()
     # on a page of menu words (best far below the floor) no line is near the best: shares of the floor
-    menu = page_best_columns(np.array([0.005, 0.004, 0.01], np.float32), np.zeros(3, int), 1)
+    menu = page_best_columns(np.array([0.005, 0.004, 0.01], np.float32), np.zeros(3, int), np.array([0, 3]))
     np.testing.assert_allclose(menu[:, 1], np.array([0.005, 0.004, 0.01]) / PAGE_BEST_FLOOR, rtol=1e-6)
 
 
