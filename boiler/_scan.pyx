@@ -260,13 +260,14 @@ cdef str _folded_word(str low, Py_ssize_t a, Py_ssize_t b):
         free(buf)
 
 
-cdef bint _head(str low, Py_ssize_t size, Py_ssize_t parts, Py_ssize_t *a, Py_ssize_t *b) noexcept:
+cdef bint _end_word(str low, Py_ssize_t size, Py_ssize_t parts, int step, Py_ssize_t *a, Py_ssize_t *b) noexcept:
     """The first run of word characters in the first ``parts`` whitespace-separated parts of ``low``
-    (into ``a``, ``b``); False where they have none."""
-    cdef Py_ssize_t p = 0, seen = 0
+    (``step`` 1), or the last in the last ``parts`` (``step`` -1), into ``a``, ``b``; False where
+    they have none."""
+    cdef Py_ssize_t p = 0 if step > 0 else size - 1, q, seen = 0
     cdef bint in_part = False
     cdef Py_UCS4 c
-    while p < size:
+    while 0 <= p < size:
         c = low[p]
         if Py_UNICODE_ISSPACE(c):
             in_part = False
@@ -277,37 +278,15 @@ cdef bint _head(str low, Py_ssize_t size, Py_ssize_t parts, Py_ssize_t *a, Py_ss
                     return False
                 in_part = True
             if _is_word(c):
-                a[0] = p
-                while p < size and _is_word(low[p]):
-                    p += 1
-                b[0] = p
+                q = p
+                while 0 <= q < size and _is_word(low[q]):
+                    q += step
+                if step > 0:
+                    a[0], b[0] = p, q
+                else:
+                    a[0], b[0] = q + 1, p + 1
                 return True
-        p += 1
-    return False
-
-
-cdef bint _tail(str low, Py_ssize_t size, Py_ssize_t parts, Py_ssize_t *a, Py_ssize_t *b) noexcept:
-    """The last run of word characters in the last ``parts`` whitespace-separated parts of ``low``."""
-    cdef Py_ssize_t p = size - 1, seen = 0
-    cdef bint in_part = False
-    cdef Py_UCS4 c
-    while p >= 0:
-        c = low[p]
-        if Py_UNICODE_ISSPACE(c):
-            in_part = False
-        else:
-            if not in_part:
-                seen += 1
-                if seen > parts:
-                    return False
-                in_part = True
-            if _is_word(c):
-                b[0] = p + 1
-                while p >= 0 and _is_word(low[p]):
-                    p -= 1
-                a[0] = p + 1
-                return True
-        p -= 1
+        p += step
     return False
 
 
@@ -331,7 +310,8 @@ def evidence_tokens(list texts, const int64_t[::1] n_words, Py_ssize_t short_wor
     for i in range(n):
         low = (<str> texts[i]).lower()
         size = len(low)
-        if n_words[i] > short_words + 2 and _head(low, size, end_parts, &a, &b) and _tail(low, size, end_parts, &a2, &b2):
+        if n_words[i] > short_words + 2 and _end_word(low, size, end_parts, 1, &a, &b) \
+                and _end_word(low, size, end_parts, -1, &a2, &b2):
             first[i] = _folded_word(low, a, b)
             last[i] = _folded_word(low, a2, b2)
             k[i] = kind_ends

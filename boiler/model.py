@@ -295,9 +295,9 @@ class WordEvidence(BaseEstimator):
     def _transform_rows(self, tokens: F.TokenRows) -> np.ndarray:
         """:meth:`transform` of tokens held flat, in one loop over the rows (:func:`boiler._rows.word_evidence`),
         or else :meth:`_transform_rows_np`: the same numbers."""
-        by = self._by_kind()
         rows = F.compiled_rows()
         if rows is not None:
+            by = self._by_kind()
             return rows.word_evidence(np.ascontiguousarray(tokens.kind), tokens.first, tokens.last, tokens.words,
                                       np.ascontiguousarray(tokens.counts, dtype=np.int64), tokens.lines, by["f"],
                                       by["l"], by["w"], by["L"], by["opener"], F._T_ALL, len(EVIDENCE_FEATURES))
