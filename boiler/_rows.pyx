@@ -3,19 +3,20 @@
 each page, window means, the rows of the same page at given offsets, blank-line gaps and repeated
 lines, positions and shares within the page and its segments, runs of long or short lines, each
 page's main run of paragraphs, the distance to the nearest probable body row, the short lines' word
-evidence, the class words' evidence, the enclosing blocks' columns and each page's main block. Each is
-one loop over the rows instead of tens of numpy calls on small arrays (the fixed cost that one page
-per call pays).
+evidence, the opener columns, the class words' evidence, the enclosing blocks' columns and each
+page's main block. Each is one loop over the rows instead of tens of numpy calls on small arrays (the
+fixed cost that one page per call pays).
 
 The numpy forms are the reference (``_page_cumsum_np``, ``_window_mean_np``, ``_distance_to_body_np``,
-``_short_line_stats_np``, ``_main_block_rows_np`` and the loops of ``container_columns`` and
-``AttrEvidence.transform`` in :mod:`boiler.model`; ``_gaps_and_repeats_np``, ``_page_columns_np`` and
-the loops of ``context_window``, ``_runs`` and ``_main_run`` in :mod:`boiler.features`): each function
-here follows its namesake to the bit (sums in the same order, in float64, cast as numpy casts), and the
-tests hold both to the same numbers.
+``_short_line_stats_np``, ``_main_block_rows_np``, ``_opener_columns_np``,
+``WordEvidence._transform_rows_np`` and the loops of ``container_columns`` and
+``AttrEvidence.transform`` in :mod:`boiler.model`; ``_gaps_and_repeats_np``, ``_page_columns_np``
+and the loops of ``context_window``, ``_runs`` and ``_main_run`` in :mod:`boiler.features`): each
+function here follows its namesake to the bit (sums in the same order, in float64, cast as numpy
+casts), and the tests hold both to the same numbers.
 """
 
-from libc.math cimport INFINITY
+from libc.math cimport INFINITY, isfinite, isnan
 from libc.stdint cimport int64_t, uint8_t
 
 import numpy as np
@@ -288,6 +289,30 @@ def word_evidence(const signed char[::1] kind, list first, list last, list words
         at += c
         j += 1
     return out_arr
+
+
+def opener_columns(const float[::1] score, const int64_t[::1] page_start, double strong, int64_t cap):
+    """Per row: the largest ``score`` of the rows before it on its page (-inf for none; a NaN carries
+    on, as ``np.maximum.accumulate``), and the rows since the last row of its page, itself included,
+    whose score is finite and above ``strong`` (at most ``cap``; ``cap`` for none)."""
+    cdef Py_ssize_t n = score.shape[0], k, i, last
+    cdef double m, v
+    running_arr = np.empty(n, dtype=np.float64)
+    dist_arr = np.empty(n, dtype=np.int64)
+    cdef double[::1] running = running_arr
+    cdef int64_t[::1] dist = dist_arr
+    for k in range(page_start.shape[0] - 1):
+        m = -INFINITY
+        last = -1
+        for i in range(page_start[k], page_start[k + 1]):
+            running[i] = m
+            v = score[i]
+            if not (m >= v or isnan(m)):  # np.maximum(m, v)
+                m = v
+            if isfinite(v) and v > strong:
+                last = i
+            dist[i] = min(i - last, cap) if last >= 0 else cap
+    return running_arr, dist_arr
 
 
 def gaps_and_repeats(const int64_t[::1] page, const int64_t[::1] line, const int64_t[::1] sizes,

@@ -594,17 +594,29 @@ def opener_features(batch: F.LineBatch, evidence: np.ndarray) -> None:
     # main run has begun at or before this row: inside it, or after it (before_main == 0 and has a main run)
     begun = in_main | ((before == 0) & (batch.X[:, col("after_main")] > 0))
     score = np.where(begun, evidence[:, 6], -np.inf)
-    # max of the score of earlier rows within the page (excluding the row itself)
+    rows = F.compiled_rows()
+    if rows is None:
+        running, distance = _opener_columns_np(score, page, starts)
+    else:
+        running, distance = rows.opener_columns(np.ascontiguousarray(score, dtype=np.float32),
+                                                np.ascontiguousarray(starts, dtype=np.int64), OPENER_STRONG, DISTANCE_CAP)
+    evidence[:, 7] = np.where(np.isfinite(running), running, 0.0)
+    evidence[:, 8] = np.log1p(distance)
+
+
+def _opener_columns_np(score: np.ndarray, page: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the largest score of the earlier rows of its page (-inf: none), and the rows since the
+    last strong opener of its page, capped (:func:`boiler._rows.opener_columns` in numpy, the reference)."""
+    n = len(score)
     running = np.full(n, -np.inf, dtype=np.float64)
     for a, b in zip(starts[:-1].tolist(), starts[1:].tolist()):
         if b - a > 1:
             running[a + 1:b] = np.maximum.accumulate(score[a:b - 1])
-    evidence[:, 7] = np.where(np.isfinite(running), running, 0.0)
     strong = np.isfinite(score) & (score > OPENER_STRONG)
     idx = np.arange(n)
     last = np.maximum.accumulate(np.where(strong, idx, -1))
     same = (last >= 0) & (page[np.maximum(last, 0)] == page)
-    evidence[:, 8] = np.log1p(np.where(same, np.minimum(idx - last, DISTANCE_CAP), DISTANCE_CAP))
+    return running, np.where(same, np.minimum(idx - last, DISTANCE_CAP), DISTANCE_CAP)
 
 
 def next_body_share(y: np.ndarray, page: np.ndarray, window: int = OPENER_WINDOW) -> np.ndarray:

@@ -351,6 +351,22 @@ def test_page_maxima_give_the_numbers_of_maximum_at(pages, initial):
     assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([-np.inf, np.inf, np.nan, -2.0, 0.5, 1.0, 1.5, 3.0]), max_size=8),
+                min_size=1, max_size=4))
+def test_the_compiled_opener_columns_give_numpys(pages):
+    from boiler import model as M
+
+    score = np.array([v for p in pages for v in p], dtype=np.float32)
+    page = np.repeat(np.arange(len(pages)), [len(p) for p in pages])
+    starts = np.concatenate(([0], np.cumsum([len(p) for p in pages]))).astype(np.int64)
+    running, distance = F.compiled_rows().opener_columns(score, starts, M.OPENER_STRONG, M.DISTANCE_CAP)
+    with np.errstate(invalid="ignore"):  # (a NaN among the scores)
+        want_running, want_distance = M._opener_columns_np(score, page, starts)
+    assert running.tobytes() == want_running.astype(np.float64).tobytes()
+    assert distance.tolist() == want_distance.tolist()
+
+
 def test_page_best_columns_relate_each_line_to_its_own_pages_best():
     from boiler.model import PAGE_BEST_FLOOR, page_best_columns
 
