@@ -831,8 +831,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
 
     # -- matrices -----------------------------------------------------------------------
     @staticmethod
-    def tokens(batch: F.LineBatch) -> list[list[str]]:
-        words = np.rint(np.expm1(batch.X[:, F.FEATURE_NAMES.index("words")])).astype(int).tolist()
+    def tokens(batch: F.LineBatch) -> F.TokenRows:
+        words = np.rint(np.expm1(batch.X[:, F.FEATURE_NAMES.index("words")])).astype(np.int64)
         return F.batch_tokens(batch.texts, words)
 
     @property
