@@ -8,9 +8,8 @@ page's main block. Each is one loop over the rows instead of tens of numpy calls
 fixed cost that one page per call pays).
 
 The numpy forms are the reference (``_page_cumsum_np``, ``_window_mean_np``, ``_distance_to_body_np``,
-``_short_line_stats_np``, ``_main_block_rows_np``, ``_opener_columns_np``,
-``WordEvidence._transform_rows_np`` and the loops of ``container_columns`` and
-``AttrEvidence.transform`` in :mod:`boiler.model`; ``_gaps_and_repeats_np``, ``_page_columns_np``
+``_main_block_rows_np``, ``_opener_columns_np``, ``WordEvidence._transform_rows_np`` and the loops of
+``container_columns`` and ``AttrEvidence.transform`` in :mod:`boiler.model`; ``_gaps_and_repeats_np``, ``_page_columns_np``
 and the loops of ``context_window``, ``_runs`` and ``_main_run`` in :mod:`boiler.features`): each
 function here follows its namesake to the bit (sums in the same order, in float64, cast as numpy
 casts), and the tests hold both to the same numbers.
@@ -99,33 +98,6 @@ def context_window(float[:, :] out, const float[:, :] values, const int64_t[::1]
             else:
                 for j in range(k):
                     out[i, col + j] = fill
-
-
-def short_line_stats(const double[::1] vals, const int64_t[::1] counts):
-    """The mean, min and max of each short line's word values (``counts`` of them each, one line after
-    another in ``vals``), summed in order from 0 (float64; the first of equal values, as ``min()``)."""
-    cdef Py_ssize_t m = counts.shape[0], r, j, at = 0
-    mean_arr = np.empty(m, dtype=np.float64)
-    low_arr = np.empty(m, dtype=np.float64)
-    high_arr = np.empty(m, dtype=np.float64)
-    cdef double[::1] mean = mean_arr, low = low_arr, high = high_arr
-    cdef double total, lo, hi, v
-    for r in range(m):
-        total = 0.0
-        lo = INFINITY
-        hi = -INFINITY
-        for j in range(counts[r]):
-            v = vals[at + j]
-            total = total + v
-            if v < lo:
-                lo = v
-            if v > hi:
-                hi = v
-        at += counts[r]
-        mean[r] = total / <double>counts[r]
-        low[r] = lo
-        high[r] = hi
-    return mean_arr, low_arr, high_arr
 
 
 cdef inline Py_ssize_t lower_bound(const int64_t[::1] keys, int64_t x) noexcept nogil:

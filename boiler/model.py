@@ -351,15 +351,7 @@ class WordEvidence(BaseEstimator):
 
 def _short_line_stats(vals: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The mean, min and max of each short line's word values (``counts`` of them each, one line after
-    another in ``vals``; float64), as the list path of :meth:`WordEvidence.transform` takes them: the
-    compiled loop, or else :func:`_short_line_stats_np`."""
-    rows = F.compiled_rows()
-    if rows is None:
-        return _short_line_stats_np(vals, counts)
-    return rows.short_line_stats(vals, np.ascontiguousarray(counts, dtype=np.int64))
-
-
-def _short_line_stats_np(vals: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    another in ``vals``; float64), as the list path of :meth:`WordEvidence.transform` takes them."""
     start = np.cumsum(counts) - counts
     total = np.zeros(len(counts), dtype=np.float64)
     low = np.full(len(counts), np.inf)

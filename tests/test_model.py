@@ -439,10 +439,6 @@ def test_the_compiled_row_loops_give_numpys_numbers(sizes, data):
         assert same(M._window_mean(p, page_start, page, w, cs), M._window_mean_np(cs, page_start, page, w))
     for forward in (False, True):
         assert same(M._distance_to_body(p >= 0.5, page, forward), M._distance_to_body_np(p >= 0.5, page, forward))
-    counts = np.array(data.draw(st.lists(st.integers(1, 5), max_size=6)), dtype=np.int64)
-    vals = np.array(data.draw(st.lists(_VALUES, min_size=int(counts.sum()), max_size=int(counts.sum()))))
-    for a, b in zip(M._short_line_stats(vals, counts), M._short_line_stats_np(vals, counts)):
-        assert same(a, b)
     M2 = np.stack([p, -p], axis=1)
     offsets = (-7, -1, 0, 1, 2, 12)
     out, ref = np.zeros((n, 2 * len(offsets) + 1), dtype=np.float32), np.zeros((n, 2 * len(offsets) + 1), dtype=np.float32)
