@@ -382,3 +382,35 @@ def judged_rows(list lines):
         codes[m] = ids.setdefault(t.lower(), m)
         m += 1
     return texts, rows_arr[:m], codes_arr[:m]
+
+
+def separator_counts(const int64_t[::1] mid, const uint16_t[::1] flags, const int64_t[::1] starts,
+                     const int64_t[::1] page_first, uint16_t f_space):
+    """:func:`boiler.features._separators_np` in one loop over the separator characters ``mid`` (sorted):
+    per line, those that are not a page's first character, have whitespace on both sides (or the end
+    of the text after them), and of a chain that shares a space (``" | | "``, two apart) every second."""
+    cdef Py_ssize_t n = starts.shape[0], size = flags.shape[0], n_first = page_first.shape[0]
+    cdef Py_ssize_t j, line = 0, pf = 0, chain = 0
+    cdef int64_t q, last = -3  # the last character that passed the tests (none: not two before any)
+    out = np.zeros(n, dtype=np.float32)
+    cdef float[::1] o = out
+    for j in range(mid.shape[0]):
+        q = mid[j]
+        if n_first:
+            while pf < n_first - 1 and page_first[pf] < q:
+                pf += 1
+            if page_first[pf] == q:
+                continue
+        # (numpy's flags[q - 1] at q = 0 is the last flag; q = 0 is the first page's first character)
+        if (flags[q - 1 if q > 0 else size - 1] & f_space) == 0:
+            continue
+        if q + 1 != size and (flags[q + 1 if q + 1 < size else size - 1] & f_space) == 0:
+            continue
+        chain = chain + 1 if q - last == 2 else 0
+        last = q
+        if chain % 2:
+            continue
+        while line + 1 < n and starts[line + 1] <= q - 1:
+            line += 1
+        o[line] += 1
+    return out

@@ -727,7 +727,17 @@ def _separators(mid: np.ndarray, flags: np.ndarray, starts: np.ndarray, n: int,
     characters: those with whitespace on both sides; of a chain of them that share a space (" | | "),
     every second, as ``finditer`` goes. Each page is matched on its own, as its lines joined by newlines
     and followed by one (``page_first``: the position of each page's first character): nothing before
-    a page's first character, a newline after its last."""
+    a page's first character, a newline after its last. The compiled loop
+    (:func:`boiler._scan.separator_counts`), or else :func:`_separators_np`."""
+    scan = _compiled_scan()
+    if scan is None or len(starts) == 0:
+        return _separators_np(mid, flags, starts, n, page_first)
+    return scan.separator_counts(mid, flags, starts, page_first, _F_SPACE)
+
+
+def _separators_np(mid: np.ndarray, flags: np.ndarray, starts: np.ndarray, n: int,
+                   page_first: np.ndarray) -> np.ndarray:
+    """:func:`_separators` with numpy."""
     if len(page_first):  # not a page's first character (page_first is sorted: a lookup, not np.isin's sort)
         at = np.minimum(np.searchsorted(page_first, mid), len(page_first) - 1)
         mid = mid[page_first[at] != mid]  # (position 0 is the first page's first character)

@@ -382,6 +382,30 @@ def test_the_compiled_line_counts_give_numpys(lines):
         assert a.dtype == b.dtype and a.tolist() == b.tolist()
 
 
+_SEPARATOR_TEXT = st.text(alphabet=st.sampled_from("|·•/-–— \n\tab"), min_size=1, max_size=30)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(st.one_of(_SEPARATOR_TEXT, _PAGE_TEXT), min_size=0, max_size=5), min_size=1, max_size=4))
+def test_the_compiled_separators_give_numpys(pages):
+    # pages of lines joined as extract joins them: one newline between lines, none between pages
+    lines = [ln.replace("\n", " ") or "x" for page in pages for ln in page]
+    if not lines:
+        return
+    sizes = np.array([len(page) for page in pages], dtype=np.int64)
+    joined = "\n".join(lines)
+    cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    flags = F._flags(cps)
+    lengths = np.array([len(ln) for ln in lines], dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(lengths[:-1] + 1))).astype(np.int64)
+    page_rows = np.concatenate(([0], np.cumsum(sizes)))
+    page_first = starts[page_rows[:-1][sizes > 0]]
+    mid = np.flatnonzero(flags & F._F_SEP)
+    got = F._compiled_scan().separator_counts(mid, flags, starts, page_first, F._F_SPACE)
+    want = F._separators_np(mid, flags, starts, len(lines), page_first)
+    assert got.dtype == want.dtype and got.tolist() == want.tolist()
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(_TOKEN_TEXT, st.sampled_from(["", " ", "\u2028 ", " -- ", "\t_\x85", " Read ", "READ", "read"])),
                 max_size=12))
