@@ -730,7 +730,7 @@ def _separators(mid: np.ndarray, flags: np.ndarray, starts: np.ndarray, n: int,
     a page's first character, a newline after its last. The compiled loop
     (:func:`boiler._scan.separator_counts`), or else :func:`_separators_np`."""
     scan = _compiled_scan()
-    if scan is None or len(starts) == 0:
+    if scan is None:
         return _separators_np(mid, flags, starts, n, page_first)
     return scan.separator_counts(mid, flags, starts, page_first, _F_SPACE)
 
