@@ -388,7 +388,7 @@ _SEPARATOR_TEXT = st.text(alphabet=st.sampled_from("|·•/-–— \n\tab"), min
 @settings(max_examples=500, deadline=None)
 @given(st.lists(st.lists(st.one_of(_SEPARATOR_TEXT, _PAGE_TEXT), min_size=0, max_size=5), min_size=1, max_size=4))
 def test_the_compiled_separators_give_numpys(pages):
-    # pages of lines joined as extract joins them: one newline between lines, none between pages
+    # the batch's lines joined by newlines, as extract joins them; page_first: where each page begins
     lines = [ln.replace("\n", " ") or "x" for page in pages for ln in page]
     if not lines:
         return
