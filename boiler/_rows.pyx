@@ -3,20 +3,21 @@
 each page, window means, the rows of the same page at given offsets, blank-line gaps and repeated
 lines, positions and shares within the page and its segments, runs of long or short lines, each
 page's main run of paragraphs, the distance to the nearest probable body row, the short lines' word
-evidence, the opener columns, the class words' evidence, the enclosing blocks' columns and each
-page's main block. Each is one loop over the rows instead of tens of numpy calls on small arrays (the
-fixed cost that one page per call pays).
+evidence, the opener columns, the class words' evidence, the enclosing blocks' columns, each
+page's main block, and stage 2's columns of the stage-1 probabilities. Each is one loop over the
+rows instead of tens of numpy calls on small arrays (the fixed cost that one page per call pays).
 
 The numpy forms are the reference (``_page_cumsum_np``, ``_window_mean_np``, ``_distance_to_body_np``,
-``_main_block_rows_np``, ``_opener_columns_np``, ``WordEvidence._transform_rows_np`` and the loops of
+``_probability_columns_np`` with ``page_best_columns``, ``_main_block_rows_np``, ``_opener_columns_np``, ``WordEvidence._transform_rows_np`` and the loops of
 ``container_columns`` and ``AttrEvidence.transform`` in :mod:`boiler.model`; ``_gaps_and_repeats_np``, ``_page_columns_np``
 and the loops of ``context_window``, ``_runs`` and ``_main_run`` in :mod:`boiler.features`): each
 function here follows its namesake to the bit (sums in the same order, in float64, cast as numpy
 casts), and the tests hold both to the same numbers.
 """
 
-from libc.math cimport INFINITY, isfinite, isnan
-from libc.stdint cimport int64_t, uint8_t
+from libc.math cimport INFINITY, isfinite, isnan, log1p
+from libc.stdlib cimport free, malloc, qsort
+from libc.stdint cimport int64_t, uint8_t, uint32_t
 
 import numpy as np
 
@@ -79,6 +80,101 @@ def distance_to_body(const uint8_t[::1] is_body, const int64_t[::1] page, bint f
                 near = i
             out[i] = near - i if near < n and page[near] == page[i] else cap
     return out_arr
+
+
+cdef int _cmp_int64(const void *a, const void *b) noexcept nogil:
+    cdef int64_t x = (<const int64_t *>a)[0], y = (<const int64_t *>b)[0]
+    return (x > y) - (x < y)
+
+
+def probability_columns(float[:, ::1] out, const float[::1] p1, const int64_t[::1] page_start,
+                        const int64_t[::1] offsets, const int64_t[::1] windows, float threshold, int64_t cap,
+                        Py_ssize_t best_col, double best_floor):
+    """Stage 2's columns of the stage-1 probabilities ``p1``, written into ``out`` from column 0 as
+    ``stage2_matrix`` writes them with numpy: ``p1``; its values at ``offsets`` in the same page (-1
+    past the page); the means over ``windows`` (from running sums in float64); the page's mean; the
+    row's rank by ``p1`` in its page (ties in row order) over the page's rows less one; the page's sum
+    before the row over the page's sum; log1p of the rows since the previous and until the next row
+    of at least ``threshold`` (``cap`` if none); and, if ``best_col`` >= 0, the page's best ``p1`` (from
+    0) and the row's share of it (the best taken as at least ``best_floor``) at ``best_col``. Returns
+    False, writing nothing, if a value is negative (-0.0 included) or NaN: the rank's sort key (the
+    float's bits) orders only values that are neither."""
+    cdef Py_ssize_t n = p1.shape[0], n_pages = page_start.shape[0] - 1
+    cdef Py_ssize_t n_off = offsets.shape[0], n_win = windows.shape[0]
+    cdef Py_ssize_t i, k, j, a, b, m, src, lo, hi, w, col, near, max_rows = 0
+    cdef double s, total, best, base
+    cdef int64_t d
+    cdef int64_t *keys
+    cdef double *cs
+    cdef const uint32_t *bits = <const uint32_t *>&p1[0] if n else NULL
+    for i in range(n):
+        if bits[i] >> 31 or isnan(p1[i]):
+            return False
+    for k in range(n_pages):
+        if page_start[k + 1] - page_start[k] > max_rows:
+            max_rows = page_start[k + 1] - page_start[k]
+    keys = <int64_t *>malloc((max_rows + 1) * sizeof(int64_t))
+    cs = <double *>malloc((max_rows + 1) * sizeof(double))
+    if keys == NULL or cs == NULL:
+        free(keys)
+        free(cs)
+        raise MemoryError()
+    try:
+        for k in range(n_pages):
+            a, b = page_start[k], page_start[k + 1]
+            m = b - a
+            if m <= 0:
+                continue
+            cs[0] = 0.0  # cs[r]: the sum of the page's first r rows, added in order as np.cumsum adds them
+            s = p1[a]
+            cs[1] = s
+            for i in range(a + 1, b):
+                s = s + p1[i]
+                cs[i - a + 1] = s
+            total = s
+            best = 0.0
+            for i in range(a, b):
+                if p1[i] > best:
+                    best = p1[i]
+                keys[i - a] = (<int64_t>bits[i] << 32) | (i - a)
+            qsort(keys, m, sizeof(int64_t), _cmp_int64)
+            for i in range(m):  # the rank, in column 0 for now (p1 is written over it below)
+                src = a + <Py_ssize_t>(keys[i] & 0xFFFFFFFF)
+                out[src, 0] = <float>(<double><float>i / <double>(m - 1 if m > 1 else 1))
+            col = 1 + n_off + n_win + 1
+            for i in range(a, b):
+                out[i, col] = out[i, 0]
+                out[i, 0] = p1[i]
+                for j in range(n_off):
+                    src = i + offsets[j]
+                    out[i, 1 + j] = p1[src] if offsets[j] != 0 and a <= src < b else -1.0
+                for j in range(n_win):
+                    w = windows[j]
+                    lo = i - w if i - w > a else a
+                    hi = i + w + 1 if i + w + 1 < b else b
+                    out[i, 1 + n_off + j] = <float>((cs[hi - a] - cs[lo - a]) / <double>(hi - lo))
+                out[i, col - 1] = <float>(total / <double>m)
+                out[i, col + 1] = <float>(cs[i - a] / (total if total > 1e-6 else 1e-6))
+                if best_col >= 0:
+                    out[i, best_col] = <float>best
+                    base = best if best > best_floor else best_floor
+                    out[i, best_col + 1] = <float>(p1[i] / base)
+            near = -1
+            for i in range(a, b):
+                if p1[i] >= threshold:
+                    near = i
+                d = i - near if near >= 0 else cap
+                out[i, col + 2] = <float>log1p(<double>(d if d < cap else cap))
+            near = -1
+            for i in range(b - 1, a - 1, -1):
+                if p1[i] >= threshold:
+                    near = i
+                d = near - i if near >= 0 else cap
+                out[i, col + 3] = <float>log1p(<double>(d if d < cap else cap))
+    finally:
+        free(keys)
+        free(cs)
+    return True
 
 
 def context_window(float[:, :] out, const float[:, :] values, const int64_t[::1] page,

@@ -30,7 +30,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -766,6 +766,35 @@ def stage2_matrix(batch: F.LineBatch, p1: np.ndarray, tpl: np.ndarray | None = N
         out[:, j:j + width] = values if values.ndim > 1 else values[:, None]
         j += width
 
+    n_prob = 1 + len(PROB_OFFSETS) + len(PROB_WINDOWS) + 5
+    best_col = n_cols - len(PAGE_BEST_FEATURES) if page_best else -1
+    rows_c = F.compiled_rows()
+    compiled = rows_c is not None and p1.dtype == np.float32 and p1.flags.c_contiguous and rows_c.probability_columns(
+        out, p1, starts, np.asarray(PROB_OFFSETS, dtype=np.int64), np.asarray(PROB_WINDOWS, dtype=np.int64),
+        DEFAULT_THRESHOLD, DISTANCE_CAP, best_col, max(PAGE_BEST_FLOOR, 1e-6))
+    if compiled:  # the probability columns, and the page's best, in one loop (as below, to the bit)
+        j = n_prob
+    else:
+        _probability_columns_np(put, batch, p1)
+    own = [F.FEATURE_NAMES.index(nm) for nm in STAGE2_OWN]
+    put(batch.X[:, own])
+    if tpl is not None:
+        put(tpl[:, [_TPL[n] for n in TEMPLATE_STAGE2]])
+        share = tpl[:, _TPL["tpl_line_share"]]
+        cs_share = _page_cumsum(share, starts)
+        for w in TEMPLATE_WINDOWS:
+            put(_window_mean(share, starts, page, w, cs_share))
+    if page_best and not compiled:
+        put(page_best_columns(p1, page, starts))
+    return out
+
+
+def _probability_columns_np(put: Callable[[np.ndarray], None], batch: F.LineBatch, p1: np.ndarray) -> None:
+    """The first columns of :func:`stage2_matrix`, each passed to ``put`` in turn: ``p1``, its neighbours
+    (:data:`PROB_OFFSETS`), window means (:data:`PROB_WINDOWS`), the page's mean, the row's rank in its
+    page, the page's share before the row, the distances to the nearest probable body row. The numpy
+    form of the compiled :func:`boiler._rows.probability_columns`, and the reference it is tested against."""
+    page, starts = batch.page_index, batch.page_start
     put(p1)
     put(F.context_window(p1[:, None], page, PROB_OFFSETS, fill=-1.0))
     cs = _page_cumsum(p1, starts)
@@ -777,22 +806,11 @@ def stage2_matrix(batch: F.LineBatch, p1: np.ndarray, tpl: np.ndarray | None = N
     put((page_sum / rows)[page])
     rank = _rank_in_page(p1, page, starts)
     put(rank / np.maximum(rows[page] - 1, 1))
-    before = cs[np.arange(n) + page]  # the page's sum of the rows before each row
+    before = cs[np.arange(len(p1)) + page]  # the page's sum of the rows before each row
     put(before / np.maximum(page_sum[page], 1e-6))
     is_body = p1 >= DEFAULT_THRESHOLD
     put(_distance_to_body(is_body, page, forward=False))
     put(_distance_to_body(is_body, page, forward=True))
-    own = [F.FEATURE_NAMES.index(nm) for nm in STAGE2_OWN]
-    put(batch.X[:, own])
-    if tpl is not None:
-        put(tpl[:, [_TPL[n] for n in TEMPLATE_STAGE2]])
-        share = tpl[:, _TPL["tpl_line_share"]]
-        cs_share = _page_cumsum(share, starts)
-        for w in TEMPLATE_WINDOWS:
-            put(_window_mean(share, starts, page, w, cs_share))
-    if page_best:
-        put(page_best_columns(p1, page, starts))
-    return out
 
 
 class LineClassifier(ClassifierMixin, BaseEstimator):

@@ -448,6 +448,49 @@ def test_the_compiled_row_loops_give_numpys_numbers(sizes, data):
     assert same(out, ref)
 
 
+_PROBABILITIES = st.sampled_from([0.0, 1.0, 0.5, 0.49999997, 1e-45, 0.25, 0.7310586, 3e-8, 2.0 / 3.0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PAGE_SIZES, st.data(), st.booleans(), st.booleans())
+def test_the_compiled_probability_columns_give_numpys_stage2_matrix(sizes, data, with_tpl, page_best):
+    # one loop for stage 2's columns of the stage-1 probabilities (and the page's best), to the bit;
+    # ties (ranked in row order), pages without rows, values at the threshold, subnormals
+    from boiler import model as M
+
+    pages = [[f"line {k} of page {q}" for k in range(size)] for q, size in enumerate(sizes)]
+    batch = F.extract(pages)
+    n = batch.n_rows
+    p = np.array(data.draw(st.lists(_PROBABILITIES, min_size=n, max_size=n)), dtype=np.float32)
+    tpl = np.array(data.draw(st.lists(st.lists(st.sampled_from([0.0, 0.5, 1.0]), min_size=len(M.TEMPLATE_FEATURES),
+                                               max_size=len(M.TEMPLATE_FEATURES)), min_size=n, max_size=n)),
+                   dtype=np.float32).reshape(n, len(M.TEMPLATE_FEATURES)) if with_tpl else None
+    rows = F.compiled_rows()
+
+    class NumpyOnly:  # the compiled row loops but this one
+        def __getattr__(self, name):
+            return getattr(rows, name)
+
+        def probability_columns(self, *args):
+            return False
+
+    compiled = M.stage2_matrix(batch, p, tpl, page_best)
+    F_compiled_rows = F.compiled_rows
+    try:
+        F.compiled_rows = lambda: NumpyOnly()
+        plain = M.stage2_matrix(batch, p, tpl, page_best)
+    finally:
+        F.compiled_rows = F_compiled_rows
+    assert compiled.shape == plain.shape and compiled.tobytes() == plain.tobytes()
+    if n:  # a negative value (never a probability) has no sort key in the loop: it leaves the matrix to numpy
+        out = np.full((n, compiled.shape[1]), 7.0, dtype=np.float32)
+        q = p.copy()
+        q[-1] = -0.0
+        assert not rows.probability_columns(out, q, batch.page_start, np.array(M.PROB_OFFSETS, dtype=np.int64),
+                                            np.array(M.PROB_WINDOWS, dtype=np.int64), 0.5, M.DISTANCE_CAP, -1, 0.15)
+        assert (out == 7.0).all()
+
+
 def test_without_the_compiled_row_loops_numpy_gives_the_same_scores(small_html_model, own_html_pages, monkeypatch):
     from boiler.html import parse_html
 
