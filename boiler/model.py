@@ -752,7 +752,8 @@ def stage2_matrix(batch: F.LineBatch, p1: np.ndarray, tpl: np.ndarray | None = N
     """Stage-2 features from the stage-1 probabilities of a batch."""
     page, starts = batch.page_index, batch.page_start
     n = len(p1)
-    n_cols = 1 + len(PROB_OFFSETS) + len(PROB_WINDOWS) + 5 + len(STAGE2_OWN)
+    n_prob = 1 + len(PROB_OFFSETS) + len(PROB_WINDOWS) + 5  # the columns of p1 alone (_probability_columns_np)
+    n_cols = n_prob + len(STAGE2_OWN)
     if tpl is not None:
         n_cols += len(TEMPLATE_STAGE2) + len(TEMPLATE_WINDOWS)
     if page_best:
@@ -766,7 +767,6 @@ def stage2_matrix(batch: F.LineBatch, p1: np.ndarray, tpl: np.ndarray | None = N
         out[:, j:j + width] = values if values.ndim > 1 else values[:, None]
         j += width
 
-    n_prob = 1 + len(PROB_OFFSETS) + len(PROB_WINDOWS) + 5
     best_col = n_cols - len(PAGE_BEST_FEATURES) if page_best else -1
     rows_c = F.compiled_rows()
     compiled = rows_c is not None and p1.dtype == np.float32 and p1.flags.c_contiguous and rows_c.probability_columns(
