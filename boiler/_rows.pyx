@@ -8,8 +8,8 @@ page's main block, and stage 2's columns of the stage-1 probabilities. Each is o
 rows instead of tens of numpy calls on small arrays (the fixed cost that one page per call pays).
 
 The numpy forms are the reference (``_page_cumsum_np``, ``_window_mean_np``, ``_distance_to_body_np``,
-``_probability_columns_np`` with ``page_best_columns``, ``_main_block_rows_np``, ``_opener_columns_np``, ``WordEvidence._transform_rows_np`` and the loops of
-``container_columns`` and ``AttrEvidence.transform`` in :mod:`boiler.model`; ``_gaps_and_repeats_np``, ``_page_columns_np``
+``_probability_columns_np`` with ``page_best_columns``, ``_main_block_rows_np``, ``_opener_columns_np``,
+``WordEvidence._transform_rows_np`` and the loops of ``container_columns`` and ``AttrEvidence.transform`` in :mod:`boiler.model`; ``_gaps_and_repeats_np``, ``_page_columns_np``
 and the loops of ``context_window``, ``_runs`` and ``_main_run`` in :mod:`boiler.features`): each
 function here follows its namesake to the bit (sums in the same order, in float64, cast as numpy
 casts), and the tests hold both to the same numbers.
@@ -107,6 +107,10 @@ def probability_columns(float[:, ::1] out, const float[::1] p1, const int64_t[::
     cdef int64_t *keys
     cdef double *cs
     cdef const uint32_t *bits = <const uint32_t *>&p1[0] if n else NULL
+    col = 1 + n_off + n_win + 1  # the rank's column; the page's mean before it, three more after it
+    if out.shape[0] != n or out.shape[1] < col + 4 or (best_col >= 0 and out.shape[1] < best_col + 2) \
+            or page_start.shape[0] < 1 or page_start[0] != 0 or page_start[n_pages] != n:
+        raise ValueError("probability_columns: out, p1 and page_start do not fit together")
     for i in range(n):
         if bits[i] >> 31 or isnan(p1[i]):
             return False
@@ -141,7 +145,6 @@ def probability_columns(float[:, ::1] out, const float[::1] p1, const int64_t[::
             for i in range(m):  # the rank, in column 0 for now (p1 is written over it below)
                 src = a + <Py_ssize_t>(keys[i] & 0xFFFFFFFF)
                 out[src, 0] = <float>(<double><float>i / <double>(m - 1 if m > 1 else 1))
-            col = 1 + n_off + n_win + 1
             for i in range(a, b):
                 out[i, col] = out[i, 0]
                 out[i, 0] = p1[i]

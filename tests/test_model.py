@@ -489,6 +489,10 @@ def test_the_compiled_probability_columns_give_numpys_stage2_matrix(sizes, data,
         assert not rows.probability_columns(out, q, batch.page_start, np.array(M.PROB_OFFSETS, dtype=np.int64),
                                             np.array(M.PROB_WINDOWS, dtype=np.int64), 0.5, M.DISTANCE_CAP, -1, 0.15)
         assert (out == 7.0).all()
+    with pytest.raises(ValueError, match="do not fit"):  # a matrix too narrow is refused, never written past
+        rows.probability_columns(np.zeros((n, 3), dtype=np.float32), p, batch.page_start,
+                                 np.array(M.PROB_OFFSETS, dtype=np.int64), np.array(M.PROB_WINDOWS, dtype=np.int64),
+                                 0.5, M.DISTANCE_CAP, -1, 0.15)
 
 
 def test_without_the_compiled_row_loops_numpy_gives_the_same_scores(small_html_model, own_html_pages, monkeypatch):
