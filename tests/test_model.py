@@ -31,13 +31,44 @@ def test_word_evidence_keeps_tokens_seen_on_enough_sites():
 
 @pytest.mark.parametrize("templates", [False, True])
 @pytest.mark.parametrize("page_best", [False, True])
-def test_stage_matrices_match_declared_names(templates, page_best):
+@pytest.mark.parametrize("dated", [False, True])
+def test_stage_matrices_match_declared_names(templates, page_best, dated):
     b = F.extract([["Home", "A sentence of the article that ends here.", "Share"]])
     tpl = np.zeros((b.n_rows, len(TEMPLATE_FEATURES)), dtype=np.float32) if templates else None
     X1 = LineClassifier.stage1_matrix(b, np.zeros((b.n_rows, len(EVIDENCE_FEATURES)), dtype=np.float32), tpl)
     assert X1.shape[1] == len(stage1_feature_names(templates))
     p = np.full(b.n_rows, 0.5, dtype=np.float32)
-    assert stage2_matrix(b, p, tpl, page_best).shape[1] == len(stage2_feature_names(templates, page_best=page_best))
+    X2 = stage2_matrix(b, p, tpl, page_best, dated)
+    names = [f.name for f in stage2_feature_names(templates, page_best=page_best, dated=dated)]
+    assert X2.shape[1] == len(names)
+    if page_best:  # the page's best (written by the compiled loop at a fixed place) where its name says
+        assert X2[1, names.index("p_page_best")] == 0.5
+    if dated:
+        assert (X2[:, names.index("dated_before")] == 0).all()
+
+
+def test_dated_columns_count_the_dated_lines_around_each_line_within_its_own_page():
+    from boiler.model import DATED_WINDOW, dated_columns
+
+    thread = ["A post about the river that ends here with a full stop."]
+    for k in range(3):  # a comment thread: each comment under a name and a date
+        thread += [f"Reader {k} on 8 February 2012 at 1:2{k} pm", "I liked this post a lot and would read more of it."]
+    filler = ["A plain line"] * (DATED_WINDOW + 1)
+    b = F.extract([thread, ["Posted 3 March 2013", *filler, "Updated 4 March 2013"]])
+    cols = np.expm1(dated_columns(b))
+    np.testing.assert_allclose(cols[:7], [[0, 3], [0, 2], [1, 2], [1, 1], [2, 1], [2, 0], [3, 0]], atol=1e-5)
+    other = cols[7:]  # the next page counts its own lines only, and only within the window
+    assert other[0, 0] == 0 and other[0, 1] == 0  # its first line's date lies beyond DATED_WINDOW lines
+    assert other[1, 0] == 1 and other[-1, 0] == 0 and other[-2, 1] == 1
+
+
+def test_a_model_saved_before_dated_context_loads_without_it():
+    from boiler.model import ADDED_PARAMS
+
+    assert LineClassifier().uses_dated_context and ADDED_PARAMS["dated_context"] is False
+    old = LineClassifier()
+    del old.dated_context  # as a model pickled before the parameter existed
+    assert not old.uses_dated_context
 
 
 def test_a_model_without_template_features_ignores_templates(own_pages):
@@ -452,8 +483,8 @@ _PROBABILITIES = st.sampled_from([0.0, 1.0, 0.5, 0.49999997, 1e-45, 0.25, 0.7310
 
 
 @settings(max_examples=300, deadline=None)
-@given(_PAGE_SIZES, st.data(), st.booleans(), st.booleans())
-def test_the_compiled_probability_columns_give_numpys_stage2_matrix(sizes, data, with_tpl, page_best):
+@given(_PAGE_SIZES, st.data(), st.booleans(), st.booleans(), st.booleans())
+def test_the_compiled_probability_columns_give_numpys_stage2_matrix(sizes, data, with_tpl, page_best, dated):
     # one loop for stage 2's columns of the stage-1 probabilities (and the page's best), to the bit;
     # ties (ranked in row order), pages without rows, values at the threshold, subnormals
     from boiler import model as M
@@ -474,11 +505,11 @@ def test_the_compiled_probability_columns_give_numpys_stage2_matrix(sizes, data,
         def probability_columns(self, *args):
             return False
 
-    compiled = M.stage2_matrix(batch, p, tpl, page_best)
+    compiled = M.stage2_matrix(batch, p, tpl, page_best, dated)
     F_compiled_rows = F.compiled_rows
     try:
         F.compiled_rows = lambda: NumpyOnly()
-        plain = M.stage2_matrix(batch, p, tpl, page_best)
+        plain = M.stage2_matrix(batch, p, tpl, page_best, dated)
     finally:
         F.compiled_rows = F_compiled_rows
     assert compiled.shape == plain.shape and compiled.tobytes() == plain.tobytes()
