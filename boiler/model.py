@@ -765,8 +765,8 @@ def page_best_columns(p1: np.ndarray, page: np.ndarray, page_start: np.ndarray,
 
 
 def dated_columns(batch: F.LineBatch) -> np.ndarray:
-    """:data:`DATED_FEATURES`: for each row, the rows of its page with a date or time among the
-    :data:`DATED_WINDOW` before it and the as many after it (log), as float32 columns."""
+    """:data:`DATED_FEATURES`: for each row, how many rows of its page hold a date or time among the
+    :data:`DATED_WINDOW` rows before it, and among as many after it (log), as float32 columns."""
     col = F.FEATURE_NAMES.index
     dated = (batch.X[:, col("has_date")] > 0) | (batch.X[:, col("has_time")] > 0)
     cs = np.concatenate([[0], np.cumsum(dated, dtype=np.int64)])

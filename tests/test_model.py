@@ -62,14 +62,6 @@ def test_dated_columns_count_the_dated_lines_around_each_line_within_its_own_pag
     assert other[1, 0] == 1 and other[-1, 0] == 0 and other[-2, 1] == 1
 
 
-def test_a_model_saved_before_dated_context_loads_without_it():
-    from boiler.model import ADDED_PARAMS
-
-    assert LineClassifier().uses_dated_context and ADDED_PARAMS["dated_context"] is False
-    old = LineClassifier()
-    del old.dated_context  # as a model pickled before the parameter existed
-    assert not old.uses_dated_context
-
 
 def test_a_model_without_template_features_ignores_templates(own_pages):
     from boiler.training import site_templates
@@ -156,6 +148,7 @@ def test_an_html_model_has_the_dom_columns_in_both_stages(small_html_model, own_
     assert m.uses_dom and m.n_features_in_ == len(stage1_feature_names(m.uses_templates, dom=True))
     assert m.uses_dom_context
     assert m.uses_main_block_columns
+    assert not m.uses_dated_context  # the HTML recipe goes without (HTML_DATED_CONTEXT); a text model has them
     assert m.stage2_.n_features_in_ == len(stage2_feature_names(m.uses_templates, dom=True, page_best=m.uses_page_best,
                                                                 dom_context=True, main_block=True))
     hp = parse_html(next(p.html for p in own_html_pages if '<li><a href="/s' in p.html))
