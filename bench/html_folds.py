@@ -43,8 +43,9 @@ CACHE = Path("/tmp/boiler-bench-extract") / "html-folds"
 #: html-6: the same columns with the block sums fixed, per page in float64, not over the batch in float32;
 #: html-7: the line features independent of the other pages of the batch, 7aadd6d; html-8: pages
 #: without the elements a browser does not show, 9050a4f, nor select lists, iframe content and MathML
-#: annotations).
-RECIPE = "html-8"
+#: annotations; html-11 (html-9 and html-10 were tried and not kept, README): stage 2 counts the
+#: dated lines around each line, ``dated_context``, as the text model's does).
+RECIPE = "html-11"
 
 Extractor = Callable[[str], str]
 

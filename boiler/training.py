@@ -245,19 +245,14 @@ def fit_model(pages: Sequence[Page], page_weight: Sequence[float] | None = None,
 #: :data:`~boiler.model.PAGE_BALANCE` was measured on the text track only; the HTML model, its folds
 #: and the pages-track figures are fitted without it).
 HTML_PAGE_BALANCE = 0.0
-#: ``dated_context`` of the HTML model's recipe: without (:data:`~boiler.model.DATED_FEATURES` were
-#: measured on the text track only; the HTML model, its folds and the pages-track figures are fitted
-#: without them).
-HTML_DATED_CONTEXT = False
 
 
 def fit_html_model(corpus: HtmlCorpus, template_dropout_every: int = TEMPLATE_DROPOUT_EVERY,
                    **params) -> LineClassifier:
     """An HTML model (:class:`LineClassifier` with ``dom=True``, pages weighted as
-    :data:`HTML_PAGE_BALANCE` says and stage 2 as :data:`HTML_DATED_CONTEXT` does, unless ``params`` say
-    otherwise) fitted on an :class:`HtmlCorpus`, with site templates as :func:`fit_model` has them."""
-    model = LineClassifier(**{"page_balance": HTML_PAGE_BALANCE, "dated_context": HTML_DATED_CONTEXT, **params,
-                              "dom": True})
+    :data:`HTML_PAGE_BALANCE` says unless ``params`` say otherwise) fitted on an :class:`HtmlCorpus`, with
+    site templates as :func:`fit_model` has them."""
+    model = LineClassifier(**{"page_balance": HTML_PAGE_BALANCE, **params, "dom": True})
     templates = training_templates(corpus.pages, template_dropout_every) if model.uses_templates else None
     return model.fit([p.lines for p in corpus.pages], [p.labels for p in corpus.pages], page_groups(corpus.pages),
                      None, templates, corpus.html)
