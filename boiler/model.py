@@ -44,6 +44,7 @@ from . import features as F
 from .forest import Forest, predict_body
 from .html import CONTAINER_LEVELS, DOM_FEATURE_NAMES, DOM_FEATURES, HtmlPage
 from .templates import (
+    ANCHOR_CONFIRM_ROWS,
     MIN_TEMPLATE_COVER,
     MIN_TEMPLATE_FIT,
     MIN_TEMPLATE_MATCH,
@@ -162,7 +163,7 @@ MAIN_BLOCK_FEATURES: tuple[F.Feature, ...] = (
 #: that such a model behaves as (not the default of a new model): set on loading, so its parameters read.
 ADDED_PARAMS: dict[str, object] = {"templates": False, "dom": False, "page_best": False, "dom_context": False,
                                    "main_block_floor": None, "main_block_columns": False, "page_balance": 0.0,
-                                   "dated_context": False}
+                                   "dated_context": False, "anchor_confirm": 0}
 #: Parameters that only decide how probabilities become labels: no fitted attribute depends on them, so a
 #: fitted model can take other values (a benchmark's cached fold models take the current defaults).
 DECODE_PARAMS: tuple[str, ...] = ("threshold", "relative_threshold", "main_block_floor")
@@ -856,7 +857,8 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
                  threshold: float = DEFAULT_THRESHOLD, relative_threshold: float = RELATIVE_THRESHOLD,
                  templates: bool = True, dom: bool = False, page_best: bool = True, dom_context: bool = True,
                  main_block_floor: float | None = MAIN_BLOCK_FLOOR, main_block_columns: bool = True,
-                 page_balance: float = PAGE_BALANCE, dated_context: bool = True, random_state: int = 0):
+                 page_balance: float = PAGE_BALANCE, dated_context: bool = True,
+                 anchor_confirm: int = ANCHOR_CONFIRM_ROWS, random_state: int = 0):
         self.n_folds = n_folds
         self.stage1_iter = stage1_iter
         self.stage2_iter = stage2_iter
@@ -873,6 +875,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
         self.main_block_columns = main_block_columns
         self.page_balance = page_balance
         self.dated_context = dated_context
+        self.anchor_confirm = anchor_confirm
         self.random_state = random_state
 
     # -- matrices -----------------------------------------------------------------------
@@ -937,7 +940,7 @@ class LineClassifier(ClassifierMixin, BaseEstimator):
             return None
         if templates is None or not any(t is not None for t in templates):
             return np.zeros((batch.n_rows, len(TEMPLATE_FEATURES)), dtype=np.float32)
-        return template_features(batch, pages, templates, min_fit, min_match, min_cover)
+        return template_features(batch, pages, templates, min_fit, min_match, min_cover, confirm=self.anchor_confirm)
 
     @staticmethod
     def stage1_matrix(batch: F.LineBatch, evidence: np.ndarray, tpl: np.ndarray | None = None,

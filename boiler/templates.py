@@ -73,6 +73,14 @@ PARA_MIN_WORDS = 8
 BODY_RUN_GAP = 4
 #: A line is a region anchor only when the site's other pages hold it at least this often.
 ANCHOR_MIN_PAGES = 2
+#: A line that sat after the body on the site's other pages opens a chrome region on this page only as
+#: strongly as one of the next this many lines sat there too (a line that sat before the body closes one
+#: only as strongly as one of the lines just above it); the page's edge counts as sure. An article's own
+#: headline sits in the "recent posts" list after the body of the site's other pages; on its own page it
+#: is followed by its article, not by more of the list, and the whole article read as a chrome region
+#: (whiteonricecouple.com in dragnet, 0.996 alone, 0.919 with a template). 0: any anchor counts alone, as
+#: in models saved before (README, Results).
+ANCHOR_CONFIRM_ROWS = 2
 #: Labeling, a template is used only when at least this share of the page's lines occur on the site's
 #: other pages: a template of another layout (the site redesigned since) fits a page badly and is
 #: worse than none (in training every template is used, so that the model learns from all of them).
@@ -700,11 +708,12 @@ def _count_columns(out: np.ndarray, has_l: np.ndarray, lc: np.ndarray, has_s: np
 
 
 def _page_template_features(prof: PageProfile, rel_pos: np.ndarray, tpl: SiteTemplate,
-                            own: PageProfile | None) -> tuple[np.ndarray, np.ndarray]:
+                            own: PageProfile | None, confirm: int = ANCHOR_CONFIRM_ROWS) -> tuple[np.ndarray, np.ndarray]:
     """Template features of one page's non-blank lines (``prof``: the page's profile, its keys and shapes
     as lines; ``own``: the same with its body span, when the template has seen the page and must leave it
-    out), and on how many of the site's other pages each line occurs (0: none). Pages whose profiles are
-    places in the tables (``by_id``) go through :func:`_id_template_features`."""
+    out; ``confirm``: as :func:`confirm_anchors`), and on how many of the site's other pages each line
+    occurs (0: none). Pages whose profiles are places in the tables (``by_id``) go through
+    :func:`_id_template_features`."""
     n = len(prof.keys)
     out = np.zeros((n, len(TEMPLATE_FEATURES)), dtype=np.float32)
     others = tpl.n_pages - (1 if own is not None else 0)
@@ -712,7 +721,7 @@ def _page_template_features(prof: PageProfile, rel_pos: np.ndarray, tpl: SiteTem
         return out, np.zeros(n, dtype=np.int64)
     has_l, lc = _row_counts(prof.keys, tpl.lines, own.regions(False) if own is not None else None, tpl.line_count)
     has_s, sc = _row_counts(prof.shapes, tpl.shapes, own.regions(True) if own is not None else None)
-    end, start = _count_columns(out, has_l, lc, has_s, sc, others)
+    end, start = confirm_anchors(*_count_columns(out, has_l, lc, has_s, sc, others), np.zeros(n, dtype=np.int64), confirm)
     out[:, _T["tpl_pages"]] = math.log1p(others)
     out[:, _T["tpl_after_end"]] = np.maximum.accumulate(end)
     out[:, _T["tpl_before_start"]] = np.maximum.accumulate(start[::-1])[::-1]
@@ -724,7 +733,7 @@ def _page_template_features(prof: PageProfile, rel_pos: np.ndarray, tpl: SiteTem
 
 def template_features(batch: F.LineBatch, pages: Sequence[Sequence[str]],
                       templates: Sequence[SiteTemplate | None], min_fit: float = 0.0,
-                      min_match: float = 0.0, min_cover: float = 0.0) -> np.ndarray:
+                      min_match: float = 0.0, min_cover: float = 0.0, *, confirm: int = ANCHOR_CONFIRM_ROWS) -> np.ndarray:
     """The :data:`TEMPLATE_FEATURES` of every row of ``batch`` (zeros for pages without a template).
 
     A page the template has seen is taken out of its counts first (leave-one-page-out). A page of
@@ -754,13 +763,13 @@ def template_features(batch: F.LineBatch, pages: Sequence[Sequence[str]],
         if prof.by_id and b > a:  # (the pages a corpus pass learned from): all at once, below
             by_id.append((a, b, tpl, prof, own))
             continue
-        feats, line_pages = _page_template_features(prof, char_pos[a:b], tpl, own)
+        feats, line_pages = _page_template_features(prof, char_pos[a:b], tpl, own, confirm)
         if len(feats) and (min_fit > 0 or min_match > 0 or min_cover > 0):
             if not _page_fit(prof, line_pages, tpl, own is not None, min_cover > 0).used(min_fit, min_match, min_cover):
                 continue  # the template does not fit this page: labeled as without one
         out[a:b] = feats
     if by_id:
-        _id_template_features(by_id, char_pos, out, min_fit, min_match, min_cover)
+        _id_template_features(by_id, char_pos, out, min_fit, min_match, min_cover, confirm)
     return out
 
 
@@ -854,7 +863,7 @@ def _fits(matched: int, rows: int, typical: float, min_fit: float, min_match: fl
 
 def _id_template_features(pages: Sequence[tuple[int, int, SiteTemplate, PageProfile, PageProfile | None]],
                           char_pos: np.ndarray, out: np.ndarray, min_fit: float, min_match: float,
-                          min_cover: float = 0.0) -> None:
+                          min_cover: float = 0.0, confirm: int = ANCHOR_CONFIRM_ROWS) -> None:
     """What :func:`_page_template_features` gives (and the fit test of :func:`template_features`), for many
     pages whose profiles are places in their templates' tables (``by_id``), all at once: each ``(a, b,
     template, profile, own)`` writes rows ``a:b`` of ``out``. The same numbers as the pages' lines give."""
@@ -895,7 +904,7 @@ def _id_template_features(pages: Sequence[tuple[int, int, SiteTemplate, PageProf
     (has_l, lc), (has_s, sc) = counted
     per_row = np.maximum(others, 1)[page].astype(np.float64)
     feats = np.zeros((len(at), len(TEMPLATE_FEATURES)), dtype=np.float32)
-    end, start = _count_columns(feats, has_l, lc, has_s, sc, per_row)
+    end, start = confirm_anchors(*_count_columns(feats, has_l, lc, has_s, sc, per_row), page, confirm)
     feats[:, _T["tpl_pages"]] = np.array([math.log1p(max(o, 0)) for o in others.tolist()])[page]
     feats[:, _T["tpl_after_end"]] = _page_cummax(end, page, rank, sizes)
     feats[:, _T["tpl_before_start"]] = _page_cummax(start, page, sizes[page] - 1 - rank, sizes)
@@ -959,6 +968,25 @@ def _ids_less_own(place: np.ndarray, present: np.ndarray, table: np.ndarray, pag
     present = present & ~drop
     counts[drop] = 0
     return present, counts
+
+
+def confirm_anchors(end: np.ndarray, start: np.ndarray, page: np.ndarray,
+                    rows: int = ANCHOR_CONFIRM_ROWS) -> tuple[np.ndarray, np.ndarray]:
+    """How strongly each row opens a chrome region after the body (``end``) and closes one before it
+    (``start``), each at most as strong as the strongest of the ``rows`` rows below it (above it, for
+    ``start``) on its page (``page``: each row's page, the rows of a page in order); past the page's edge
+    counts as 1 (ANCHOR_CONFIRM_ROWS; ``rows`` 0: unchanged)."""
+    if rows <= 0 or not len(end):
+        return end, start
+    n = len(end)
+    below, above = np.zeros_like(end), np.zeros_like(start)
+    below[max(n - rows, 0):] = 1.0  # within ``rows`` of the last row, or of the first
+    above[:rows] = 1.0
+    for d in range(1, min(rows, n - 1) + 1):
+        same = page[d:] == page[:-d]
+        below[:-d] = np.maximum(below[:-d], np.where(same, end[d:], 1.0))
+        above[d:] = np.maximum(above[d:], np.where(same, start[:-d], 1.0))
+    return np.minimum(end, below), np.minimum(start, above)
 
 
 def _page_cummax(values: np.ndarray, page: np.ndarray, rank: np.ndarray, sizes: np.ndarray) -> np.ndarray:

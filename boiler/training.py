@@ -245,14 +245,20 @@ def fit_model(pages: Sequence[Page], page_weight: Sequence[float] | None = None,
 #: :data:`~boiler.model.PAGE_BALANCE` was measured on the text track only; the HTML model, its folds
 #: and the pages-track figures are fitted without it).
 HTML_PAGE_BALANCE = 0.0
+#: ``anchor_confirm`` of the HTML model's recipe: none (:data:`~boiler.templates.ANCHOR_CONFIRM_ROWS` was
+#: measured on the text track only; the HTML model, its folds and the pages-track figures are fitted
+#: without it).
+HTML_ANCHOR_CONFIRM = 0
 
 
 def fit_html_model(corpus: HtmlCorpus, template_dropout_every: int = TEMPLATE_DROPOUT_EVERY,
                    **params) -> LineClassifier:
     """An HTML model (:class:`LineClassifier` with ``dom=True``, pages weighted as
-    :data:`HTML_PAGE_BALANCE` says unless ``params`` say otherwise) fitted on an :class:`HtmlCorpus`, with
-    site templates as :func:`fit_model` has them."""
-    model = LineClassifier(**{"page_balance": HTML_PAGE_BALANCE, **params, "dom": True})
+    :data:`HTML_PAGE_BALANCE` says and template anchors as :data:`HTML_ANCHOR_CONFIRM` does, unless
+    ``params`` say otherwise) fitted on an :class:`HtmlCorpus`, with site templates as :func:`fit_model`
+    has them."""
+    model = LineClassifier(**{"page_balance": HTML_PAGE_BALANCE, "anchor_confirm": HTML_ANCHOR_CONFIRM, **params,
+                              "dom": True})
     templates = training_templates(corpus.pages, template_dropout_every) if model.uses_templates else None
     return model.fit([p.lines for p in corpus.pages], [p.labels for p in corpus.pages], page_groups(corpus.pages),
                      None, templates, corpus.html)

@@ -149,6 +149,7 @@ def test_an_html_model_has_the_dom_columns_in_both_stages(small_html_model, own_
     assert m.uses_dom_context
     assert m.uses_main_block_columns
     assert m.uses_dated_context  # as a text model (recipe html-11)
+    assert m.anchor_confirm == 0  # unlike a text model (HTML_ANCHOR_CONFIRM)
     assert m.stage2_.n_features_in_ == len(stage2_feature_names(m.uses_templates, dom=True, page_best=m.uses_page_best,
                                                                 dom_context=True, main_block=True, dated=True))
     hp = parse_html(next(p.html for p in own_html_pages if '<li><a href="/s' in p.html))

@@ -136,4 +136,5 @@ def test_a_model_made_before_newer_parameters_loads_with_what_it_behaves_as(smal
     params = model.get_params()  # raised AttributeError before the parameters were filled in
     assert {k: params[k] for k in ADDED_PARAMS} == ADDED_PARAMS
     assert not model.uses_templates and not model.uses_dom and not model.uses_page_best and not model.uses_dated_context
+    assert model.anchor_confirm == 0
     assert "LineClassifier" in repr(model)

@@ -385,8 +385,9 @@ def test_row_counts_leave_the_page_out_and_never_go_below_zero():
     assert T._row_counts(["x"], table, None)[0].tolist() == [False]
 
 
-def _reference_features(prof, rel_pos, tpl, own):
-    """The template features of one page, line by line as first written (the reference for the fast form)."""
+def _reference_features(prof, rel_pos, tpl, own, confirm=T.ANCHOR_CONFIRM_ROWS):
+    """The template features of one page, line by line as first written (the reference for the fast form),
+    each anchor as strong as the strongest of the ``confirm`` lines below (above) it at most."""
     n = len(prof.keys)
     out = np.zeros((n, len(TEMPLATE_FEATURES)), dtype=np.float32)
     others = tpl.n_pages - (1 if own is not None else 0)
@@ -432,6 +433,11 @@ def _reference_features(prof, rel_pos, tpl, own):
                 end[r], start[r] = max(end[r], end_s), max(start[r], start_s)
         else:
             out[r, COL["tpl_shape_share"]] = share
+    if confirm:
+        end = np.array([min(end[r], max(end[r + d] if r + d < n else 1.0 for d in range(1, confirm + 1)))
+                        for r in range(n)], dtype=np.float32)
+        start = np.array([min(start[r], max(start[r - d] if r - d >= 0 else 1.0 for d in range(1, confirm + 1)))
+                          for r in range(n)], dtype=np.float32)
     out[:, COL["tpl_pages"]] = math.log1p(others)
     out[:, COL["tpl_after_end"]] = np.maximum.accumulate(end)
     out[:, COL["tpl_before_start"]] = np.maximum.accumulate(start[::-1])[::-1]
@@ -456,6 +462,8 @@ def test_page_features_are_those_computed_line_by_line(prune):
         got, line_pages = T._page_template_features(prof, rel, tpl, own)
         assert np.array_equal(np.log1p(line_pages).astype(np.float32), got[:, COL["tpl_line_pages"]])
         assert np.array_equal(got, _reference_features(prof, rel, tpl, own))
+        assert np.array_equal(T._page_template_features(prof, rel, tpl, own, confirm=0)[0],
+                              _reference_features(prof, rel, tpl, own, confirm=0))
         checked += bool(got[:, COL["tpl_line_share"]].any())
     assert checked == 7
     assert got[-1, COL["tpl_line_pages"]] == np.float32(math.log1p(1))  # the once-seen line counts
@@ -572,3 +580,48 @@ def test_lines_on_one_page_kept_as_hashes_as_when_counted_then_pruned():
     counted._prune()
     direct = learn_template(pages, "gazette.example")
     assert direct.once and template_to_json(direct) == template_to_json(counted)
+
+
+RECIPES = ["Pear and squash soup", "Coffee toffee", "Pumpkin dog biscuits", "Spaghetti squash with sriracha",
+           "Brown butter apple pies"]
+
+
+def recipe_page(k: int) -> list[str]:
+    """A page of a made-up food blog: menu, the recipe's title and text, then the other recipes' titles."""
+    return ["Home", "Recipes", "About us", RECIPES[k], *ARTICLES[k],
+            "Recent posts", *[t for j, t in enumerate(RECIPES) if j != k], "Copyright Kitchen Notes"]
+
+
+def test_an_article_title_listed_after_the_body_elsewhere_does_not_open_a_chrome_region():
+    pages = [recipe_page(k) for k in range(len(RECIPES))]
+    t = learn_template(pages[1:], "kitchen.example")
+    rows = rows_of(pages[0])
+    title, body, recent = rows.index(RECIPES[0]), rows.index(ARTICLES[0][1]), rows.index("Recent posts")
+    before = template_features(F.extract(pages[:1]), pages[:1], [t], confirm=0)
+    assert before[title, COL["tpl_after_end"]] == 1.0  # the title sat after the body of every other page...
+    assert before[body, COL["tpl_after_end"]] == 1.0  # ... so the whole article read as a chrome region
+    X = template_features(F.extract(pages[:1]), pages[:1], [t])
+    assert X[title, COL["tpl_line_share"]] == 1.0  # the title still recurs
+    assert X[title, COL["tpl_after_end"]] == 0 and X[body, COL["tpl_after_end"]] == 0  # but opens nothing
+    # the list and the footer: a chrome region, its opener as sure as the titles under it (each after the
+    # body on 3 of the 4 other pages), the footer surely so
+    assert (X[recent:-1, COL["tpl_after_end"]] == 0.75).all() and X[-1, COL["tpl_after_end"]] == 1.0
+    # a page's last lines count as confirmed: an opener that is the last line of its page still opens
+    last = pages[0][:pages[0].index("Recent posts") + 1]
+    assert template_features(F.extract([last]), [last], [t])[-1, COL["tpl_after_end"]] == 1.0
+    # pages of one batch do not confirm each other's anchors
+    both = template_features(F.extract([last, pages[0]]), [last, pages[0]], [t, t])
+    assert both[len(rows_of(last)) - 1, COL["tpl_after_end"]] == 1.0
+    np.testing.assert_array_equal(both[len(rows_of(last)):], X)
+
+
+def test_confirm_anchors_takes_the_strongest_of_the_next_rows_within_a_page():
+    end = np.array([1.0, 0.0, 0.5, 1.0, 0.0, 1.0], dtype=np.float32)
+    start = np.array([0.0, 1.0, 0.0, 0.0, 1.0, 0.25], dtype=np.float32)
+    page = np.array([0, 0, 0, 0, 1, 1])
+    e, s = T.confirm_anchors(end, start, page, rows=1)
+    assert e.tolist() == [0.0, 0.0, 0.5, 1.0, 0.0, 1.0]  # row 3 and row 5 end their pages
+    assert s.tolist() == [0.0, 0.0, 0.0, 0.0, 1.0, 0.25]  # row 4 begins its page
+    e, _ = T.confirm_anchors(end, start, page, rows=2)
+    assert e.tolist() == [0.5, 0.0, 0.5, 1.0, 0.0, 1.0]
+    assert T.confirm_anchors(end, start, page, rows=0)[0] is end
