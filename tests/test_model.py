@@ -62,7 +62,6 @@ def test_dated_columns_count_the_dated_lines_around_each_line_within_its_own_pag
     assert other[1, 0] == 1 and other[-1, 0] == 0 and other[-2, 1] == 1
 
 
-
 def test_a_model_without_template_features_ignores_templates(own_pages):
     from boiler.training import site_templates
 
