@@ -325,24 +325,28 @@ def _paragraph_rows(rows: Sequence[str]) -> list[int]:
 def estimate_body_span(rows: Sequence[str], recurring: Sequence[bool]) -> tuple[int, int] | None:
     """First and last row of a page's body, without labels: the first run of paragraph lines that recur
     on no other page of the site (at most BODY_RUN_GAP rows apart, no recurring row between them) with
-    at least BODY_RUN_SHARE of the text of the longest such run. ``recurring``: per row, whether the
-    site's other pages have it."""
-    runs = _paragraph_runs(rows[:len(recurring)], recurring)
+    at least BODY_RUN_SHARE of the text of the longest such run."""
+    return _body_span(rows[:len(recurring)], recurring.__getitem__)
+
+
+def _body_span(rows: Sequence[str], recurs: Callable[[int], bool]) -> tuple[int, int] | None:
+    """:func:`estimate_body_span`, asking ``recurs(row)`` of paragraph rows and of the rows between them."""
+    runs = _paragraph_runs(rows, recurs)
     if not runs:
         return None
     enough = BODY_RUN_SHARE * max(chars for _, _, chars in runs)
     return next((start, last) for start, last, chars in runs if chars >= enough)
 
 
-def _paragraph_runs(rows: Sequence[str], recurring: Sequence[bool]) -> list[tuple[int, int, int]]:
+def _paragraph_runs(rows: Sequence[str], recurs: Callable[[int], bool]) -> list[tuple[int, int, int]]:
     """First row, last row and characters of each run of paragraph rows that recur on no other page:
     at most BODY_RUN_GAP rows apart, with no recurring row between them."""
     runs: list[tuple[int, int, int]] = []
     last = -1
     for row in _paragraph_rows(rows):
-        if recurring[row]:
+        if recurs(row):
             continue
-        if runs and row - last <= BODY_RUN_GAP and not any(recurring[last + 1:row]):
+        if runs and row - last <= BODY_RUN_GAP and not any(map(recurs, range(last + 1, row))):
             start, _, chars = runs[-1]
             runs[-1] = (start, row, chars + len(rows[row]))
         else:
@@ -596,7 +600,8 @@ def learn_template(pages: Iterable[Sequence[str]], site: str, labels: Sequence[S
         if labels[k] is not None:
             prof.span = labeled_body_span(labels[k], pages[k])
         else:  # recurring: on at least one page besides this one
-            prof.span = estimate_body_span(prof.rows, [counts[key] >= 2 for key in prof.keys])
+            keys = prof.keys
+            prof.span = _body_span(prof.rows, lambda row: counts[keys[row]] >= 2)  # noqa: B023 - called here
         tpl._add_profile(prof, prof.rows, once, pages_with, lone)
         tpl.page_hashes.append(prof.fingerprint)
     if prune:
@@ -637,9 +642,13 @@ def own_profile(lines: Sequence[str], tpl: SiteTemplate, prof: PageProfile | Non
         return prof
     # recurring: on another page than this one, so on two pages at least (a line kept only as a hash
     # was seen on one page)
-    counted = tpl.lines.get
-    recurring = [(c := counted(key)) is not None and c.pages >= 2 for key in prof.keys]
-    prof.span = estimate_body_span(prof.rows, recurring)
+    keys, counted = prof.keys, tpl.lines
+
+    def recurs(row: int) -> bool:
+        c = counted.get(keys[row])
+        return c is not None and c.pages >= 2
+
+    prof.span = _body_span(prof.rows, recurs)
     return prof
 
 
