@@ -10,9 +10,8 @@ A :class:`SiteTemplate` counts, over the pages of one site it has seen:
   sits before it on most pages (a dateline, a menu) closes one;
 * how often the body covers each part of the page (the typical span of the body).
 
-The body of a page is estimated without labels (:func:`estimate_body_span`: the first long run of
-paragraph lines that recur on no other page, unbroken by a line that does); labels are used instead
-when a page has them.
+The body of a page is estimated without labels (:func:`estimate_body_span`: the longest run of
+paragraph lines that recur on no other page); labels are used instead when a page has them.
 
 :func:`template_features` turns a template into per-line features of the one classifier. A page the
 template has seen (known by its fingerprint) is taken out of the counts first, so a page never sees
@@ -70,16 +69,8 @@ MAX_ONCE = 5000
 MAX_PAGE_HASHES = 5000
 #: A line with at least this many words and a sentence end is a paragraph (for the body estimate).
 PARA_MIN_WORDS = 8
-#: Paragraph lines at most this many non-blank lines apart, with no line between them that recurs on
-#: the site's other pages, belong to one run (the body estimate). A recurring line ends a run: the
-#: "Reply to this comment" between comments, the comment-feed notice between an article and its thread.
+#: Paragraph lines at most this many non-blank lines apart belong to one run (the body estimate).
 BODY_RUN_GAP = 4
-#: The body is the first run with at least this share of the text of the page's longest run: an
-#: article comes before its comments, and a thread can outgrow it (webinknow.com in dragnet, 0.922
-#: alone, 0.867 with a template whose pages read their comments as the body). Held out, inference only
-#: (2026-11-27): over the 114 sites, 0.9174 with the longest run and no break at recurring lines,
-#: 0.9183 with this alone, 0.9197 with the break alone, 0.9210 with both (0.6: 0.9208, 0.8: 0.9205).
-BODY_RUN_SHARE = 0.7
 #: A line is a region anchor only when the site's other pages hold it at least this often.
 ANCHOR_MIN_PAGES = 2
 #: A line that sat after the body on the site's other pages opens a chrome region on this page only as
@@ -323,36 +314,29 @@ def _paragraph_rows(rows: Sequence[str]) -> list[int]:
 
 
 def estimate_body_span(rows: Sequence[str], recurring: Sequence[bool]) -> tuple[int, int] | None:
-    """First and last row of a page's body, without labels: the first run of paragraph lines that recur
-    on no other page of the site (at most BODY_RUN_GAP rows apart, no recurring row between them) with
-    at least BODY_RUN_SHARE of the text of the longest such run."""
+    """First and last row of a page's body, without labels: the run of paragraph lines (at most
+    BODY_RUN_GAP rows apart) that recur on no other page of the site, with the most text."""
     return _body_span(rows[:len(recurring)], recurring.__getitem__)
 
 
 def _body_span(rows: Sequence[str], recurs: Callable[[int], bool]) -> tuple[int, int] | None:
-    """:func:`estimate_body_span`, asking ``recurs(row)`` of paragraph rows and of the rows between them."""
-    runs = _paragraph_runs(rows, recurs)
-    if not runs:
-        return None
-    enough = BODY_RUN_SHARE * max(chars for _, _, chars in runs)
-    return next((start, last) for start, last, chars in runs if chars >= enough)
-
-
-def _paragraph_runs(rows: Sequence[str], recurs: Callable[[int], bool]) -> list[tuple[int, int, int]]:
-    """First row, last row and characters of each run of paragraph rows that recur on no other page:
-    at most BODY_RUN_GAP rows apart, with no recurring row between them."""
-    runs: list[tuple[int, int, int]] = []
-    last = -1
-    for row in _paragraph_rows(rows):
+    """:func:`estimate_body_span`, asking ``recurs(row)`` of paragraph rows only."""
+    best: tuple[int, int] | None = None
+    best_chars = 0
+    start = last = -1
+    chars = 0
+    paragraphs = _paragraph_rows(rows)
+    for row in paragraphs:
         if recurs(row):
             continue
-        if runs and row - last <= BODY_RUN_GAP and not any(map(recurs, range(last + 1, row))):
-            start, _, chars = runs[-1]
-            runs[-1] = (start, row, chars + len(rows[row]))
+        line = rows[row]
+        if start >= 0 and row - last <= BODY_RUN_GAP:
+            last, chars = row, chars + len(line)
         else:
-            runs.append((row, row, len(rows[row])))
-        last = row
-    return runs
+            start, last, chars = row, row, len(line)
+        if chars > best_chars:
+            best, best_chars = (start, last), chars
+    return best
 
 
 def labeled_body_span(labels: Sequence[str], lines: Sequence[str]) -> tuple[int, int] | None:

@@ -101,32 +101,6 @@ def test_body_span_estimate_skips_recurring_paragraphs():
     assert estimate_body_span(["short", "lines"], [False, False]) is None
 
 
-_ARTICLE = ["The council voted on Tuesday to close the old bridge to all traffic until spring.",
-            "Engineers found cracks in two of the piers during the inspection last month.",
-            "The detour adds about twenty minutes to the drive between the two villages."]
-_COMMENTS = ["I drive over that bridge every single day and it has felt unsafe for years now.",
-             "Twenty minutes each way is a lot for people who commute to the city for work.",
-             "Good decision, better a detour than a collapse with people and cars on it.",
-             "They should have repaired it ten years ago when the first cracks were reported."]
-
-
-def test_body_span_estimate_stops_at_a_recurring_line():
-    """A line the site's other pages share (the comment-feed notice) ends a run of paragraphs, and the
-    body is the first run with BODY_RUN_SHARE of the longest one's text: the article, not the longer
-    thread of comments below it (which a single run would have taken, with the article in it)."""
-    rows = ["Menu", *_ARTICLE, "Follow this conversation with the comment feed.", *_COMMENTS, "Footer"]
-    recurring = [True, False, False, False, True, False, False, False, False, True]
-    assert estimate_body_span(rows, recurring) == (1, 3)
-    # without the recurring line between them, article and comments are one run
-    assert estimate_body_span(rows, [True, *[False] * 8, True]) == (1, 8)
-
-
-def test_body_span_estimate_takes_the_longest_run_when_the_first_is_short():
-    """A first run below BODY_RUN_SHARE of the longest run's text (a standfirst before a gallery's
-    recurring caption) is not the body."""
-    rows = [_ARTICLE[0], "12 Photos", "View the full gallery", *_COMMENTS]
-    assert estimate_body_span(rows, [False, True, True, False, False, False, False]) == (3, 6)
-
 def test_features_leave_the_page_itself_out():
     t = learn_template(PAGES, "gazette.example")
     batch, X = features_of([PAGES[0]], [t])
