@@ -8,6 +8,7 @@ go on. A whole input that cannot be opened raises :class:`~boiler.errors.InputEr
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import io
 import json
@@ -33,6 +34,7 @@ __all__ = [
     "label_for_line",
     "read_inputs",
     "read_lines_txt",
+    "read_lines_txt_pages",
     "format_lines_txt",
     "page_from_record",
     "record_from_page",
@@ -172,14 +174,50 @@ def _compression_errors() -> tuple[type[BaseException], ...]:
     return (EOFError, OSError, zlib.error, zstandard.ZstdError)
 
 
+class _ZstdReader(io.RawIOBase):
+    """The zstd frames of a stream, decompressed as they are read. A stream cut inside a frame raises
+    ``EOFError``, as a cut gzip stream does (zstandard's own stream reader ends quietly there: the
+    records after the cut would be lost without a word)."""
+
+    def __init__(self, raw: io.BufferedIOBase):
+        import zstandard
+
+        self._raw = raw
+        self._new_frame = zstandard.ZstdDecompressor().decompressobj
+        self._frame = None  # the frame being decompressed (None: between frames)
+        self._out = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._out:
+            data = self._raw.read(1 << 16)
+            if not data:
+                if self._frame is not None:
+                    raise EOFError("zstd stream ended inside a frame")
+                return 0
+            pieces = []
+            while data:
+                if self._frame is None:
+                    self._frame = self._new_frame()
+                pieces.append(self._frame.decompress(data))
+                data = b""
+                if self._frame.eof:  # the frame is complete: what follows it starts the next one
+                    data, self._frame = self._frame.unused_data, None
+            self._out = b"".join(pieces)
+        n = min(len(buffer), len(self._out))
+        buffer[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+
 def _decompressed(raw: io.BufferedIOBase, path: str) -> tuple[io.BufferedIOBase, str]:
     """``raw`` decompressed, by the name's suffix (``.gz``, ``.zst``) or the stream's magic bytes, and the
     name of its compression ("gzip", "zstd" or "" for none), for error messages."""
     head = raw.peek(4)[:4] if hasattr(raw, "peek") else b""
     if path.endswith(".zst") or head == _ZSTD_MAGIC:
-        import zstandard
-
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)), "zstd"
+        return io.BufferedReader(_ZstdReader(raw)), "zstd"
     if path.endswith(".gz") or head[:2] == b"\x1f\x8b":
         return gzip.open(raw), "gzip"
     return raw, ""
@@ -187,43 +225,83 @@ def _decompressed(raw: io.BufferedIOBase, path: str) -> tuple[io.BufferedIOBase,
 
 def read_lines_txt(text: str, source: str = "<memory>") -> Page:
     """Parse one page in the ``.lines.txt`` format (metadata lines, then ``L line`` rows)."""
-    page = Page(lines=[], labels=[], source=source)
+    pages = read_lines_txt_pages(text, source)
+    if len(pages) > 1:
+        raise InputError(source, f"holds {len(pages)} pages (each after the first opens with '# ' metadata "
+                                 "lines); read it with read_lines_txt_pages")
+    return pages[0]
+
+
+def read_lines_txt_pages(text: str, source: str = "<memory>") -> list[Page]:
+    """Parse the pages of a ``.lines.txt`` text: one, or several written one after the other (as ``boiler
+    label --format lines`` writes several pages to one stream), where metadata lines after a page's
+    rows open the next page. Always at least one page (an empty text is one empty page)."""
     rows = split_lines(text)
+    pages: list[Page] = []
     i = 0
-    while i < len(rows) and rows[i].startswith("# ") and ":" in rows[i]:
-        key, _, value = rows[i][2:].partition(":")
-        page.meta[key.strip()] = value.strip()
-        i += 1
-    for n, row in enumerate(rows[i:], start=i + 1):
-        if row == "":
-            row = "  "
-        label, sep = row[0], row[1:2]
-        if label not in "+- " or sep not in (" ", ""):
-            raise InputError(source, f"line {n}: expected '+', '-' or ' ' then a space, got {row[:20]!r}")
-        page.lines.append(row[2:])
-        page.labels.append(label)
-    page.site = page.meta.pop("site", None) or None
-    page.url = page.meta.pop("url", None) or None
-    page.id = page.meta.pop("id", None) or Path(source).name.removesuffix(".lines.txt")
-    return page
+    while i < len(rows) or not pages:
+        page = Page(lines=[], labels=[], source=source)
+        while i < len(rows) and rows[i].startswith("# ") and ":" in rows[i]:
+            key, _, value = rows[i][2:].partition(":")
+            page.meta[key.strip()] = value.strip()
+            i += 1
+        for n in range(i, len(rows)):
+            row = rows[n] or "  "
+            if row.startswith("# ") and ":" in row:
+                break  # the next page's metadata
+            label, sep = row[0], row[1:2]
+            if label not in "+- " or sep not in (" ", ""):
+                raise InputError(source, f"line {n + 1}: expected '+', '-' or ' ' then a space, got {row[:20]!r}")
+            page.lines.append(row[2:])
+            page.labels.append(label)
+            i = n + 1
+        page.site = page.meta.pop("site", None) or None
+        page.url = page.meta.pop("url", None) or None
+        name = Path(source).name.removesuffix(".lines.txt")
+        page.id = page.meta.pop("id", None) or (name if not pages else f"{name}#{len(pages) + 1}")
+        pages.append(page)
+    return pages
 
 
 def format_lines_txt(page: Page) -> str:
-    """The page in the ``.lines.txt`` format (labels must be set)."""
+    """The page in the ``.lines.txt`` format (labels must be set). A line break inside a line (which a
+    JSONL record can hold) or a metadata value (an id made from a file name) is written as a space, so
+    that the file reads back with one row per line and the same words."""
     if page.labels is None or len(page.labels) != len(page.lines):
         raise ValueError("format_lines_txt needs one label per line")
     out = []
     for key, value in (("site", page.site), ("url", page.url), *page.meta.items()):
         if value:
-            out.append(f"# {key}: {value}")
+            out.append(f"# {key}: {_one_row(str(value))}")
     for label, line in zip(page.labels, page.lines):
-        out.append(f"{label or ' '} {line}")
+        out.append(f"{label or ' '} {_one_row(line)}")
     return "".join(row + "\n" for row in out)  # a page with no lines and no metadata is empty
 
 
-def _str_or_none(rec: dict, key: str) -> str | None:
+def _one_row(text: str) -> str:
+    """``text`` with its line breaks (``\\r\\n``, ``\\r``, ``\\n``) as spaces."""
+    if "\n" in text or "\r" in text:
+        return text.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+    return text
+
+
+def _str_or_none(rec: dict, key: str, source: str, record: int | None) -> str | None:
+    """A record's id, URL or site: a string, or a whole number (an id) as one; anything else is refused."""
     value = rec.get(key)
-    return None if value is None else str(value)
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise InputError(source, f"'{key}' must be a string, not {type(value).__name__}", record)
+
+
+def _failed_record_id(rec: object, key: str) -> str | None:
+    """The id of a record that could not be read, as far as it can be shown: a lone surrogate escaped
+    (it cannot be written as UTF-8), a number as a string, anything else left out."""
+    rid = rec.get(key) if isinstance(rec, dict) else None
+    if isinstance(rid, int) and not isinstance(rid, bool):
+        return str(rid)
+    return rid.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(rid, str) else None
 
 
 def _check_unicode(strings: list[str], what: str, source: str, record: int | None) -> None:
@@ -247,8 +325,8 @@ def page_from_record(rec: object, source: str = "<memory>", record: int | None =
     """
     if not isinstance(rec, dict):
         raise InputError(source, f"expected a JSON object, got {type(rec).__name__}", record)
-    common = dict(id=_str_or_none(rec, fields.id), url=_str_or_none(rec, fields.url),
-                  site=_str_or_none(rec, fields.site), source=source, record=record)
+    common = dict(id=_str_or_none(rec, fields.id, source, record), url=_str_or_none(rec, fields.url, source, record),
+                  site=_str_or_none(rec, fields.site, source, record), source=source, record=record)
     _check_unicode([v for v in (common["id"], common["url"], common["site"]) if v], "'id', 'url' or 'site'",
                    source, record)
     if "lines" in rec:
@@ -315,14 +393,14 @@ def _iter_jsonl(path: str, stdin: io.BufferedIOBase | None = None,
             if not raw_line.strip():
                 continue
             try:
-                text = raw_line.decode("utf-8")
+                text = raw_line.decode("utf-8-sig" if n == 1 else "utf-8")  # a byte order mark may open the file
             except UnicodeDecodeError as exc:
                 yield Failure(path, n, f"invalid UTF-8 at byte {exc.start}")
                 continue
             try:
                 rec = json.loads(text)
             except json.JSONDecodeError as exc:
-                yield Failure(path, n, f"invalid JSON ({exc.msg} at column {exc.colno})")
+                yield Failure(path, n, f"invalid JSON ({exc.msg.removesuffix(' at')} at column {exc.colno})")
                 continue
             except ValueError as exc:  # an integer too long to convert
                 yield Failure(path, n, f"invalid JSON ({str(exc).split(';')[0]})")
@@ -333,8 +411,7 @@ def _iter_jsonl(path: str, stdin: io.BufferedIOBase | None = None,
             try:
                 yield page_from_record(rec, path, n, fields)
             except InputError as exc:
-                rid = rec.get(fields.id) if isinstance(rec, dict) else None
-                yield Failure(path, n, exc.message, rid if isinstance(rid, str) else None)
+                yield Failure(path, n, exc.message, _failed_record_id(rec, fields.id))
             except RecursionError:  # str() of an 'id' nested almost as deep as json.loads allows
                 yield Failure(path, n, "invalid record (nested too deeply)")
     except _compression_errors() as exc:
@@ -375,7 +452,7 @@ def _read_one_file(path: str, html: bool | None, stdin: io.BufferedIOBase | None
             return
         text = _decode(data, path)
         if bare.endswith(".lines.txt"):
-            yield read_lines_txt(text, path)
+            yield from read_lines_txt_pages(text, path)
         else:
             yield Page(lines=split_lines(text), source=path, id=None if path == "-" else Path(path).name)
     except InputError as exc:
@@ -417,17 +494,21 @@ def read_inputs(paths: Iterable[str | os.PathLike], html: bool | None = None,
     ``{"text": ...}``, field names per ``fields``), ``*.warc`` and ``*.wet`` hold WARC or WET records
     (see :mod:`boiler.warc`), ``*.lines.txt`` one labeled page, ``*.html`` one HTML page, anything else
     one plain-text page; each may end in ``.gz`` or ``.zst``. ``html=True`` reads plain files as HTML.
-    Stdin is read as JSONL when its first character is ``{``, as WARC when it starts with ``WARC/``,
-    else as one page. ``stdin`` is the binary stream read for ``-`` (one that can ``peek``, such as a
+    Stdin, decompressed first if it is gzip or zstd, is read as JSONL when its first character is ``{``,
+    as WARC when it starts with ``WARC/``, else as one page. ``stdin`` is the binary stream read for ``-`` (one that can ``peek``, such as a
     spooled copy of standard input); default: standard input.
     """
     for path in _expand(paths):
         if path == "-":
             stdin = stdin or _stdin()
-            head = stdin.peek(5)[:5]
+            try:
+                stdin, head = _stdin_text(stdin)
+            except _compression_errors() as exc:
+                yield Failure(path, None, f"damaged or truncated compressed input ({exc})")
+                continue
             if not head:  # nothing on stdin: no page
                 continue
-            if head[:1] == b"{" and html is None:
+            if head.removeprefix(b"\xef\xbb\xbf")[:1] == b"{" and html is None:  # (after a byte order mark)
                 yield from _iter_jsonl(path, stdin, fields)
                 continue
             if head == b"WARC/":
@@ -436,6 +517,23 @@ def read_inputs(paths: Iterable[str | os.PathLike], html: bool | None = None,
                 yield from iter_warc(path, stdin)
                 continue
         yield from _read_one_file(path, html, stdin, fields)
+
+
+def _stdin_text(stdin: io.BufferedIOBase) -> tuple[io.BufferedIOBase, bytes]:
+    """Stdin and the first five bytes of its text, decompressed where it is gzip or zstd (by its magic
+    bytes): what tells JSONL and WARC from a page is the text's start. A gzip stream is left as it is
+    (its head decompressed from a peek; the readers and warcio decompress it themselves); a zstd stream
+    is decompressed as it is read (warcio cannot)."""
+    head = stdin.peek(5)[:5]
+    if head[:4] == _ZSTD_MAGIC:
+        stdin = _decompressed(stdin, "-")[0]
+        return stdin, stdin.peek(5)[:5]
+    if head[:2] == b"\x1f\x8b":
+        try:
+            return stdin, zlib.decompressobj(wbits=31).decompress(stdin.peek(1 << 16), 5)
+        except zlib.error:  # damaged: read as it is, and the reader reports the damage
+            pass
+    return stdin, head
 
 
 def open_output(path: str | None):
@@ -461,9 +559,14 @@ def atomic_output(path: str | None) -> Iterator:
         sys.stdout.flush()
         return
     target = Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", path)
     suffix = next((s for s in (".gz", ".zst") if target.name.endswith(s)), "")
     tmp = target.with_name(f".{target.name}.{os.getpid()}.partial{suffix}")
-    stream = open_output(str(tmp))
+    try:
+        stream = open_output(str(tmp))
+    except OSError as exc:  # no such folder, no permission: named by the output, not the temporary file
+        raise OSError(exc.errno, exc.strerror, path) from None
     try:
         yield stream
         stream.close()

@@ -15,6 +15,7 @@ old model intact.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import logging
@@ -87,6 +88,8 @@ def library_versions() -> dict[str, str]:
 def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> None:
     """Call ``write(tmp_path)``, then rename the temporary file over ``path``."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)

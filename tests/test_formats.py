@@ -7,7 +7,7 @@ import pytest
 
 from boiler.errors import InputError
 from boiler.formats import (Failure, Page, format_lines_txt, page_from_record, read_inputs, read_lines_txt,
-                            record_from_page, split_lines, write_jsonl)
+                            read_lines_txt_pages, record_from_page, split_lines, write_jsonl)
 
 from conftest import DATA
 
@@ -120,6 +120,72 @@ def test_stdin_jsonl_and_plain(monkeypatch):
     assert [p.lines for p in read_inputs(["-"])] == [["plain", "text"]]
 
 
+def _stdin(monkeypatch, data: bytes) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(data))))
+
+
+def test_stdin_compressed_is_told_by_its_text(monkeypatch):
+    import zstandard
+
+    records = b'{"id": "a", "text": "x"}\n{"id": "b", "text": "y"}\n'
+    for data in (gzip.compress(records), zstandard.ZstdCompressor().compress(records), b"\xef\xbb\xbf" + records):
+        _stdin(monkeypatch, data)
+        assert [p.id for p in read_inputs(["-"])] == ["a", "b"]
+    _stdin(monkeypatch, gzip.compress(b"plain\ntext\n"))
+    assert [p.lines for p in read_inputs(["-"])] == [["plain", "text"]]
+
+
+def test_a_cut_zstd_stream_is_reported_not_ended_quietly(tmp_path):
+    import zstandard
+
+    data = zstandard.ZstdCompressor().compress("".join(
+        json.dumps({"id": str(k), "text": f"page {k} " * 50}) + "\n" for k in range(300)).encode())
+    path = tmp_path / "cut.jsonl.zst"
+    path.write_bytes(data[: len(data) // 2])
+    items = list(read_inputs([path]))
+    assert isinstance(items[-1], Failure) and "truncated zstd" in items[-1].message
+    path.write_bytes(data + zstandard.ZstdCompressor().compress(b'{"id": "last", "text": "z"}\n'))  # two frames
+    assert [p.id for p in read_inputs([path])][-2:] == ["299", "last"]
+
+
+def test_a_byte_order_mark_does_not_cost_the_first_record(tmp_path):
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"id": "a", "text": "x"}\n{"id": "b", "text": "y"}\n')
+    assert [p.id for p in read_inputs([path])] == ["a", "b"]
+
+
+def test_ids_urls_and_sites_are_text_or_whole_numbers():
+    assert page_from_record({"id": 7, "text": "x"}).id == "7"
+    for bad in ({"id": ["x"]}, {"site": {"a": 1}}, {"url": 1.5}, {"id": True}):
+        with pytest.raises(InputError, match="must be a string"):
+            page_from_record({**bad, "text": "x"}, "in.jsonl", 3)
+
+
+def test_a_failed_record_id_with_a_lone_surrogate_is_escaped(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": "\\ud800x", "text": "x"}\n')
+    (item,) = read_inputs([path])
+    assert isinstance(item, Failure) and item.id == "\\ud800x"
+    item.id.encode("utf-8")  # writable
+
+
+def test_several_pages_in_one_lines_file():
+    text = "- Menu\n+ First page.\n# id: p2\n# site: x.com\n+ Second page.\n# id: p3\n"
+    pages = read_lines_txt_pages(text, "all.lines.txt")
+    assert [p.id for p in pages] == ["all", "p2", "p3"] and [p.lines for p in pages] == [["Menu", "First page."],
+                                                                                            ["Second page."], []]
+    assert pages[1].site == "x.com"
+    with pytest.raises(InputError, match="3 pages"):
+        read_lines_txt(text, "all.lines.txt")
+    assert len(read_lines_txt_pages("")) == 1
+
+
+def test_line_breaks_inside_a_line_are_written_as_spaces():
+    page = Page(lines=["one\ntwo", "three\r\nfour"], labels=["+", "-"], url="http://x.com/a\nb")
+    back = read_lines_txt(format_lines_txt(page))
+    assert back.lines == ["one two", "three four"] and back.labels == ["+", "-"] and back.url == "http://x.com/a b"
+
+
 def test_shared_formats_are_read_as_they_are():
     from conftest import shared_or_skip
 
@@ -172,7 +238,9 @@ def test_a_failed_record_keeps_its_id_when_it_has_one(tmp_path):
     from boiler.formats import Failure, read_inputs
 
     path = tmp_path / "in.jsonl"
-    path.write_text('{"id": "bin", "text": "\\u0000\\u0001\\u0002 binary \\u0003"}\n{"id": 5, "text": 7}\n{"no": "id"}\n')
+    path.write_text('{"id": "bin", "text": "\\u0000\\u0001\\u0002 binary \\u0003"}\n{"id": 5, "text": 7}\n{"no": "id"}\n'
+                    '{"id": ["x"], "text": 7}\n')
     items = list(read_inputs([path]))
     assert all(isinstance(x, Failure) for x in items)
-    assert [x.id for x in items] == ["bin", None, None] and [x.record for x in items] == [1, 2, 3]
+    # a whole number is an id (as in a good record); a list is not one
+    assert [x.id for x in items] == ["bin", "5", None, None] and [x.record for x in items] == [1, 2, 3, 4]
