@@ -55,7 +55,20 @@ from .pipeline import SPOOL_MEMORY_PAGES, PageSpool, batches, page_site
 from .sites import site_of
 from .templates import SiteTemplate, TemplateStore, template_fit
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+class _Commands(typer.core.TyperGroup):
+    """The command group: a file-system error that no command handled (an output path that is a folder,
+    in no folder, or not writable; a full disk) ends the run with one line naming the path, not a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if exc.filename is None:
+                raise
+            raise _fail(f"{exc.filename}: {exc.strerror or exc}", EXIT_INPUT) from None
+
+
+app = typer.Typer(cls=_Commands, add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Label each line of scraped pages as article body or site chrome.")
 templates_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                             help="Site templates: what recurs on an outlet's pages, learned from the pages alone.")
@@ -262,6 +275,8 @@ def label(
     batch = _Batch(inputs, html, site, url)
     to_folder = fmt is LabelFormat.lines and output and (output.endswith(os.sep) or Path(output).is_dir())
     stream = None if to_folder else open_output(output)
+    names: set[str] = set()  # the file names given so far (to_folder), case folded
+    written = 0
     console = Console(file=stream, highlight=False, force_terminal=None) if fmt is LabelFormat.pretty else None
     try:
         for chunk in batch.chunks():
@@ -275,6 +290,7 @@ def label(
                     _pretty(console, page, res, tpl, why_not)
                 elif fmt is LabelFormat.jsonl:
                     rec = record_from_page(page)
+                    rec["site"] = page_site(page)  # given, or the URL's registered domain (as boiler clean says)
                     rec["p_body"] = [round(r.p_body, 4) for r in res]
                     if reasons:
                         rec["reasons"] = [r.reason for r in res]
@@ -285,19 +301,35 @@ def label(
                                            "why_not": why_not}
                     stream.write(json.dumps(rec, ensure_ascii=False) + "\n")
                 elif to_folder:
-                    name = _safe_name(page.id or Path(page.source).name or "page") + ".lines.txt"
+                    name = _unique_name(_safe_name(page.id or Path(page.source).name or "page"), page, names)
                     if page.id and name != page.id.removesuffix(".txt") + ".lines.txt":
                         page.meta["id"] = page.id  # the file name alone would not give the id back
                     text = format_lines_txt(page)
                     atomic_write(Path(output) / name, lambda tmp, t=text: Path(tmp).write_text(t, encoding="utf-8"))
                 else:
-                    if page.id and page.record is not None:
+                    if page.id and (page.record is not None or written):
                         page.meta["id"] = page.id  # a record's id: kept for whoever reads the file back
+                    elif written and not (page.site or page.url or page.meta):
+                        page.meta["source"] = page.source  # a metadata line opens each page after the first
                     stream.write(format_lines_txt(page))
+                written += 1
     finally:
         if stream not in (None, sys.stdout):
             stream.close()
     batch.finish("labeled")
+
+
+def _unique_name(stem: str, page: Page, taken: set[str]) -> str:
+    """``stem.lines.txt``, or where a page of this run already has that name (the same id twice, or ids
+    that differ only where a file name cannot, or in case), ``stem.N.lines.txt`` (N the page's record
+    number, or a count): no page's file overwrites another's."""
+    name = stem + ".lines.txt"
+    k = page.record or 2
+    while name.casefold() in taken:
+        name = f"{stem}.{k}.lines.txt"
+        k += 1
+    taken.add(name.casefold())
+    return name
 
 
 def _with_templates(labeler: Labeler, chunk: list[Page], batch: _Batch) -> tuple[list[Page], list[SiteTemplate | None]]:
@@ -643,7 +675,7 @@ def report(
     html: bool = typer.Option(None, "--html/--text", help="Read plain files as HTML (or as text); default by name."),
     site: str = typer.Option(None, help="The outlet (registered domain) of the pages."),
     url: str = typer.Option(None, help="The address of the page."),
-    max_pages: int = typer.Option(50, "--max-pages", help="Pages in the report at most (the rest are counted)."),
+    max_pages: int = typer.Option(50, "--max-pages", min=1, help="Pages in the report at most (the rest are counted)."),
     templates: Path = typer.Option(None, "--templates", help=_TEMPLATES_HELP),
     no_templates: bool = typer.Option(False, "--no-templates", help=_NO_TEMPLATES_HELP),
 ) -> None:

@@ -304,3 +304,73 @@ def test_a_damaged_html_model_stops_the_run_with_exit_3(tmp_path, small_html_mod
     r = run("label", text_page, "--model", folder)
     assert r.exit_code == 3
     assert "model.skops" in r.stderr and "Traceback" not in r.output
+
+
+def test_label_records_to_a_folder_never_overwrite_each_other(small_model_dir, tmp_path):
+    # the same id twice, ids that one file name stands for, and records without an id (named after the file)
+    ids = ["same", "same", "a/b", "a_b", None, None]
+    src = tmp_path / "dup.jsonl"
+    src.write_text("\n".join(json.dumps({"id": i, "text": f"Menu\nSome text of page {k}."}) for k, i in enumerate(ids)) + "\n")
+    out = tmp_path / "out"
+    r = run("label", src, "--format", "lines", "-o", str(out) + "/", "--model", small_model_dir)
+    assert r.exit_code == 0, r.output
+    pages = [read_lines_txt(p.read_text(), str(p)) for p in out.iterdir()]
+    assert len(pages) == len(ids)
+    assert sorted(p.lines[1] for p in pages) == [f"Some text of page {k}." for k in range(len(ids))]
+    assert sorted(p.id for p in pages if p.id in ("same", "a/b", "a_b")) == ["a/b", "a_b", "same", "same"]
+
+
+def test_label_lines_of_several_pages_to_one_stream_read_back(text_page, small_model_dir, tmp_path):
+    other = tmp_path / "other.txt"
+    other.write_text("Home\nAnother page of text that ends here.\n", encoding="utf-8")
+    r = run("label", text_page, other, "--format", "lines", "--model", small_model_dir)
+    assert r.exit_code == 0, r.output
+    both = tmp_path / "both.lines.txt"
+    both.write_text(r.stdout, encoding="utf-8")
+    from boiler.formats import read_inputs
+
+    pages = list(read_inputs([both]))
+    assert [p.id for p in pages] == ["both", "other.txt"]  # the first page is named by the file, as one alone
+    assert pages[1].lines == ["Home", "Another page of text that ends here."]
+    r = run("eval", both, "--model", small_model_dir, "--json")
+    assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize("command", [["clean"], ["label", "--format", "jsonl"], ["report"]])
+def test_an_output_path_that_is_a_folder_is_one_clear_error(command, text_page, small_model_dir, tmp_path):
+    r = run(*command, text_page, "-o", tmp_path, "--model", small_model_dir)
+    assert r.exit_code == EXIT_INPUT
+    assert str(tmp_path) in r.output and "Traceback" not in r.output and ".partial" not in r.output
+    r = run("clean", text_page, "-o", tmp_path / "no" / "such" / "folder.txt", "--model", small_model_dir)
+    assert r.exit_code == EXIT_INPUT and "folder.txt" in r.output and ".partial" not in r.output
+
+
+def test_report_needs_at_least_one_page(text_page, small_model_dir, tmp_path):
+    r = run("report", text_page, "-o", tmp_path / "r.html", "--max-pages", "0", "--model", small_model_dir)
+    assert r.exit_code == EXIT_INPUT and not (tmp_path / "r.html").exists()
+
+
+def test_label_jsonl_names_the_site_of_the_url(text_page, small_model_dir):
+    r = run("label", text_page, "--format", "jsonl", "--url", "https://www.example.co.uk/news/1", "--model",
+            small_model_dir)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["site"] == "example.co.uk"
+
+
+def test_clean_reports_a_record_whose_id_is_not_text_and_goes_on(small_model_dir, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "text": "One sentence of text."}\n{"id": "\\ud800x", "text": "Two."}\n'
+                   '{"id": 3, "site": ["x"], "text": "Three."}\n{"id": 4, "text": "Four sentences of text."}\n')
+    out = tmp_path / "out.jsonl"
+    r = run("clean", src, "-f", "jsonl", "-o", out, "--model", small_model_dir)
+    assert r.exit_code == EXIT_FAILED_RECORDS, r.output
+    recs = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert [r.get("id") for r in recs] == ["a", "\\ud800x", "3", "4"]
+    assert ["error" in r for r in recs] == [False, True, True, False] and "'site' must be a string" in recs[2]["error"]
+
+
+def test_gzip_jsonl_on_stdin_is_read_record_by_record(small_model_dir):
+    data = gzip.compress(b'{"id": "a", "text": "One sentence of text."}\n{"id": "b", "text": "Two sentences."}\n')
+    r = runner.invoke(app, ["clean", "-", "-f", "jsonl", "--model", str(small_model_dir)], input=data)
+    assert r.exit_code == 0, r.output
+    assert [json.loads(x)["id"] for x in r.stdout.splitlines()] == ["a", "b"]
