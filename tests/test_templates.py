@@ -630,3 +630,12 @@ def test_confirm_anchors_takes_the_strongest_of_the_next_rows_within_a_page():
     e, _ = T.confirm_anchors(end, start, page, rows=2)
     assert e.tolist() == [0.5, 0.0, 0.5, 1.0, 0.0, 1.0]
     assert T.confirm_anchors(end, start, page, rows=0)[0] is end
+
+
+def test_the_package_exposes_template_learning():
+    import boiler
+
+    pages = [["Home", f"An article sentence number {k} that differs.", "All news"] for k in range(3)]
+    tpl = boiler.learn_template(pages, site="x.com")
+    assert isinstance(tpl, boiler.SiteTemplate) and tpl.n_pages == 3 and "learn_template" in boiler.__all__
+    assert boiler.TemplateStore is T.TemplateStore
