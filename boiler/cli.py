@@ -218,7 +218,13 @@ class _Batch:
         if self.failed:
             raise typer.Exit(EXIT_FAILED_RECORDS)
         if self.read == 0:
-            raise _fail("no pages in the input", EXIT_INPUT)
+            raise _fail(_no_pages(self.inputs), EXIT_INPUT)
+
+
+def _no_pages(inputs: list[str] | None) -> str:
+    """The error of a run that found no page, naming where it looked (an empty folder, empty stdin)."""
+    names = [("stdin" if x == "-" else str(x)) for x in (inputs or ["-"])]
+    return "no pages in " + (", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else ""))
 
 
 def _progress(enabled: bool) -> Progress:
@@ -481,7 +487,7 @@ def clean(
     except SpoolError as exc:  # either pass could not keep or read back its pages: an output file is not written
         raise _spool_failed(exc, counts["read"]) from None
     if counts["read"] == 0:
-        raise _fail("no pages in the input", EXIT_INPUT)
+        raise _fail(_no_pages(inputs), EXIT_INPUT)
     if counts["failed"] or counts["read"] != 1:
         console.print(f"{counts['read']} read, {counts['written']} written, {counts['failed']} failed", highlight=False)
     if counts["failed"]:
@@ -750,7 +756,7 @@ def align(
         task = bar.add_task("aligning", total=None, failed=0)
         written = write_jsonl(records(), out)
     if counts["read"] == 0:
-        raise _fail("no pages in the input", EXIT_INPUT)
+        raise _fail(_no_pages([pages]), EXIT_INPUT)
     console.print(f"{counts['read']} read, {written} written, {counts['failed']} failed", highlight=False)
     if counts["failed"]:
         raise typer.Exit(EXIT_FAILED_RECORDS)

@@ -374,3 +374,12 @@ def test_gzip_jsonl_on_stdin_is_read_record_by_record(small_model_dir):
     r = runner.invoke(app, ["clean", "-", "-f", "jsonl", "--model", str(small_model_dir)], input=data)
     assert r.exit_code == 0, r.output
     assert [json.loads(x)["id"] for x in r.stdout.splitlines()] == ["a", "b"]
+
+
+def test_no_pages_names_where_it_looked(small_model_dir, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = run("clean", empty, "--model", small_model_dir)
+    assert r.exit_code == EXIT_INPUT and f"no pages in {empty}" in r.output
+    r = run("label", "-", "--model", small_model_dir, input="")
+    assert r.exit_code == EXIT_INPUT and "no pages in stdin" in r.output
