@@ -430,7 +430,7 @@ def _strip_compression(name: str) -> str:
 
 
 def _read_one_file(path: str, html: bool | None, stdin: io.BufferedIOBase | None = None,
-                   fields: RecordFields = DEFAULT_FIELDS) -> Iterator[Page | Failure]:
+                   fields: RecordFields = DEFAULT_FIELDS, lines_txt: bool = False) -> Iterator[Page | Failure]:
     name = path.lower()
     if _is_jsonl(name):
         yield from _iter_jsonl(path, stdin, fields)
@@ -443,7 +443,8 @@ def _read_one_file(path: str, html: bool | None, stdin: io.BufferedIOBase | None
     try:
         data = _read_bytes(path, stdin)
         bare = _strip_compression(name)
-        if html or (html is None and not bare.endswith(".lines.txt")
+        lines_txt = lines_txt or bare.endswith(".lines.txt")
+        if html or (html is None and not lines_txt
                     and (bare.endswith(HTML_SUFFIXES) or looks_like_html(data))):
             from .html import decode_html  # HTML is decoded by its own rules: BOM, meta charset, fallback
 
@@ -451,7 +452,7 @@ def _read_one_file(path: str, html: bool | None, stdin: io.BufferedIOBase | None
                        id=None if path == "-" else Path(path).name)
             return
         text = _decode(data, path)
-        if bare.endswith(".lines.txt"):
+        if lines_txt:
             yield from read_lines_txt_pages(text, path)
         else:
             yield Page(lines=split_lines(text), source=path, id=None if path == "-" else Path(path).name)
@@ -487,7 +488,8 @@ def _expand(paths: Iterable[str | os.PathLike]) -> Iterator[str]:
 
 
 def read_inputs(paths: Iterable[str | os.PathLike], html: bool | None = None,
-                fields: RecordFields = DEFAULT_FIELDS, stdin: io.BufferedIOBase | None = None) -> Iterator[Page | Failure]:
+                fields: RecordFields = DEFAULT_FIELDS, stdin: io.BufferedIOBase | None = None,
+                labeled: bool = False) -> Iterator[Page | Failure]:
     """Stream pages from files, folders (recursively, in name order) and ``-`` (stdin).
 
     The kind of each file follows its name: ``*.jsonl`` holds records of either shared format (or
@@ -495,7 +497,9 @@ def read_inputs(paths: Iterable[str | os.PathLike], html: bool | None = None,
     (see :mod:`boiler.warc`), ``*.lines.txt`` one labeled page, ``*.html`` one HTML page, anything else
     one plain-text page; each may end in ``.gz`` or ``.zst``. ``html=True`` reads plain files as HTML.
     Stdin, decompressed first if it is gzip or zstd, is read as JSONL when its first character is ``{``,
-    as WARC when it starts with ``WARC/``, else as one page. ``stdin`` is the binary stream read for ``-`` (one that can ``peek``, such as a
+    as WARC when it starts with ``WARC/``, else as one page; with ``labeled`` (a caller that wants
+    labeled pages), stdin that starts as a ``.lines.txt`` text does (``# ``, or a label and a space) is
+    read as one. ``stdin`` is the binary stream read for ``-`` (one that can ``peek``, such as a
     spooled copy of standard input); default: standard input.
     """
     for path in _expand(paths):
@@ -515,6 +519,9 @@ def read_inputs(paths: Iterable[str | os.PathLike], html: bool | None = None,
                 from .warc import iter_warc
 
                 yield from iter_warc(path, stdin)
+                continue
+            if labeled and head.removeprefix(b"\xef\xbb\xbf")[:2] in (b"# ", b"+ ", b"- ", b"  "):
+                yield from _read_one_file(path, html, stdin, fields, lines_txt=True)
                 continue
         yield from _read_one_file(path, html, stdin, fields)
 

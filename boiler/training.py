@@ -91,7 +91,7 @@ def _read_corpus(paths: Iterable[str], exclude_sites: Iterable[str], problem: Ca
     failures: list[Failure] = []
     for path in paths:
         name = set_name(path)
-        for item in read_inputs([path]):
+        for item in read_inputs([path], labeled=True):
             if not isinstance(item, Failure):
                 message = problem(item)
                 if message is None:

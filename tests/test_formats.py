@@ -135,6 +135,16 @@ def test_stdin_compressed_is_told_by_its_text(monkeypatch):
     assert [p.lines for p in read_inputs(["-"])] == [["plain", "text"]]
 
 
+def test_stdin_in_the_lines_format_is_labeled_pages_for_who_wants_them(monkeypatch):
+    text = b"# site: x.com\n- Menu\n+ Body text.\n# id: two\n+ More.\n"
+    _stdin(monkeypatch, text)
+    pages = list(read_inputs(["-"], labeled=True))
+    assert [(p.site, p.labels) for p in pages] == [("x.com", ["-", "+"]), (None, ["+"])]
+    _stdin(monkeypatch, text)
+    (page,) = read_inputs(["-"])  # a page of text to label, as it always was
+    assert page.labels is None and page.lines[0] == "# site: x.com"
+
+
 def test_a_cut_zstd_stream_is_reported_not_ended_quietly(tmp_path):
     import zstandard
 
