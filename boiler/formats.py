@@ -494,7 +494,8 @@ def read_inputs(paths: Iterable[str | os.PathLike], html: bool | None = None,
 
     The kind of each file follows its name: ``*.jsonl`` holds records of either shared format (or
     ``{"text": ...}``, field names per ``fields``), ``*.warc`` and ``*.wet`` hold WARC or WET records
-    (see :mod:`boiler.warc`), ``*.lines.txt`` one labeled page, ``*.html`` one HTML page, anything else
+    (see :mod:`boiler.warc`), ``*.lines.txt`` labeled pages (one, or several one after the other:
+    :func:`read_lines_txt_pages`), ``*.html`` one HTML page, anything else
     one plain-text page; each may end in ``.gz`` or ``.zst``. ``html=True`` reads plain files as HTML.
     Stdin, decompressed first if it is gzip or zstd, is read as JSONL when its first character is ``{``,
     as WARC when it starts with ``WARC/``, else as one page; with ``labeled`` (a caller that wants
@@ -512,7 +513,8 @@ def read_inputs(paths: Iterable[str | os.PathLike], html: bool | None = None,
                 continue
             if not head:  # nothing on stdin: no page
                 continue
-            if head.removeprefix(b"\xef\xbb\xbf")[:1] == b"{" and html is None:  # (after a byte order mark)
+            start = head.removeprefix(b"\xef\xbb\xbf")  # (after a byte order mark)
+            if start[:1] == b"{" and html is None:
                 yield from _iter_jsonl(path, stdin, fields)
                 continue
             if head == b"WARC/":
@@ -520,7 +522,7 @@ def read_inputs(paths: Iterable[str | os.PathLike], html: bool | None = None,
 
                 yield from iter_warc(path, stdin)
                 continue
-            if labeled and head.removeprefix(b"\xef\xbb\xbf")[:2] in (b"# ", b"+ ", b"- ", b"  "):
+            if labeled and start[:2] in (b"# ", b"+ ", b"- ", b"  "):
                 yield from _read_one_file(path, html, stdin, fields, lines_txt=True)
                 continue
         yield from _read_one_file(path, html, stdin, fields)
