@@ -127,8 +127,10 @@ def iter_warc(path: str, stream: io.BufferedIOBase | None = None) -> Iterator[Pa
     passed_over = 0
     try:
         archive = ArchiveIterator(raw, arc2warc=True)
+        archive.INC_RECORD = ""  # warcio writes this warning to stderr itself: logged below, naming the file
         records = iter(archive)
         while True:
+            warned = archive.err_count
             try:
                 record = next(records)
             except StopIteration:
@@ -142,6 +144,9 @@ def iter_warc(path: str, stream: io.BufferedIOBase | None = None) -> Iterator[Pa
                                            "the rest of the file is unread")
                 break
             n += 1
+            if archive.err_count > warned:  # found while reading up to this record: the one before ran wrong
+                log.warning("%s: record %d is not followed by a blank line where its Content-Length ends (a "
+                            "wrong Content-Length?): its page may be cut short or run on", path, n - 1)
             try:
                 item = _page(record, path, n)
             except InputError as exc:

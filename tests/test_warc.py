@@ -68,3 +68,17 @@ def test_warc_on_stdin(tmp_path, monkeypatch):
     monkeypatch.setattr(formats, "_stdin", lambda: io.BufferedReader(io.BytesIO(path.read_bytes())))
     pages = list(read_inputs(["-"]))
     assert [p.url for p in pages] == ["https://www.example.ru/a", "https://news.example.co.uk/b"]
+
+
+def test_a_wrong_content_length_is_logged_naming_the_file_not_written_raw(tmp_path, caplog, capsys):
+    import re
+
+    data = _warc(tmp_path / "crawl.warc", gzip_records=False).read_bytes()
+    lengths = list(re.finditer(rb"Content-Length: (\d+)", data))
+    m = next(x for x in lengths if int(x.group(1)) > len(ARTICLE) // 2)  # the response record's own
+    bad = tmp_path / "bad.warc"
+    bad.write_bytes(data[:m.start(1)] + str(int(m.group(1)) - 5).encode() + data[m.end(1):])
+    with caplog.at_level("WARNING", logger="boiler.warc"):
+        items = list(iter_warc(str(bad)))
+    assert items and "Record not followed by newline" not in capsys.readouterr().err
+    assert any("bad.warc: record" in r.getMessage() and "Content-Length" in r.getMessage() for r in caplog.records)
