@@ -145,8 +145,7 @@ def load(path: str | os.PathLike | None = None, compiled: bool = True,
     any, is loaded on first use (:meth:`Labeler.html_labeler`), and raises ModelFileError then.
     """
     folder = Path(path) if path is not None else default_model_path()
-    model, meta = load_model(folder)
-    model.use_compiled_trees(compiled)
+    model, meta = load_model(folder, compiled)
     if isinstance(templates, str) and templates == "default":
         templates = default_template_path()
     store = templates if isinstance(templates, TemplateStore) or templates is None else TemplateStore(templates)
@@ -189,8 +188,7 @@ class Labeler:
         if cached is None:
             model, meta = self.html_model, {}
             if not isinstance(model, LineClassifier):
-                model, meta = load_model(model)
-                model.use_compiled_trees(self.compiled)
+                model, meta = load_model(model, self.compiled)
             cached = self.__dict__["_html_labeler"] = Labeler(model, meta, str(self.html_model), self.templates)
         return cached
 

@@ -22,6 +22,8 @@ import logging
 import os
 import tempfile
 import zipfile
+
+import numpy as np
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -173,8 +175,11 @@ def _schema_types(data: bytes, where: str) -> set[str]:
     return types
 
 
-def load_model(folder: str | os.PathLike):
-    """The estimator in ``folder`` and its metadata. Refuses files naming types outside the allow-list."""
+def load_model(folder: str | os.PathLike, compiled: bool = True):
+    """The estimator in ``folder`` and its metadata. Refuses files naming types outside the allow-list,
+    and a model that cannot label a small page (:func:`_check_labels`): an estimator file altered inside
+    (an attribute missing, of another type or shape) is refused here, not at its first page.
+    ``compiled``: as :meth:`~boiler.model.LineClassifier.use_compiled_trees`."""
     import skops.io as sio
 
     meta = read_metadata(folder)
@@ -205,4 +210,32 @@ def load_model(folder: str | os.PathLike):
         raise ModelFileError(str(path), f"holds a {type(model).__name__}, not a boiler LineClassifier")
     for name, value in ADDED_PARAMS.items():  # a model made before the parameter existed
         model.__dict__.setdefault(name, value)
+    model.use_compiled_trees(compiled)
+    _check_labels(model, str(path))
     return model, meta
+
+
+#: The page a model must label when it is loaded (:func:`_check_labels`): menu, article, share links.
+CHECK_PAGE = ("<html><body><nav><ul><li><a href='/'>Home</a></li><li><a href='/news'>News</a></li></ul></nav>"
+              "<article><h1>A headline</h1><p>Updated 18 Nov, 2024</p><p>The first paragraph of the article, "
+              "long enough to judge, ends here.</p><p>A second paragraph follows it, and ends too.</p></article>"
+              "<footer><a href='/share'>Share</a> All news</footer></body></html>")
+
+
+def _check_labels(model, where: str) -> None:
+    """Label :data:`CHECK_PAGE` with ``model`` (as HTML when it takes DOM evidence, with a template of the
+    page itself when it takes template evidence), or raise ModelFileError naming the file: what loading
+    a file cannot tell, whether its estimator's parts fit together."""
+    from .html import parse_html
+    from .templates import learn_template
+
+    page = parse_html(CHECK_PAGE)
+    try:
+        tpl = [learn_template([page.lines, page.lines], "check.example")] if model.uses_templates else None
+        scores = model.score_pages([page.lines], tpl, [page] if model.uses_dom else None)
+        ok = len(scores.p2) == scores.batch.n_rows and bool(np.all(np.isfinite(scores.p2)))
+    except Exception as exc:  # noqa: BLE001 - whatever a damaged estimator raises, the file is at fault
+        raise ModelFileError(where, f"damaged model file: it cannot label a page ({type(exc).__name__}: "
+                                    f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    if not ok:
+        raise ModelFileError(where, "damaged model file: its probabilities of a page are not numbers")

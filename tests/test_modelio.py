@@ -138,3 +138,27 @@ def test_a_model_made_before_newer_parameters_loads_with_what_it_behaves_as(smal
     assert not model.uses_templates and not model.uses_dom and not model.uses_page_best and not model.uses_dated_context
     assert model.anchor_confirm == 0
     assert "LineClassifier" in repr(model)
+
+
+def _rewrite_schema(folder, change) -> None:
+    """Rewrite the skops file's schema.json in place with ``change(schema)`` (a file altered inside)."""
+    import zipfile
+
+    path = folder / ESTIMATOR_NAME
+    data = path.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(path, "w") as zout:
+        for item in zin.infolist():
+            if item.filename == "schema.json":
+                schema = json.loads(zin.read(item))
+                change(schema["content"]["content"])
+                zout.writestr(item, json.dumps(schema))
+            else:
+                zout.writestr(item, zin.read(item))
+
+
+@pytest.mark.parametrize("change", [lambda c: c.pop("stage1_"), lambda c: c.__setitem__("evidence_", c["stage2_"])])
+def test_a_model_file_altered_inside_is_refused_at_load_not_at_its_first_page(change, small_model_dir, tmp_path):
+    d = _copy(small_model_dir, tmp_path / "m")
+    _rewrite_schema(d, change)
+    with pytest.raises(ModelFileError, match="damaged model file: it cannot label a page"):
+        load_model(d)
