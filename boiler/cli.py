@@ -7,6 +7,7 @@ input that cannot be read at all; 3 the model cannot be loaded.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -565,16 +566,23 @@ def train(
             out = output or default_model_path()
         with _progress(sys.stderr.isatty()) as progress:
             progress.add_task("training", total=None)
+            skipped = functools.partial(_skipped, _err())
             if html:
-                meta = train_html_and_save(paths, out, cv_folds=cv, exclude_sites=exclude_site or (), n_jobs=jobs)
+                meta = train_html_and_save(paths, out, cv_folds=cv, exclude_sites=exclude_site or (), n_jobs=jobs,
+                                           on_failure=skipped)
             else:
                 meta = train_and_save(paths, out, cv_folds=cv, exclude_sites=exclude_site or (),
-                                      own_weight=OWN_PAGE_WEIGHT if own_weight is None else own_weight)
+                                      own_weight=OWN_PAGE_WEIGHT if own_weight is None else own_weight,
+                                      on_failure=skipped)
     except BoilerError as exc:
         raise _fail(str(exc), EXIT_INPUT) from None
-    _err().print(f"model written to {out}: {meta['pages']} pages, {meta['fit_seconds']} s", highlight=False)
+    failed = meta.get("failures", 0)
+    _err().print(f"model written to {out}: {meta['pages']} pages, {meta['fit_seconds']} s"
+                 + (f"; {failed} record(s) could not be used" if failed else ""), highlight=False, soft_wrap=True)
     if "cross_validation" in meta:
         _scores_table({k: v for k, v in meta["cross_validation"]["per_set"].items()}, "cross-validated, sites held out")
+    if failed:
+        raise typer.Exit(EXIT_FAILED_RECORDS)
 
 
 def _scores_table(rows: dict[str, dict], title: str) -> None:
@@ -602,9 +610,11 @@ def eval_(
     labeler = _load(model)
     corpus = load_corpus(data)
     for f in corpus.failures:
-        _err().print(f"skipped: {f}", highlight=False, soft_wrap=True)
+        _skipped(_err(), f)
     if not corpus.pages:
         raise _fail("no labeled pages in " + ", ".join(data), EXIT_INPUT)
+    if corpus.failures:
+        _err().print(f"{len(corpus.pages)} page(s) scored, {len(corpus.failures)} could not be used", highlight=False)
     ev = evaluate_pages(labeler, corpus.pages, corpus.sets)
     if as_json:
         typer.echo(json.dumps(ev.as_dict(), indent=2))

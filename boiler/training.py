@@ -101,7 +101,7 @@ def _read_corpus(paths: Iterable[str], exclude_sites: Iterable[str], problem: Ca
                     continue
                 item = Failure(item.source, item.record, message, item.id)
             failures.append(item)
-            log.warning("%s", item)
+            log.info("%s", item)  # returned with the corpus: its caller reports it
     return pages, sets, failures
 
 
@@ -160,7 +160,7 @@ def load_html_corpus(paths: Iterable[str], exclude_sites: Iterable[str] = (), n_
     for name, res in zip(names, done):
         if isinstance(res, Failure):
             failures.append(res)
-            log.warning("%s", res)
+            log.info("%s", res)
             continue
         corpus.pages.append(res[0])
         corpus.html.append(res[1])
@@ -332,18 +332,31 @@ def cross_validate(corpus: Corpus, n_folds: int = 5, seed: int = 0, params: dict
     return modes["site_templates" if templates else "alone"]
 
 
+def _report_failures(corpus: Corpus | HtmlCorpus, on_failure: Callable[[Failure], None] | None) -> None:
+    """Tell ``on_failure`` (else the log, as warnings) of each record the corpus could not use."""
+    for f in corpus.failures:
+        if on_failure is not None:
+            on_failure(f)
+        else:
+            log.warning("%s", f)
+
+
 def train_and_save(paths: Sequence[str], out: str | os.PathLike, cv_folds: int = 0,
                    params: dict | None = None, exclude_sites: Iterable[str] = (),
-                   own_weight: float = OWN_PAGE_WEIGHT) -> dict:
-    """Train on the corpora in ``paths``, optionally cross-validate, and save model and metadata to ``out``."""
+                   own_weight: float = OWN_PAGE_WEIGHT, on_failure: Callable[[Failure], None] | None = None) -> dict:
+    """Train on the corpora in ``paths``, optionally cross-validate, and save model and metadata to ``out``.
+    Records that cannot be used are left out, each told to ``on_failure`` (else logged), and counted in
+    the metadata's ``failures``."""
     corpus = load_corpus(paths, exclude_sites)
+    _report_failures(corpus, on_failure)
     if not corpus.pages:
         raise InputError(", ".join(paths) or "(no input)", "no labeled pages to train on")
     params = params or {}
     started = time.time()
     weights = own_page_weights(corpus.pages, own_weight)
     model = fit_model(corpus.pages, weights, **params)
-    meta = _model_meta(model, corpus, paths, exclude_sites, started, own_page_weight=own_weight)
+    meta = _model_meta(model, corpus, paths, exclude_sites, started, own_page_weight=own_weight,
+                       failures=len(corpus.failures))
     if cv_folds:
         modes = cross_validate_modes(corpus, cv_folds, params=params, page_weight=weights)
         ev, tpl = modes["alone"], modes["site_templates"]
@@ -375,10 +388,13 @@ def cross_validate_html(corpus: HtmlCorpus, n_folds: int = 5, seed: int = 0, par
 
 
 def train_html_and_save(paths: Sequence[str], out: str | os.PathLike, cv_folds: int = 0,
-                        params: dict | None = None, exclude_sites: Iterable[str] = (), n_jobs: int = 1) -> dict:
+                        params: dict | None = None, exclude_sites: Iterable[str] = (), n_jobs: int = 1,
+                        on_failure: Callable[[Failure], None] | None = None) -> dict:
     """Train an HTML model on HTML pages with gold text (``pages.jsonl``), optionally cross-validate,
-    and save model and metadata to ``out`` (the default model's is its ``html/`` folder)."""
+    and save model and metadata to ``out`` (the default model's is its ``html/`` folder). Records that
+    cannot be used are told to ``on_failure`` and counted, as :func:`train_and_save` does."""
     corpus = load_html_corpus(paths, exclude_sites, n_jobs=n_jobs)
+    _report_failures(corpus, on_failure)
     if not corpus.pages:
         raise InputError(", ".join(paths) or "(no input)", "no HTML pages with gold text to train on")
     params = params or {}

@@ -146,6 +146,20 @@ def test_train_and_eval(tmp_path):
     assert r.exit_code == 0 and "rivertown-herald.example" in r.stdout
 
 
+def test_train_and_eval_report_each_unusable_record_once_and_exit_1(tmp_path):
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    (data / "bad.lines.txt").write_text("+ fine\n* not a label\n", encoding="utf-8")
+    r = run("train", data, "-o", tmp_path / "m")
+    assert r.exit_code == EXIT_FAILED_RECORDS, r.output
+    assert r.stderr.count("bad.lines.txt") == 1 and "1 record(s) could not be used" in r.stderr
+    assert json.loads((tmp_path / "m" / "model.json").read_text())["failures"] == 1
+    r = run("eval", data, "--model", tmp_path / "m")
+    assert r.exit_code == EXIT_FAILED_RECORDS and r.stderr.count("bad.lines.txt") == 1
+
+
 def test_train_with_nothing_to_learn_is_an_error(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
