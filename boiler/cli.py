@@ -53,7 +53,7 @@ from .labeler import (
 )
 from .modelio import atomic_write
 from .pipeline import SPOOL_MEMORY_PAGES, PageSpool, batches, page_site
-from .sites import site_of
+from .sites import normal_site
 from .templates import SiteTemplate, TemplateStore, template_fit
 
 class _Commands(typer.core.TyperGroup):
@@ -789,8 +789,8 @@ def _store(folder: Path | None, must_exist: bool = True) -> TemplateStore:
 
 
 def _site_name(site: str) -> str:
-    """A site as given: a registered domain, or a URL (whose registered domain is taken)."""
-    return (site_of(site) or site) if "/" in site else site.lower()
+    """A site as given (a registered domain, a host name or a URL), as templates are keyed."""
+    return normal_site(site) or site
 
 
 @templates_app.command("learn")

@@ -32,7 +32,7 @@ from .formats import split_lines
 from .html import HtmlPage, parse_html
 from .model import DISTANCE_CAP, OPENER_STRONG, LineClassifier, Scores, stage1_feature_names
 from .modelio import load_model
-from .sites import site_of
+from .sites import normal_site, site_of
 from .templates import SiteTemplate, TemplateStore
 
 __all__ = ["LineResult", "LineExplanation", "GroupEffect", "Labeler", "PageVerdicts", "load", "default_model_path",
@@ -211,7 +211,7 @@ class Labeler:
         """The store's template of ``site`` (or of ``url``'s registered domain), if there is one."""
         if self.templates is None or not self.model.uses_templates:
             return None
-        return self.templates.get(site or site_of(url))
+        return self.templates.get(normal_site(site) or site_of(url))
 
     def _templates(self, n: int, sites: Sequence[str | None] | None, urls: Sequence[str | None] | None,
                    templates: Sequence[SiteTemplate | None] | None) -> list[SiteTemplate | None] | None:

@@ -37,7 +37,7 @@ from .errors import InputError, SpoolError
 from .formats import Failure, Page
 from .html import MAX_PAGE_SECONDS, HtmlPage, parse_html
 from .labeler import BATCH_PAGES, BODY, CHROME, Labeler
-from .sites import site_of
+from .sites import normal_site, site_of
 from .templates import SiteTemplate, TemplateStore, learn_template
 
 __all__ = [
@@ -167,8 +167,7 @@ Item = Page | ReadPage | Failure
 
 def page_site(page: Page) -> str | None:
     """The site a page belongs to: its own ``site``, else its URL's registered domain (lower case)."""
-    site = page.site or site_of(page.url)
-    return site.lower() if site else None
+    return normal_site(page.site) or site_of(page.url)
 
 
 def clean_batch(labeler: Labeler, items: Sequence[Item], options: CleanOptions = CleanOptions()) -> list[dict]:
@@ -205,7 +204,7 @@ def clean_batch(labeler: Labeler, items: Sequence[Item], options: CleanOptions =
     verdicts = labeler.verdict_mixed([lines for _, _, lines in todo], parsed, templates=templates) if todo else []
     for (i, page, lines), v in zip(todo, verdicts):
         body, chrome = v.lines(lines, BODY), v.lines(lines, CHROME)
-        rec = {"id": page.id, "url": page.url, "site": page.site or site_of(page.url), "text": "\n".join(body),
+        rec = {"id": page.id, "url": page.url, "site": page_site(page), "text": "\n".join(body),
                "lines_kept": len(body), "lines_dropped": len(chrome),
                "tokens_kept": v.token_count(BODY), "tokens_dropped": v.token_count(CHROME)}
         if options.labels:

@@ -397,3 +397,20 @@ def test_no_pages_names_where_it_looked(small_model_dir, tmp_path):
     assert r.exit_code == EXIT_INPUT and f"no pages in {empty}" in r.output
     r = run("label", "-", "--model", small_model_dir, input="")
     assert r.exit_code == EXIT_INPUT and "no pages in stdin" in r.output
+
+
+def test_a_site_given_as_a_host_name_finds_and_makes_the_outlets_template(small_model_dir, tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for k in range(3):
+        (pages / f"p{k}.txt").write_text(f"Home\nNews\nA story number {k} of the outlet, told at length.\nShare\n")
+    store = tmp_path / "store"
+    r = run("templates", "learn", pages, "--site", "www.Example.co.uk", "--store", store)
+    assert r.exit_code == 0, r.output
+    assert [p.name for p in store.iterdir()] == ["example.co.uk.json"]
+    r = run("templates", "show", "www.example.co.uk", "--store", store)
+    assert r.exit_code == 0, r.output
+    r = run("label", pages / "p0.txt", "-f", "jsonl", "--site", "www.example.co.uk", "--templates", store,
+            "--model", small_model_dir)
+    rec = json.loads(r.stdout)
+    assert r.exit_code == 0 and rec["site"] == "example.co.uk" and rec["template"]["site"] == "example.co.uk"
