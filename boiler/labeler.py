@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -160,7 +160,19 @@ HTML_MODEL_DIR = "html"
 
 
 def _as_lines(text_or_lines: str | Sequence[str]) -> list[str]:
-    return split_lines(text_or_lines) if isinstance(text_or_lines, str) else list(text_or_lines)
+    """A page's lines: a text split, or a sequence of lines as a list. Anything else (bytes, a record
+    as a dict, lines that are not strings) is a TypeError saying what a page is, not a wrong result."""
+    if isinstance(text_or_lines, str):
+        return split_lines(text_or_lines)
+    if isinstance(text_or_lines, (bytes, bytearray, Mapping)):
+        raise TypeError(f"a page is a str or a sequence of str (its lines), not {type(text_or_lines).__name__}"
+                        + (": decode it (or use label_html for HTML)" if not isinstance(text_or_lines, Mapping)
+                           else ": pass its text (boiler.formats.page_from_record reads a record)"))
+    lines = list(text_or_lines)
+    if not all(isinstance(line, str) for line in lines):
+        bad = next(line for line in lines if not isinstance(line, str))
+        raise TypeError(f"a page's lines must be str, not {type(bad).__name__}")
+    return lines
 
 
 class Labeler:

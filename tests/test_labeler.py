@@ -287,3 +287,10 @@ def test_the_page_group_is_described_by_the_pages_size_and_long_lines(default_la
     s = model.score_pages([["Home", long, long + " Again.", "Share"]])
     names = stage1_feature_names(model.uses_templates, model.uses_dom)
     assert default_labeler._describe("page", s, 0, names, False) == "a page of 4 lines, 50% of them long"
+
+
+@pytest.mark.parametrize("page, what", [({"text": "Home\nA story."}, "dict"), (b"Home\nA story.", "bytes"),
+                                        (["Home", 7], "int")])
+def test_a_page_that_is_not_text_or_lines_is_a_type_error_saying_so(small_labeler, page, what):
+    with pytest.raises(TypeError, match=what):
+        small_labeler.label_pages([page])
