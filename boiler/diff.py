@@ -9,13 +9,19 @@ largest (by word tokens) first within each kind.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
+from .errors import InputError
 from .evaluate import PageCounts, Scores, count_tokens, page_counts, score_pages
 from .formats import Page
+from .html import parse_html
 from .labeler import BATCH_PAGES, Labeler
+from .templates import SiteTemplate
+
+log = logging.getLogger(__name__)
 
 __all__ = ["ChangeKind", "LineChange", "ModelDiff", "diff_models"]
 
@@ -97,16 +103,23 @@ def _kind(gold: str | None, label_a: str, label_b: str) -> ChangeKind:
 
 
 def diff_models(a: Labeler, b: Labeler, pages: Iterable[Page]) -> ModelDiff:
-    """Label ``pages`` with both models (one model call per batch each) and collect the changed lines."""
+    """Label ``pages`` with both models (one model call per batch each) and collect the changed lines.
+
+    Each page is labeled as ``boiler label`` labels it: an HTML page (one with ``html``) by each model
+    folder's HTML model with its DOM evidence, and with its site's template from each labeler's store
+    when the page's site or URL names one. Raises InputError for an HTML page that cannot be parsed."""
     diff = ModelDiff(pages=0, lines=0, labeled_pages=0)
     counts_a: list[PageCounts] = []
     counts_b: list[PageCounts] = []
     chunk: list[Page] = []
 
     def flush() -> None:
-        lines = [p.lines for p in chunk]
-        for page, ra, rb in zip(chunk, a.label_pages(lines), b.label_pages(lines)):
-            _compare(diff, page, ra, rb, counts_a, counts_b)
+        parsed = [parse_html(p.html, p.source, paths=False) if p.html is not None else None for p in chunk]
+        lines = [hp.lines if hp is not None else p.lines for p, hp in zip(chunk, parsed)]
+        ra, rb = (lab.label_mixed(lines, parsed, templates=_templates(lab, chunk)) for lab in (a, b))
+        for page, page_lines, x, y in zip(chunk, lines, ra, rb):
+            _compare(diff, page if page.lines == page_lines else replace(page, lines=page_lines), x, y,
+                     counts_a, counts_b)
         chunk.clear()
 
     for page in pages:
@@ -119,6 +132,19 @@ def diff_models(a: Labeler, b: Labeler, pages: Iterable[Page]) -> ModelDiff:
         diff.scores_a, diff.scores_b = score_pages(counts_a), score_pages(counts_b)
     diff.changes.sort(key=lambda c: (KIND_ORDER[c.kind], -c.tokens))
     return diff
+
+
+def _templates(labeler: Labeler, pages: Sequence[Page]) -> list[SiteTemplate | None]:
+    """Each page's site template in the labeler's store (None: none, or a file that cannot be read,
+    which is logged: the diff goes on without it)."""
+    out: list[SiteTemplate | None] = []
+    for page in pages:
+        try:
+            out.append(labeler.template_for(page.site, page.url))
+        except InputError as exc:
+            log.warning("%s; its pages are compared without it", exc)
+            out.append(None)
+    return out
 
 
 def _compare(diff: ModelDiff, page: Page, ra: Sequence, rb: Sequence,

@@ -59,3 +59,20 @@ def test_unlabeled_pages_give_plain_changes(small_labeler, weaker_labeler, own_p
     assert d.changes and {c.kind for c in d.changes} == {ChangeKind.CHANGE}
     assert d.labeled_pages == 0 and d.scores_a is None
     assert all(c.gold is None for c in d.changes)
+
+
+def test_html_pages_are_labeled_as_boiler_label_labels_them(small_model, small_html_model):
+    from boiler.html import parse_html
+
+    html = ("<html><body><nav><a href='/'>Home</a> <a href='/n'>News</a></nav><article><h1>A headline</h1>"
+            "<p>The first paragraph of the story, long enough to judge, ends here.</p><p>Share</p></article>"
+            "<footer>All news</footer></body></html>")
+    with_html = Labeler(small_model, html_model=small_html_model, source="with html model")
+    text_only = Labeler(small_model, source="text model")
+    d = diff_models(with_html, text_only, [Page(lines=[], html=html, id="p")])
+    a = with_html.label_html(html)
+    b = text_only.label_pages([parse_html(html).lines])[0]
+    differ = {i + 1 for i, (x, y) in enumerate(zip(a, b)) if x.label != y.label}
+    assert differ, "the HTML model and the text model should disagree somewhere on this page"
+    assert d.lines == len(a) and {c.line for c in d.changes} == differ
+    assert [c.label_a for c in d.changes] == [a[c.line - 1].label for c in d.changes]
