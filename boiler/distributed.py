@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from .errors import InputError
-from .formats import Failure, Page, page_from_record
+from .formats import Failure, Page, failed_record_id, page_from_record
 from .labeler import BATCH_PAGES, Labeler
 from .pipeline import IN_FLIGHT_PER_WORKER, CleanOptions, Item, batches, clean_batch, run_on_executor
 
@@ -38,25 +38,30 @@ def run_dask(items: Iterable[Item], labeler: Labeler, scheduler: str | object,
             client.close()
 
 
-def _as_item(rec: object, n: int) -> Page | Failure:
+def _as_item(rec: object, source: str, n: int) -> Page | Failure:
     if isinstance(rec, (Page, Failure)):
         return rec
     try:
-        return page_from_record(rec, "<bag>", n)
+        return page_from_record(rec, source, n)
     except InputError as exc:
-        return Failure("<bag>", n, exc.message)
+        return Failure(source, n, exc.message, failed_record_id(rec))
 
 
-def _clean_partition(records: Iterable[object], labeler: Labeler, options: CleanOptions) -> list[dict]:
+def _clean_partition(records: Iterable[object], labeler: Labeler, options: CleanOptions, partition: int) -> list[dict]:
+    source = f"<bag partition {partition}>"
     out: list[dict] = []
-    for chunk in batches((_as_item(r, n) for n, r in enumerate(records, start=1)), BATCH_PAGES):
+    for chunk in batches((_as_item(r, source, n) for n, r in enumerate(records, start=1)), BATCH_PAGES):
         out.extend(clean_batch(labeler, chunk, options))
     return out
 
 
 def clean_bag(bag, labeler: Labeler, options: CleanOptions = CleanOptions()):
-    """A ``dask.bag`` of output records (cleaned pages or error records), one per input, in order."""
+    """A ``dask.bag`` of output records (cleaned pages or error records), one per input, in order. A
+    record that cannot be read gives an error record with its id, and as its place the partition
+    (``source``: ``<bag partition K>``, from 0) and its number in it (``record``, from 1)."""
     import dask
+    import dask.bag
 
     model = dask.delayed(labeler, pure=True)
-    return bag.map_partitions(_clean_partition, model, options)
+    clean = dask.delayed(_clean_partition, pure=True)
+    return dask.bag.from_delayed([clean(part, model, options, k) for k, part in enumerate(bag.to_delayed())])

@@ -35,6 +35,7 @@ __all__ = [
     "read_inputs",
     "read_lines_txt",
     "read_lines_txt_pages",
+    "failed_record_id",
     "format_lines_txt",
     "page_from_record",
     "record_from_page",
@@ -295,7 +296,7 @@ def _str_or_none(rec: dict, key: str, source: str, record: int | None) -> str | 
     raise InputError(source, f"'{key}' must be a string, not {type(value).__name__}", record)
 
 
-def _failed_record_id(rec: object, key: str) -> str | None:
+def failed_record_id(rec: object, key: str = DEFAULT_FIELDS.id) -> str | None:
     """The id of a record that could not be read, as far as it can be shown: a lone surrogate escaped
     (it cannot be written as UTF-8), a number as a string, anything else left out."""
     rid = rec.get(key) if isinstance(rec, dict) else None
@@ -411,7 +412,7 @@ def _iter_jsonl(path: str, stdin: io.BufferedIOBase | None = None,
             try:
                 yield page_from_record(rec, path, n, fields)
             except InputError as exc:
-                yield Failure(path, n, exc.message, _failed_record_id(rec, fields.id))
+                yield Failure(path, n, exc.message, failed_record_id(rec, fields.id))
             except RecursionError:  # str() of an 'id' nested almost as deep as json.loads allows
                 yield Failure(path, n, "invalid record (nested too deeply)")
     except _compression_errors() as exc:

@@ -58,6 +58,10 @@ def test_clean_bag_gives_one_record_per_input(cluster, small_labeler):
     assert len(out) == len(records)
     assert [r["id"] for r in out[:30]] == [str(k) for k in range(30)]
     assert "error" in out[30] and "must be a string" in out[30]["error"] and "error" in out[31]
+    # an error record keeps the record's id, and says where it was: its partition and its place there
+    parts = [part.compute(scheduler="sync") for part in bag.to_delayed()]
+    assert out[30]["id"] == "bad" and out[31]["id"] is None
+    assert out[31]["source"] == f"<bag partition {len(parts) - 1}>" and out[31]["record"] == len(parts[-1])
     from boiler.formats import page_from_record
 
     expected = clean_batch(small_labeler, [page_from_record(r, "<bag>", k + 1) for k, r in enumerate(records[:30])])
