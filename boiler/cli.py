@@ -1,7 +1,7 @@
 """The ``boiler`` command: a thin layer over the library. Data goes to stdout, diagnostics to stderr.
 
 Exit codes: 0 all went well; 1 some records failed (the rest were processed); 2 bad usage or an
-input that cannot be read at all; 3 the model cannot be loaded.
+input that cannot be read at all; 3 the model cannot be loaded; 4 a regression (diff --fail-on-regression).
 """
 
 from __future__ import annotations
@@ -647,6 +647,8 @@ def diff(
     a, b = _load(model_a), _load(model_b)
     batch = _Batch(data, html, None, None)
     result = diff_models(a, b, batch.pages())
+    if batch.read == 0:  # nothing to compare: the error (or the failures) alone, nothing on stdout
+        batch.finish("compared")
     if fmt is DiffFormat.jsonl:
         for change in result.changes:
             typer.echo(json.dumps(change.as_dict(), ensure_ascii=False))

@@ -414,3 +414,10 @@ def test_a_site_given_as_a_host_name_finds_and_makes_the_outlets_template(small_
             "--model", small_model_dir)
     rec = json.loads(r.stdout)
     assert r.exit_code == 0 and rec["site"] == "example.co.uk" and rec["template"]["site"] == "example.co.uk"
+
+
+def test_diff_with_nothing_to_compare_writes_nothing_to_stdout(small_model_dir, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = run("diff", small_model_dir, small_model_dir, empty)
+    assert r.exit_code == EXIT_INPUT and r.stdout == "" and "no pages in" in r.stderr
