@@ -208,6 +208,11 @@ class _Batch:
             yield chunk
             self._parsed.clear()
 
+    def take_parsed(self, page: Page) -> HtmlPage | None:
+        """The parsed HTML of a page :meth:`pages` yielded, handed over (kept no longer): for a caller
+        that reads pages one by one rather than by :meth:`chunks`."""
+        return self._parsed.pop(id(page), None)
+
     def parsed(self, pages: list[Page]) -> list[HtmlPage | None]:
         """The parsed HTML of each page of the current chunk (None for a text page)."""
         return [self._parsed.get(id(p)) for p in pages]
@@ -646,7 +651,7 @@ def diff(
 
     a, b = _load(model_a), _load(model_b)
     batch = _Batch(data, html, None, None)
-    result = diff_models(a, b, batch.pages())
+    result = diff_models(a, b, batch.pages(), parsed=batch.take_parsed)
     if batch.read == 0:  # nothing to compare: the error (or the failures) alone, nothing on stdout
         batch.finish("compared")
     if fmt is DiffFormat.jsonl:

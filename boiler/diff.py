@@ -10,14 +10,14 @@ largest (by word tokens) first within each kind.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from .errors import InputError
 from .evaluate import PageCounts, Scores, count_tokens, page_counts, score_pages
 from .formats import Page
-from .html import parse_html
+from .html import HtmlPage, parse_html
 from .labeler import BATCH_PAGES, Labeler
 from .templates import SiteTemplate
 
@@ -102,21 +102,23 @@ def _kind(gold: str | None, label_a: str, label_b: str) -> ChangeKind:
     return ChangeKind.CHANGE
 
 
-def diff_models(a: Labeler, b: Labeler, pages: Iterable[Page]) -> ModelDiff:
+def diff_models(a: Labeler, b: Labeler, pages: Iterable[Page],
+                parsed: Callable[[Page], HtmlPage | None] | None = None) -> ModelDiff:
     """Label ``pages`` with both models (one model call per batch each) and collect the changed lines.
 
     Each page is labeled as ``boiler label`` labels it: an HTML page (one with ``html``) by each model
     folder's HTML model with its DOM evidence, and with its site's template from each labeler's store
-    when the page's site or URL names one. Raises InputError for an HTML page that cannot be parsed."""
+    when the page's site or URL names one. ``parsed`` gives a page's parsed HTML where the caller has
+    it already (else the page is parsed here). Raises InputError for an HTML page that cannot be parsed."""
     diff = ModelDiff(pages=0, lines=0, labeled_pages=0)
     counts_a: list[PageCounts] = []
     counts_b: list[PageCounts] = []
     chunk: list[Page] = []
 
     def flush() -> None:
-        parsed = [parse_html(p.html, p.source, paths=False) if p.html is not None else None for p in chunk]
-        lines = [hp.lines if hp is not None else p.lines for p, hp in zip(chunk, parsed)]
-        ra, rb = (lab.label_mixed(lines, parsed, templates=_templates(lab, chunk)) for lab in (a, b))
+        html = [_parsed(p, parsed) for p in chunk]
+        lines = [hp.lines if hp is not None else p.lines for p, hp in zip(chunk, html)]
+        ra, rb = (lab.label_mixed(lines, html, templates=_templates(lab, chunk)) for lab in (a, b))
         for page, page_lines, x, y in zip(chunk, lines, ra, rb):
             _compare(diff, page if page.lines == page_lines else replace(page, lines=page_lines), x, y,
                      counts_a, counts_b)
@@ -132,6 +134,14 @@ def diff_models(a: Labeler, b: Labeler, pages: Iterable[Page]) -> ModelDiff:
         diff.scores_a, diff.scores_b = score_pages(counts_a), score_pages(counts_b)
     diff.changes.sort(key=lambda c: (KIND_ORDER[c.kind], -c.tokens))
     return diff
+
+
+def _parsed(page: Page, given: Callable[[Page], HtmlPage | None] | None) -> HtmlPage | None:
+    """An HTML page's parsed form (the caller's, else parsed here); None for a text page."""
+    if page.html is None:
+        return None
+    hp = given(page) if given is not None else None
+    return hp if hp is not None else parse_html(page.html, page.source, paths=False)
 
 
 def _templates(labeler: Labeler, pages: Sequence[Page]) -> list[SiteTemplate | None]:

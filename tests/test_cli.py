@@ -421,3 +421,21 @@ def test_diff_with_nothing_to_compare_writes_nothing_to_stdout(small_model_dir, 
     empty.mkdir()
     r = run("diff", small_model_dir, small_model_dir, empty)
     assert r.exit_code == EXIT_INPUT and r.stdout == "" and "no pages in" in r.stderr
+
+
+def test_diff_of_an_html_page_uses_each_folders_html_model(small_model_dir, small_html_model_dir, tmp_path):
+    from boiler import load
+    from boiler.html import parse_html
+
+    html = ("<html><body><nav><a href='/'>Home</a> <a href='/n'>News</a></nav><article><h1>A headline</h1>"
+            "<p>The first paragraph of the story, long enough to judge, ends here.</p><p>Share</p></article>"
+            "<footer>All news</footer></body></html>")
+    page = tmp_path / "page.html"
+    page.write_text(html, encoding="utf-8")
+    r = run("diff", small_html_model_dir, small_model_dir, page, "-f", "jsonl")
+    assert r.exit_code == 0, r.output
+    a = load(small_html_model_dir, templates=None).label_html(html)
+    b = load(small_model_dir, templates=None).label_pages([parse_html(html).lines])[0]
+    changed = [json.loads(x) for x in r.stdout.splitlines()]
+    assert changed, "the HTML model and the text model should disagree somewhere on this page"
+    assert {c["line"] for c in changed} == {i + 1 for i, (x, y) in enumerate(zip(a, b)) if x.label != y.label}
