@@ -18,6 +18,7 @@ the HTML model's trees never spend splits telling the two kinds of input apart.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -169,7 +170,7 @@ def _as_lines(text_or_lines: str | Sequence[str]) -> list[str]:
                         + (": decode it (or use label_html for HTML)" if not isinstance(text_or_lines, Mapping)
                            else ": pass its text (boiler.formats.page_from_record reads a record)"))
     lines = list(text_or_lines)
-    if not all(isinstance(line, str) for line in lines):
+    if not all(map(isinstance, lines, itertools.repeat(str))):  # (in C: a few microseconds a page)
         bad = next(line for line in lines if not isinstance(line, str))
         raise TypeError(f"a page's lines must be str, not {type(bad).__name__}")
     return lines
