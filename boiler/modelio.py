@@ -231,7 +231,7 @@ def _check_labels(model, where: str) -> None:
 
     page = parse_html(CHECK_PAGE)
     try:
-        tpl = [learn_template([page.lines, page.lines], "check.example")] if model.uses_templates else None
+        tpl = [learn_template([page.lines], "check.example")] if model.uses_templates else None
         scores = model.score_pages([page.lines], tpl, [page] if model.uses_dom else None)
         ok = len(scores.p2) == scores.batch.n_rows and bool(np.all(np.isfinite(scores.p2)))
     except Exception as exc:  # noqa: BLE001 - whatever a damaged estimator raises, the file is at fault
